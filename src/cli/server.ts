@@ -1,0 +1,114 @@
+// vireo-server: the command-line entry point, taking valkey-server's arguments.
+import { readFileSync, writeFileSync, unlinkSync, existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Config, ConfigError, applyConfigText, argsToConfig } from '../config/config.js';
+import { Server, VIREO_VERSION, VALKEY_COMPAT_VERSION } from '../server/server.js';
+
+function usage(): void {
+  process.stderr.write(
+    [
+      'Usage: vireo-server [/path/to/valkey.conf] [options] [-]',
+      '       vireo-server - (read config from stdin)',
+      '       vireo-server -v or --version',
+      '       vireo-server -h or --help',
+      '',
+      'Examples:',
+      '       vireo-server (run the server with default config)',
+      '       vireo-server /etc/valkey/6379.conf',
+      '       vireo-server --port 7777',
+      '       vireo-server /etc/myvalkey.conf --loglevel verbose',
+      '       vireo-server --bind 127.0.0.1 ::1 --requirepass secret',
+      '',
+    ].join('\n'),
+  );
+}
+
+export async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '-v' || argv[0] === '--version') {
+    process.stdout.write(`Vireo server v=${VIREO_VERSION} valkey-compat=${VALKEY_COMPAT_VERSION} node=${process.versions.node} bits=64\n`);
+    return;
+  }
+  if (argv[0] === '-h' || argv[0] === '--help') {
+    usage();
+    return;
+  }
+  const cfg = new Config();
+  let server: Server;
+  try {
+    const { file, options } = argsToConfig(argv);
+    let text = '';
+    let src = '(command line)';
+    if (file === '-') {
+      text = readFileSync(0, 'latin1');
+      src = '(stdin)';
+    } else if (file !== null) {
+      try {
+        text = readFileSync(file, 'latin1');
+      } catch (e) {
+        process.stderr.write(`Fatal error, can't open config file '${resolve(file)}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`);
+        process.exit(1);
+      }
+      src = resolve(file);
+      cfg.file = src;
+    }
+    if (text !== '') applyConfigText(cfg, text, src);
+    if (options !== '') applyConfigText(cfg, options, '(command line)');
+    const dir = cfg.get('dir');
+    if (dir !== '') {
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`Can't chdir to '${dir}': No such file or directory`);
+      process.chdir(dir);
+    }
+    server = new Server(cfg);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(e.message + '\n');
+      process.exit(1);
+    }
+    throw e;
+  }
+  const log = server.log;
+  log.role = 'C';
+  log.notice('oO0OoO0OoO0Oo Vireo is starting oO0OoO0OoO0Oo');
+  log.notice(`Vireo version=${VIREO_VERSION}, valkey-compat=${VALKEY_COMPAT_VERSION}, node=${process.versions.node}, bits=64, pid=${process.pid}, just started`);
+  if (cfg.file === null) log.warning('Warning: no config file specified, using the default config. In order to specify a config file use vireo-server /path/to/valkey.conf');
+  else log.notice(`Configuration loaded`);
+  log.role = 'M';
+  try {
+    await server.start();
+  } catch (e) {
+    log.warning((e as Error).message);
+    process.exit(1);
+  }
+  const pidfile = cfg.get('pidfile');
+  if (pidfile !== '') {
+    try {
+      writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      log.warning(`Failed to write PID file: ${(e as Error).message}`);
+    }
+  }
+  log.notice(`Running mode=standalone, port=${server.port}.`);
+  log.notice('Server initialized');
+  log.notice('Ready to accept connections tcp');
+
+  let stopping = false;
+  const shutdown = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.warning(why);
+    log.notice('User requested shutdown...');
+    await server.close();
+    if (pidfile !== '') {
+      try {
+        unlinkSync(pidfile);
+      } catch {
+        /* already gone */
+      }
+    }
+    log.warning('Vireo is now ready to exit, bye bye...');
+    setTimeout(() => process.exit(0), 50).unref();
+  };
+  server.onShutdown = () => void shutdown('Received SHUTDOWN, scheduling shutdown...');
+  process.on('SIGTERM', () => void shutdown('Received SIGTERM scheduling shutdown...'));
+  process.on('SIGINT', () => void shutdown('Received SIGINT scheduling shutdown...'));
+}

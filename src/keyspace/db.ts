@@ -1,0 +1,235 @@
+// One logical database: key -> Entry, plus the expire times of volatile keys.
+// Expiry is lazy on access (lookup) and active (activeExpire, driven by the cron).
+import type { Value } from './types.js';
+
+/** A key's slot: the value plus its access clock (LRU seconds, used by OBJECT IDLETIME). */
+export class Entry {
+  constructor(
+    public v: Value,
+    public lru: number,
+  ) {}
+}
+
+/** Process-wide clock, refreshed once per batch of commands (like Valkey's cached mstime). */
+export const clock = {
+  ms: Date.now(),
+  /** LRU clock: seconds, 24 bits, as Valkey's LRU_CLOCK. */
+  lru: Math.floor(Date.now() / 1000) & 0xffffff,
+  update(): number {
+    const ms = Date.now();
+    this.ms = ms;
+    this.lru = Math.floor(ms / 1000) & 0xffffff;
+    return ms;
+  },
+};
+
+/** Keyspace counters shown by INFO stats. */
+export const keyspaceStats = {
+  hits: 0,
+  misses: 0,
+  expiredKeys: 0,
+  expiredStalePerc: 0,
+  expiredTimeCapReached: 0,
+  expireCycleCpuMs: 0,
+};
+
+export interface KeyspaceHooks {
+  /** Called when a key was removed because its TTL passed. */
+  onExpired(db: Db, key: string): void;
+}
+
+const noHooks: KeyspaceHooks = { onExpired() {} };
+
+export class Db {
+  dict = new Map<string, Entry>();
+  /** Absolute unix ms expire time of each volatile key. */
+  expires = new Map<string, number>();
+  avgTtl = 0;
+  private expireIter: Iterator<[string, number]> | null = null;
+  private randomIter: Iterator<string> | null = null;
+  hooks: KeyspaceHooks = noHooks;
+
+  constructor(public readonly id: number) {}
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /** True if the key has a TTL that has passed. Does not delete. */
+  isExpired(key: string, now = clock.ms): boolean {
+    if (this.expires.size === 0) return false;
+    const t = this.expires.get(key);
+    return t !== undefined && t <= now;
+  }
+
+  /** Deletes the key if its TTL passed. Returns true if it was expired. */
+  expireIfNeeded(key: string): boolean {
+    if (this.expires.size === 0) return false;
+    const t = this.expires.get(key);
+    if (t === undefined || t > clock.ms) return false;
+    this.dict.delete(key);
+    this.expires.delete(key);
+    keyspaceStats.expiredKeys++;
+    this.hooks.onExpired(this, key);
+    return true;
+  }
+
+  /** Looks a key up for reading: lazily expires, touches the LRU clock. */
+  lookup(key: string): Entry | undefined {
+    const e = this.dict.get(key);
+    if (e === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    e.lru = clock.lru;
+    return e;
+  }
+
+  /** Looks a key up without touching its LRU clock (OBJECT, TYPE with NO-TOUCH ...). */
+  peek(key: string): Entry | undefined {
+    const e = this.dict.get(key);
+    if (e === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    return e;
+  }
+
+  /** Sets a key to a value, clearing its TTL unless keepTtl. */
+  set(key: string, v: Value, keepTtl = false): void {
+    const e = this.dict.get(key);
+    if (e !== undefined) {
+      e.v = v;
+      e.lru = clock.lru;
+    } else {
+      this.dict.set(key, new Entry(v, clock.lru));
+    }
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+  }
+
+  /** Adds a key known to be absent (after lookup). */
+  add(key: string, v: Value): Entry {
+    const e = new Entry(v, clock.lru);
+    this.dict.set(key, e);
+    return e;
+  }
+
+  delete(key: string): boolean {
+    if (!this.dict.delete(key)) return false;
+    if (this.expires.size !== 0) this.expires.delete(key);
+    return true;
+  }
+
+  /** Expire time in unix ms, or -1 if the key has none. */
+  getExpire(key: string): number {
+    if (this.expires.size === 0) return -1;
+    const t = this.expires.get(key);
+    return t === undefined ? -1 : t;
+  }
+
+  setExpire(key: string, when: number): void {
+    this.expires.set(key, when);
+  }
+
+  removeExpire(key: string): boolean {
+    return this.expires.delete(key);
+  }
+
+  /** Empties the database; returns the number of keys removed. */
+  flush(): number {
+    const n = this.dict.size;
+    this.dict = new Map();
+    this.expires = new Map();
+    this.expireIter = null;
+    this.randomIter = null;
+    this.avgTtl = 0;
+    return n;
+  }
+
+  /** Swaps the contents of two databases (SWAPDB). */
+  swapWith(other: Db): void {
+    const d = this.dict;
+    const x = this.expires;
+    const a = this.avgTtl;
+    this.dict = other.dict;
+    this.expires = other.expires;
+    this.avgTtl = other.avgTtl;
+    other.dict = d;
+    other.expires = x;
+    other.avgTtl = a;
+    this.expireIter = other.expireIter = null;
+    this.randomIter = other.randomIter = null;
+  }
+
+  /**
+   * A random key, or undefined when empty. Walks a persistent iterator a random
+   * number of steps (O(1) amortized); expired keys met on the way are deleted.
+   */
+  randomKey(): string | undefined {
+    for (let tries = 0; tries < 100 && this.dict.size > 0; tries++) {
+      const skip = Math.floor(Math.random() * Math.min(this.dict.size, 32));
+      let key: string | undefined;
+      for (let i = 0; i <= skip; i++) {
+        if (this.randomIter === null) this.randomIter = this.dict.keys();
+        let r = this.randomIter.next();
+        if (r.done) {
+          this.randomIter = this.dict.keys();
+          r = this.randomIter.next();
+          if (r.done) return undefined;
+        }
+        key = r.value;
+      }
+      if (key === undefined) return undefined;
+      if (this.expires.size !== 0 && this.isExpired(key)) {
+        // Valkey returns an expired key when every key is volatile and it keeps
+        // finding expired ones; here we delete and try again a bounded number of times.
+        this.expireIfNeeded(key);
+        continue;
+      }
+      return key;
+    }
+    return this.dict.size > 0 ? this.dict.keys().next().value : undefined;
+  }
+
+  /**
+   * One step of the active expire cycle for this database: looks at up to `budget`
+   * volatile keys from where the last step stopped. Returns [checked, expired].
+   */
+  activeExpireStep(budget: number, now: number, out: [number, number]): void {
+    let checked = 0;
+    let expired = 0;
+    if (this.expires.size === 0) {
+      out[0] = 0;
+      out[1] = 0;
+      return;
+    }
+    let it = this.expireIter ?? this.expires.entries();
+    let ttlSum = 0;
+    let ttlSamples = 0;
+    while (checked < budget) {
+      const r = it.next();
+      if (r.done) {
+        it = this.expires.entries();
+        this.expireIter = it;
+        if (checked === 0 && this.expires.size === 0) break;
+        // Finished a full pass over the expires table: end this step.
+        break;
+      }
+      checked++;
+      const [key, when] = r.value;
+      if (when <= now) {
+        this.dict.delete(key);
+        this.expires.delete(key);
+        keyspaceStats.expiredKeys++;
+        this.hooks.onExpired(this, key);
+        expired++;
+      } else {
+        ttlSum += when - now;
+        ttlSamples++;
+      }
+    }
+    this.expireIter = it;
+    if (ttlSamples > 0) {
+      const avg = ttlSum / ttlSamples;
+      this.avgTtl = this.avgTtl === 0 ? avg : (this.avgTtl / 50) * 49 + avg / 50;
+    }
+    out[0] = checked;
+    out[1] = expired;
+  }
+}

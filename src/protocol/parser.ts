@@ -1,0 +1,334 @@
+// Request parser: RESP multibulk and inline commands, straight from socket Buffers.
+// Keeps partial frames between reads; a large bulk argument is copied once into a
+// buffer of its exact size instead of re-concatenating the query buffer.
+import { constants } from 'node:buffer';
+
+export const enum Parse {
+  Incomplete = 0,
+  Command = 1,
+  Error = 2,
+}
+
+const INLINE_MAX = 64 * 1024; // Valkey's PROTO_INLINE_MAX_SIZE
+const BIG_ARG = 32 * 1024; // Valkey's PROTO_MBULK_BIG_ARG
+const INT_MAX = 2147483647;
+const MAX_STRING = constants.MAX_STRING_LENGTH;
+const EMPTY = Buffer.alloc(0);
+const SKIP = 3;
+
+export interface ParserLimits {
+  /** proto-max-bulk-len */
+  maxBulk: number;
+}
+
+export class RequestParser {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Arguments of the command just parsed (valid after next() returned Command). */
+  argv: string[] = [];
+  /** Protocol error message after next() returned Error. */
+  error = '';
+  /** Whether the last command came inline (no multibulk). */
+  inline = false;
+  private mbLeft = 0;
+  private bulkLen = -1;
+  private big: Buffer | null = null;
+  private bigPos = 0;
+  /** When false, multibulk and bulk sizes are capped as for an unauthenticated client. */
+  authenticated = true;
+
+  constructor(private limits: ParserLimits) {}
+
+  /** Bytes held for commands not yet complete (for client-query-buffer-limit). */
+  pending(): number {
+    return this.buf.length - this.pos + (this.big !== null ? this.bigPos : 0);
+  }
+
+  /** Appends freshly read bytes. */
+  feed(chunk: Buffer): void {
+    if (this.big !== null) {
+      // Fill the big argument directly.
+      const need = this.bulkLen + 2 - this.bigPos;
+      if (chunk.length <= need) {
+        chunk.copy(this.big, this.bigPos);
+        this.bigPos += chunk.length;
+        return;
+      }
+      chunk.copy(this.big, this.bigPos, 0, need);
+      this.bigPos += need;
+      this.buf = chunk;
+      this.pos = need;
+      return;
+    }
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+      this.pos = 0;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.pos = 0;
+    }
+  }
+
+  /** Drops everything buffered (after a protocol error, or on reset). */
+  clear(): void {
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.mbLeft = 0;
+    this.bulkLen = -1;
+    this.big = null;
+    this.argv = [];
+  }
+
+  /** Parses the next command. */
+  next(): Parse {
+    for (;;) {
+      if (this.mbLeft === 0) {
+        const buf = this.buf;
+        if (this.pos >= buf.length) {
+          if (buf !== EMPTY) {
+            this.buf = EMPTY;
+            this.pos = 0;
+          }
+          return Parse.Incomplete;
+        }
+        if (buf[this.pos] !== 42 /* * */) {
+          const r = this.parseInline();
+          if (r === SKIP) continue;
+          return r;
+        }
+        const r = this.multibulkHeader();
+        if (r !== Parse.Command) return r;
+        if (this.mbLeft === 0) continue; // "*0" or "*-1": nothing to run
+        this.inline = false;
+        this.argv = [];
+      }
+      return this.bulks();
+    }
+  }
+
+  /** Reads a "<prefix><int>\r\n" line. Returns the value, -1 (incomplete) or -2 (not a number). */
+  private readLineInt(tooBig: string): number {
+    const buf = this.buf;
+    const end = buf.length;
+    let p = this.pos + 1;
+    let n = 0;
+    let neg = false;
+    const start = p;
+    if (p < end && buf[p] === 45) {
+      neg = true;
+      p++;
+    }
+    const digitsStart = p;
+    while (p < end) {
+      const c = buf[p];
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+      p++;
+    }
+    if (p >= end || (buf[p] === 13 && p + 1 >= end)) {
+      if (end - this.pos > INLINE_MAX) {
+        this.error = tooBig;
+        return -3;
+      }
+      return -1;
+    }
+    if (buf[p] !== 13) {
+      // Not a clean number: wait for the line to end, then it is invalid.
+      const cr = buf.indexOf(13, p);
+      if (cr < 0 || cr + 1 >= end) {
+        if (end - this.pos > INLINE_MAX) {
+          this.error = tooBig;
+          return -3;
+        }
+        return -1;
+      }
+      this.pos = cr + 2;
+      return -2;
+    }
+    this.pos = p + 2;
+    const nd = p - digitsStart;
+    if (nd === 0 || nd > 19) return -2;
+    if (buf[digitsStart] === 48 && nd > 1) return -2; // leading zero
+    if (neg) {
+      if (buf[digitsStart] === 48) return -2; // "-0"
+      return p - start > 0 ? -4 - n : -2; // encode negatives below -3
+    }
+    return n;
+  }
+
+  private multibulkHeader(): Parse {
+    const v = this.readLineInt('Protocol error: too big mbulk count string');
+    if (v === -1) return Parse.Incomplete;
+    if (v === -3) return Parse.Error;
+    if (v === -2 || v > INT_MAX) {
+      this.error = 'Protocol error: invalid multibulk length';
+      return Parse.Error;
+    }
+    if (v <= -4) {
+      this.mbLeft = 0; // negative count: empty command
+      return Parse.Command;
+    }
+    if (v > 1024 * 1024 && !this.authenticated) {
+      this.error = 'Protocol error: unauthenticated multibulk length';
+      return Parse.Error;
+    }
+    this.mbLeft = v;
+    return Parse.Command;
+  }
+
+  private bulks(): Parse {
+    const argv = this.argv;
+    for (;;) {
+      if (this.big !== null) {
+        if (this.bigPos < this.bulkLen + 2) return Parse.Incomplete;
+        argv.push(this.big.latin1Slice(0, this.bulkLen));
+        this.big = null;
+        this.bulkLen = -1;
+        if (--this.mbLeft === 0) return Parse.Command;
+        continue;
+      }
+      const buf = this.buf;
+      const end = buf.length;
+      if (this.bulkLen < 0) {
+        if (this.pos >= end) return Parse.Incomplete;
+        if (buf[this.pos] !== 36 /* $ */) {
+          this.error = `Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos])}'`;
+          return Parse.Error;
+        }
+        const save = this.pos;
+        const v = this.readLineInt('Protocol error: too big bulk count string');
+        if (v === -1) {
+          this.pos = save;
+          return Parse.Incomplete;
+        }
+        if (v === -3) return Parse.Error;
+        if (v === -2 || v <= -4 || v > this.limits.maxBulk || v > MAX_STRING) {
+          this.error = 'Protocol error: invalid bulk length';
+          return Parse.Error;
+        }
+        if (v > 16384 && !this.authenticated) {
+          this.error = 'Protocol error: unauthenticated bulk length';
+          return Parse.Error;
+        }
+        this.bulkLen = v;
+        if (v >= BIG_ARG && end - this.pos < v + 2) {
+          const big = Buffer.allocUnsafe(v + 2);
+          buf.copy(big, 0, this.pos, end);
+          this.big = big;
+          this.bigPos = end - this.pos;
+          this.buf = EMPTY;
+          this.pos = 0;
+          return Parse.Incomplete;
+        }
+      }
+      const len = this.bulkLen;
+      if (end - this.pos < len + 2) return Parse.Incomplete;
+      argv.push(buf.latin1Slice(this.pos, this.pos + len));
+      this.pos += len + 2;
+      this.bulkLen = -1;
+      if (--this.mbLeft === 0) return Parse.Command;
+    }
+  }
+
+  private parseInline(): Parse | typeof SKIP {
+    const buf = this.buf;
+    const nl = buf.indexOf(10, this.pos);
+    if (nl < 0) {
+      if (buf.length - this.pos > INLINE_MAX) {
+        this.error = 'Protocol error: too big inline request';
+        return Parse.Error;
+      }
+      return Parse.Incomplete;
+    }
+    let lineEnd = nl;
+    if (lineEnd > this.pos && buf[lineEnd - 1] === 13) lineEnd--;
+    const line = buf.latin1Slice(this.pos, lineEnd);
+    this.pos = nl + 1;
+    const args = splitArgs(line);
+    if (args === null) {
+      this.error = 'Protocol error: unbalanced quotes in request';
+      return Parse.Error;
+    }
+    if (args.length === 0) return SKIP;
+    this.inline = true;
+    this.argv = args;
+    return Parse.Command;
+  }
+}
+
+function isHex(c: string): boolean {
+  return /^[0-9a-fA-F]$/.test(c);
+}
+
+/**
+ * Splits a line into arguments like Valkey's sdssplitargs: spaces separate,
+ * "double quotes" take \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes'
+ * take \' only; a closing quote must be followed by a space or the end.
+ * Returns null on unbalanced quotes.
+ */
+export function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  const n = line.length;
+  let i = 0;
+  for (;;) {
+    while (i < n && isSpaceChar(line.charCodeAt(i))) i++;
+    if (i >= n) return out;
+    let inq = false;
+    let insq = false;
+    let done = false;
+    let cur = '';
+    while (!done) {
+      if (inq) {
+        if (i >= n) return null;
+        const ch = line[i];
+        if (ch === '\\' && line[i + 1] === 'x' && i + 3 < n + 0 && isHex(line[i + 2] ?? '') && isHex(line[i + 3] ?? '')) {
+          cur += String.fromCharCode(parseInt(line.substr(i + 2, 2), 16));
+          i += 3;
+        } else if (ch === '\\' && i + 1 < n) {
+          i++;
+          const e = line[i];
+          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (ch === '"') {
+          if (i + 1 < n && !isSpaceChar(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else {
+          cur += ch;
+        }
+      } else if (insq) {
+        if (i >= n) return null;
+        const ch = line[i];
+        if (ch === '\\' && line[i + 1] === "'") {
+          i++;
+          cur += "'";
+        } else if (ch === "'") {
+          if (i + 1 < n && !isSpaceChar(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else {
+          cur += ch;
+        }
+      } else {
+        if (i >= n) {
+          done = true;
+          break;
+        }
+        const ch = line[i];
+        const code = line.charCodeAt(i);
+        if (code === 32 || code === 10 || code === 13 || code === 9 || code === 0) {
+          done = true;
+        } else if (ch === '"') {
+          inq = true;
+        } else if (ch === "'") {
+          insq = true;
+        } else {
+          cur += ch;
+        }
+      }
+      if (i < n) i++;
+    }
+    out.push(cur);
+  }
+}
+
+function isSpaceChar(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9 || c === 11 || c === 12;
+}

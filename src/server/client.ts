@@ -1,0 +1,196 @@
+// One connected client: socket, query parser, reply buffer and session state.
+import type { Socket } from 'node:net';
+import { Parse, RequestParser } from '../protocol/parser.js';
+import { ReplyWriter } from '../protocol/reply.js';
+import type { Db } from '../keyspace/db.js';
+import { clock } from '../keyspace/db.js';
+import type { Server } from './server.js';
+
+const INITIAL_OUT = 16 * 1024;
+const SHRINK_OVER = 1024 * 1024;
+
+export const enum ReplyMode {
+  On = 0,
+  Off = 1,
+  SkipNext = 2,
+  Skip = 3,
+}
+
+export class Client extends ReplyWriter {
+  readonly id: number;
+  readonly server: Server;
+  socket: Socket | null;
+  readonly parser: RequestParser;
+  db: Db;
+  name = '';
+  libName = '';
+  libVer = '';
+  authenticated: boolean;
+  user = 'default';
+  readonly createdMs: number;
+  lastInteractionMs: number;
+  lastCmd = 'NULL';
+  addr = '';
+  laddr = '';
+  fd = -1;
+  totNetIn = 0;
+  totNetOut = 0;
+  totCmds = 0;
+  replyMode = ReplyMode.On;
+  noEvict = false;
+  noTouch = false;
+  monitor = false;
+  /** Set when the connection must close once pending replies are written. */
+  closeAfterReply = false;
+  closed = false;
+  /** Command waiting for CLIENT UNPAUSE (or another unblock) before it can run. */
+  postponed: string[] | null = null;
+  /** Number of error replies sent during the current command (for failed_calls). */
+  errorsInCall = 0;
+  /** True while this client's input is being processed (its replies flush at the end). */
+  inProcess = false;
+  /** True when output was added outside processing and a flush is scheduled. */
+  pendingFlush = false;
+  /** Set by the dispatcher to the command currently running. */
+  killed = false;
+
+  constructor(server: Server, socket: Socket | null, id: number) {
+    super(INITIAL_OUT);
+    this.id = id;
+    this.server = server;
+    this.socket = socket;
+    this.db = server.dbs[0];
+    this.parser = new RequestParser(server.limits);
+    this.authenticated = server.requirePass === '';
+    this.parser.authenticated = this.authenticated;
+    this.createdMs = Date.now();
+    this.lastInteractionMs = this.createdMs;
+    if (socket) {
+      this.addr = fmtAddr(socket.remoteAddress, socket.remotePort);
+      this.laddr = fmtAddr(socket.localAddress, socket.localPort);
+      this.fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    }
+  }
+
+  protected override onErrorReply(msg: string): void {
+    this.errorsInCall++;
+    this.server.countError(msg);
+  }
+
+  setAuthenticated(v: boolean): void {
+    this.authenticated = v;
+    this.parser.authenticated = v;
+  }
+
+  /** Bytes read from the socket. */
+  onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.totNetIn += chunk.length;
+    this.server.stats.netInputBytes += chunk.length;
+    this.lastInteractionMs = clock.update();
+    this.parser.feed(chunk);
+    this.processInput();
+    this.flush();
+    if (this.server.pendingClients.size !== 0) this.server.flushPending();
+  }
+
+  /** Runs every complete command in the query buffer, until blocked or closing. */
+  processInput(): void {
+    const parser = this.parser;
+    const server = this.server;
+    this.inProcess = true;
+    while (!this.closeAfterReply && this.postponed === null && !this.closed) {
+      const r = parser.next();
+      if (r === Parse.Command) {
+        server.execute(this, parser.argv);
+        continue;
+      }
+      if (r === Parse.Incomplete) {
+        if (parser.pending() > server.queryBufferLimit) {
+          server.log.warning(`Closing client that reached max query buffer length: ${this.describe()}`);
+          server.stats.clientQbufLimitDisconnections++;
+          this.closeNow();
+        }
+        break;
+      }
+      // Protocol error: reply, log, then close once the reply is written.
+      this.addError('ERR ' + parser.error);
+      server.log.verbose(`Protocol error (${parser.error}) from client: ${this.describe()}`);
+      parser.clear();
+      this.closeAfterReply = true;
+      break;
+    }
+    this.inProcess = false;
+  }
+
+  /** Writes everything in the reply buffer with one socket write. */
+  flush(): void {
+    const sock = this.socket;
+    if (this.len > 0 && sock !== null && !this.closed) {
+      const n = this.len;
+      sock.write(this.out.subarray(0, n));
+      this.totNetOut += n;
+      this.server.stats.netOutputBytes += n;
+      // If the kernel took everything, the buffer is free again; otherwise the
+      // stream still references it and we need a fresh one.
+      if (sock.writableLength !== 0 || this.out.length > SHRINK_OVER) this.out = Buffer.allocUnsafe(INITIAL_OUT);
+      this.len = 0;
+    } else if (this.closed) {
+      this.len = 0;
+    }
+    this.pendingFlush = false;
+    if (this.closeAfterReply && !this.closed) this.closeGracefully();
+  }
+
+  /** Schedules a flush of replies added outside this client's own processing. */
+  wake(): void {
+    if (this.inProcess || this.pendingFlush) return;
+    this.pendingFlush = true;
+    this.server.schedulePending(this);
+  }
+
+  /** Ends the connection after what was written so far. */
+  closeGracefully(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.unlinkClient(this);
+    this.socket?.end();
+  }
+
+  /** Drops the connection at once. */
+  closeNow(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.unlinkClient(this);
+    this.socket?.destroy();
+  }
+
+  /** The "id=... addr=..." line of CLIENT LIST / CLIENT INFO. */
+  describe(): string {
+    const now = Date.now();
+    let flags = '';
+    if (this.monitor) flags += 'O';
+    if (this.closeAfterReply) flags += 'c';
+    if (this.postponed !== null) flags += 'b';
+    if (this.noEvict) flags += 'e';
+    if (this.noTouch) flags += 'T';
+    if (flags === '') flags = 'N';
+    const qbuf = this.parser.pending();
+    const omem = this.socket ? this.socket.writableLength : 0;
+    return (
+      `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${this.name}` +
+      ` age=${Math.floor((now - this.createdMs) / 1000)} idle=${Math.floor((now - this.lastInteractionMs) / 1000)}` +
+      ` flags=${flags} db=${this.db.id} sub=0 psub=0 ssub=0 multi=-1 watch=0 qbuf=${qbuf} qbuf-free=0` +
+      ` argv-mem=0 multi-mem=0 rbs=${this.out.length} rbp=${this.len} obl=${this.len} oll=0 omem=${omem}` +
+      ` tot-mem=${this.out.length + qbuf + omem} events=r cmd=${this.lastCmd} user=${this.user} redir=-1` +
+      ` resp=${this.resp} lib-name=${this.libName} lib-ver=${this.libVer}` +
+      ` tot-net-in=${this.totNetIn} tot-net-out=${this.totNetOut} tot-cmds=${this.totCmds}`
+    );
+  }
+}
+
+function fmtAddr(host: string | undefined, port: number | undefined): string {
+  if (!host) return '';
+  if (host.startsWith('::ffff:')) host = host.slice(7);
+  return `${host}:${port}`;
+}

@@ -1,0 +1,555 @@
+// The server: listeners, clients, dispatcher, cron. One event loop runs every command.
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import { Config } from '../config/config.js';
+import { Db, clock, keyspaceStats } from '../keyspace/db.js';
+import { CommandTable, CMD, type Command } from '../commands/table.js';
+import { buildCommandTable } from '../commands/registry.js';
+import { Client, ReplyMode } from './client.js';
+import { Logger } from './log.js';
+import { ScanCursors } from '../keyspace/scan.js';
+
+export const VIREO_VERSION = '0.1.0';
+/** Valkey release whose behaviour Vireo follows (reported as valkey_version / HELLO version). */
+export const VALKEY_COMPAT_VERSION = '8.0.2';
+/** redis_version that Valkey 8 reports for compatibility. */
+export const REDIS_COMPAT_VERSION = '7.2.4';
+
+export interface Stats {
+  numConnections: number;
+  rejectedConnections: number;
+  numCommands: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  totalErrorReplies: number;
+  clientQbufLimitDisconnections: number;
+  unexpectedErrorReplies: number;
+  clientsPaused: number;
+}
+
+function newStats(): Stats {
+  return {
+    numConnections: 0,
+    rejectedConnections: 0,
+    numCommands: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    totalErrorReplies: 0,
+    clientQbufLimitDisconnections: 0,
+    unexpectedErrorReplies: 0,
+    clientsPaused: 0,
+  };
+}
+
+/** Instantaneous metric samples (Valkey keeps 16 samples, one per 100 ms). */
+class InstMetric {
+  private samples = new Array<number>(16).fill(0);
+  private idx = 0;
+  private lastValue = 0;
+  private lastTime = 0;
+  track(now: number, value: number): void {
+    if (this.lastTime !== 0) {
+      const dt = now - this.lastTime;
+      const ops = dt > 0 ? ((value - this.lastValue) * 1000) / dt : 0;
+      this.samples[this.idx] = ops;
+      this.idx = (this.idx + 1) % 16;
+    }
+    this.lastTime = now;
+    this.lastValue = value;
+  }
+  get(): number {
+    let s = 0;
+    for (const v of this.samples) s += v;
+    return s / 16;
+  }
+}
+
+export type PauseType = 'all' | 'write';
+
+export class Server {
+  readonly config: Config;
+  readonly log = new Logger();
+  dbs: Db[] = [];
+  readonly table: CommandTable;
+  readonly clients = new Map<number, Client>();
+  readonly monitors = new Set<Client>();
+  readonly pendingClients = new Set<Client>();
+  readonly scanCursors = new ScanCursors();
+  private nextClientId = 1;
+  private listeners: net.Server[] = [];
+  private cronTimer: NodeJS.Timeout | null = null;
+  private pendingScheduled = false;
+  stats: Stats = newStats();
+  readonly errorStats = new Map<string, number>();
+  readonly startTimeMs = Date.now();
+  readonly startHr = performance.now();
+  dirty = 0;
+  /** Port actually listened on (0 if TCP is off). */
+  port = 0;
+  cronLoops = 0;
+  activeExpireEnabled = true;
+  usedMemory = 0;
+  peakMemory = 0;
+  shuttingDown = false;
+  /** Called by SHUTDOWN after the server closed (the CLI exits the process). */
+  onShutdown: (() => void) | null = null;
+  /** Where the command line or embedding said to listen; port 0 in embedding picks a free port. */
+  ephemeralPort = false;
+  // Cached config values used on the hot path.
+  requirePass = '';
+  maxmemory = 0;
+  queryBufferLimit = 1024 * 1024 * 1024;
+  readonly limits = { maxBulk: 512 * 1024 * 1024 };
+  // CLIENT PAUSE
+  pauseType: PauseType | null = null;
+  pauseEndMs = 0;
+  private pauseTimer: NodeJS.Timeout | null = null;
+  readonly postponedClients = new Set<Client>();
+  readonly opsMetric = new InstMetric();
+  readonly inMetric = new InstMetric();
+  readonly outMetric = new InstMetric();
+  lastCpu = process.cpuUsage();
+
+  constructor(config: Config) {
+    this.config = config;
+    this.table = buildCommandTable();
+    this.applyConfig();
+    const n = config.num('databases');
+    for (let i = 0; i < n; i++) this.dbs.push(new Db(i));
+    config.onChange = (name) => this.onConfigChange(name);
+  }
+
+  private applyConfig(): void {
+    const cfg = this.config;
+    this.requirePass = cfg.get('requirepass');
+    this.maxmemory = cfg.num('maxmemory');
+    this.queryBufferLimit = cfg.num('client-query-buffer-limit');
+    this.limits.maxBulk = cfg.num('proto-max-bulk-len');
+    this.log.setLevel(cfg.get('loglevel'));
+    this.log.file = cfg.get('logfile');
+  }
+
+  private onConfigChange(name: string): void {
+    this.applyConfig();
+    if (name === 'hz' || name === 'dynamic-hz') this.startCron();
+    if (name === 'tcp-keepalive') {
+      const ka = this.config.num('tcp-keepalive');
+      for (const c of this.clients.values()) c.socket?.setKeepAlive(ka > 0, ka * 1000);
+    }
+  }
+
+  // ---------------------------------------------------------------- listeners
+
+  /** Binds every address in `bind` on `port`. */
+  async listen(): Promise<void> {
+    const port = this.config.num('port');
+    if (port === 0 && !this.ephemeralPort) {
+      this.log.warning('port 0: not listening on TCP');
+      return;
+    }
+    const addrs = this.config.get('bind').split(/\s+/).filter((a) => a !== '');
+    let boundPort = port;
+    let bound = 0;
+    for (const raw of addrs) {
+      const optional = raw.startsWith('-');
+      let host = optional ? raw.slice(1) : raw;
+      if (host === '*') host = '0.0.0.0';
+      if (host === '::*') host = '::';
+      try {
+        const srv = await this.listenOne(host, boundPort);
+        const a = srv.address();
+        if (a && typeof a === 'object') boundPort = a.port;
+        this.listeners.push(srv);
+        bound++;
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (optional && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT' || err.code === 'EINVAL')) {
+          this.log.notice(`Skipping optional bind address ${host}: ${err.message}`);
+          continue;
+        }
+        await this.close();
+        throw new Error(`Failed listening on port ${port} (tcp), aborting: ${err.message}`);
+      }
+    }
+    if (bound === 0) throw new Error('Failed listening: no address could be bound');
+    this.port = boundPort;
+    if (this.ephemeralPort) this.config.setRaw('port', [String(boundPort)]);
+  }
+
+  private listenOne(host: string, port: number): Promise<net.Server> {
+    return new Promise((resolve, reject) => {
+      const srv = net.createServer({ noDelay: true, allowHalfOpen: false }, (s) => this.accept(s));
+      srv.once('error', reject);
+      srv.listen({ host, port, backlog: this.config.num('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
+        srv.off('error', reject);
+        srv.on('error', (e) => this.log.warning(`Listener error: ${e.message}`));
+        resolve(srv);
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    if (this.clients.size >= this.config.num('maxclients')) {
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    const ka = this.config.num('tcp-keepalive');
+    if (ka > 0) socket.setKeepAlive(true, ka * 1000);
+    const c = new Client(this, socket, this.nextClientId++);
+    this.clients.set(c.id, c);
+    this.stats.numConnections++;
+    socket.on('data', (chunk: Buffer) => c.onData(chunk));
+    socket.on('error', () => c.closeNow());
+    socket.on('close', () => {
+      if (!c.closed) {
+        c.closed = true;
+        this.unlinkClient(c);
+      }
+    });
+  }
+
+  /** Creates a client that is not attached to a socket (used by tests and scripts). */
+  createFakeClient(): Client {
+    return new Client(this, null, this.nextClientId++);
+  }
+
+  unlinkClient(c: Client): void {
+    this.clients.delete(c.id);
+    this.monitors.delete(c);
+    this.postponedClients.delete(c);
+    this.pendingClients.delete(c);
+  }
+
+  // ---------------------------------------------------------------- output
+
+  schedulePending(c: Client): void {
+    this.pendingClients.add(c);
+    if (!this.pendingScheduled) {
+      this.pendingScheduled = true;
+      setImmediate(() => {
+        this.pendingScheduled = false;
+        this.flushPending();
+      });
+    }
+  }
+
+  flushPending(): void {
+    for (const c of this.pendingClients) {
+      this.pendingClients.delete(c);
+      c.flush();
+    }
+  }
+
+  countError(msg: string): void {
+    const sp = msg.indexOf(' ');
+    const code = sp < 0 ? msg : msg.slice(0, sp);
+    this.stats.totalErrorReplies++;
+    if (this.errorStats.size < 128 || this.errorStats.has(code)) this.errorStats.set(code, (this.errorStats.get(code) ?? 0) + 1);
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /** Looks up, checks and runs one command (Valkey's processCommand + call). */
+  execute(c: Client, argv: string[]): void {
+    const argc = argv.length;
+    let cmd = this.table.lookup(argv[0]);
+    if (cmd === undefined) {
+      let args = '';
+      for (let i = 1; i < argc && args.length < 128; i++) args += `'${argv[i].slice(0, 128 - args.length)}' `;
+      c.addError(`ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`);
+      return;
+    }
+    if (cmd.subcommands !== null && argc >= 2) {
+      const sub = cmd.subcommands.get(argv[1].toLowerCase());
+      if (sub === undefined) {
+        c.addError(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${argv[0].toUpperCase()} HELP.`);
+        return;
+      }
+      cmd = sub;
+    }
+    const arity = cmd.arity;
+    if ((arity > 0 && argc !== arity) || argc < -arity || cmd.handler === null) {
+      c.addError(`ERR wrong number of arguments for '${cmd.fullname}' command`);
+      cmd.rejectedCalls++;
+      return;
+    }
+    const flags = cmd.flags;
+    if (!c.authenticated && (flags & CMD.NO_AUTH) === 0) {
+      c.addError('NOAUTH Authentication required.');
+      cmd.rejectedCalls++;
+      return;
+    }
+    if (this.maxmemory !== 0 && (flags & CMD.DENYOOM) !== 0 && this.overMaxmemory()) {
+      c.addError("OOM command not allowed when used memory > 'maxmemory'.");
+      cmd.rejectedCalls++;
+      return;
+    }
+    if (this.pauseType !== null && this.shouldPause(c, cmd)) {
+      c.postponed = argv;
+      this.postponedClients.add(c);
+      c.socket?.pause();
+      return;
+    }
+    this.call(c, cmd, argv);
+  }
+
+  /** Runs a command's handler and keeps its statistics. */
+  call(c: Client, cmd: Command, argv: string[]): void {
+    const mark = c.len;
+    const mode = c.replyMode;
+    c.errorsInCall = 0;
+    const t0 = performance.now();
+    try {
+      cmd.handler!(c, argv);
+    } catch (e) {
+      this.log.warning(`Unexpected error in '${cmd.fullname}': ${(e as Error).stack ?? e}`);
+      this.stats.unexpectedErrorReplies++;
+      c.addError(`ERR internal error while running '${cmd.fullname}': ${(e as Error).message}`);
+    }
+    const dt = performance.now() - t0;
+    cmd.calls++;
+    cmd.usec += dt * 1000;
+    if (c.errorsInCall !== 0) cmd.failedCalls++;
+    c.lastCmd = cmd.fullname;
+    c.totCmds++;
+    this.stats.numCommands++;
+    // CLIENT REPLY OFF / SKIP: drop what this command answered.
+    if (mode === ReplyMode.Skip || c.replyMode === ReplyMode.Off) c.len = mark;
+    if (mode === ReplyMode.Skip && c.replyMode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
+    else if (c.replyMode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
+    if (this.monitors.size !== 0 && (cmd.flags & (CMD.SKIP_MONITOR | CMD.ADMIN)) === 0) this.feedMonitors(c, cmd, argv);
+  }
+
+  private feedMonitors(c: Client, cmd: Command, argv: string[]): void {
+    const now = Date.now() * 1000 + Math.floor((performance.now() * 1000) % 1000);
+    const sec = Math.floor(now / 1e6);
+    const usec = String(now % 1e6).padStart(6, '0');
+    let line = `+${sec}.${usec} [${c.db.id} ${c.socket ? c.addr : 'lua'}]`;
+    const redact = cmd.fullname === 'auth' || cmd.fullname === 'hello';
+    for (let i = 0; i < argv.length; i++) {
+      const a = redact && i > 0 && (cmd.fullname === 'auth' || (i >= 2 && argv[i - 1].toLowerCase() !== 'setname')) ? '(redacted)' : argv[i];
+      line += ' ' + reprString(a);
+    }
+    line += '\r\n';
+    for (const m of this.monitors) {
+      if (m.closed) continue;
+      m.raw(line);
+      m.wake();
+    }
+  }
+
+  overMaxmemory(): boolean {
+    this.sampleMemory();
+    return this.usedMemory > this.maxmemory;
+  }
+
+  sampleMemory(): void {
+    const h = v8.getHeapStatistics();
+    const m = process.memoryUsage();
+    this.usedMemory = h.used_heap_size + m.external + m.arrayBuffers;
+    if (this.usedMemory > this.peakMemory) this.peakMemory = this.usedMemory;
+  }
+
+  // ---------------------------------------------------------------- pause
+
+  private shouldPause(c: Client, cmd: Command): boolean {
+    if (Date.now() >= this.pauseEndMs) {
+      this.unpause();
+      return false;
+    }
+    if (this.pauseType === 'all') return true;
+    // WRITE pause: writes and commands that may replicate (EVAL, PUBLISH, ...).
+    return (cmd.flags & (CMD.WRITE | CMD.MAY_REPLICATE)) !== 0;
+  }
+
+  pause(type: PauseType, ms: number): void {
+    const end = Date.now() + ms;
+    // A later pause can only extend the time or make the type stricter.
+    if (this.pauseType === null || type === 'all') this.pauseType = type;
+    if (end > this.pauseEndMs || this.pauseType === null) this.pauseEndMs = end;
+    this.stats.clientsPaused++;
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => this.unpause(), Math.max(0, this.pauseEndMs - Date.now()));
+    this.pauseTimer.unref();
+  }
+
+  unpause(): void {
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    this.pauseType = null;
+    this.pauseEndMs = 0;
+    const waiting = [...this.postponedClients];
+    this.postponedClients.clear();
+    for (const c of waiting) {
+      const argv = c.postponed;
+      c.postponed = null;
+      if (c.closed || argv === null) continue;
+      c.socket?.resume();
+      clock.update();
+      c.inProcess = true;
+      this.execute(c, argv);
+      c.inProcess = false;
+      if (c.postponed === null) c.processInput();
+      c.flush();
+    }
+    this.flushPending();
+  }
+
+  // ---------------------------------------------------------------- cron
+
+  startCron(): void {
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    const hz = this.effectiveHz();
+    this.cronTimer = setInterval(() => this.cron(), Math.max(1, Math.floor(1000 / hz)));
+    this.cronTimer.unref();
+  }
+
+  effectiveHz(): number {
+    let hz = this.config.num('hz');
+    if (this.config.bool('dynamic-hz')) {
+      // Like Valkey: raise the frequency as clients grow, 200 clients per tick.
+      while (this.clients.size / hz > 200) {
+        hz *= 2;
+        if (hz > 500) {
+          hz = 500;
+          break;
+        }
+      }
+    }
+    return hz;
+  }
+
+  private lastHz = 10;
+  private readonly expireOut: [number, number] = [0, 0];
+
+  cron(): void {
+    const now = clock.update();
+    this.cronLoops++;
+    if (this.activeExpireEnabled && this.pauseType === null) this.activeExpireCycle(now);
+    this.opsMetric.track(now, this.stats.numCommands);
+    this.inMetric.track(now, this.stats.netInputBytes);
+    this.outMetric.track(now, this.stats.netOutputBytes);
+    if (this.cronLoops % 10 === 0) this.sampleMemory();
+    const timeout = this.config.num('timeout');
+    if (timeout > 0 && this.cronLoops % 10 === 0) {
+      for (const c of this.clients.values()) {
+        if (c.monitor || c.postponed !== null) continue;
+        if (now - c.lastInteractionMs > timeout * 1000) {
+          this.log.verbose(`Closing idle client`);
+          c.closeNow();
+        }
+      }
+    }
+    this.scanCursors.expire(now);
+    const hz = this.effectiveHz();
+    if (hz !== this.lastHz) {
+      this.lastHz = hz;
+      this.startCron();
+    }
+  }
+
+  /**
+   * Valkey's slow active expire cycle: per database, sample volatile keys in
+   * rounds of 20 (more with active-expire-effort) and go on while more than 10%
+   * of a round had expired, within 25% of the cron period.
+   */
+  activeExpireCycle(now: number): void {
+    const effort = this.config.num('active-expire-effort') - 1;
+    const perLoop = 20 + 5 * effort;
+    const acceptableStale = 10 - effort;
+    const hz = this.effectiveHz();
+    const budgetMs = ((25 + 2 * effort) * 1000) / hz / 100;
+    const t0 = performance.now();
+    const out = this.expireOut;
+    let timedOut = false;
+    let totalChecked = 0;
+    let totalExpired = 0;
+    for (const db of this.dbs) {
+      if (db.expires.size === 0) continue;
+      let iterations = 0;
+      for (;;) {
+        db.activeExpireStep(perLoop, now, out);
+        totalChecked += out[0];
+        totalExpired += out[1];
+        iterations++;
+        if (out[0] === 0) break;
+        if ((iterations & 15) === 0 && performance.now() - t0 > budgetMs) {
+          timedOut = true;
+          break;
+        }
+        if (out[1] * 100 <= out[0] * acceptableStale) break;
+      }
+      if (timedOut) break;
+    }
+    const elapsed = performance.now() - t0;
+    keyspaceStats.expireCycleCpuMs += elapsed;
+    if (timedOut) keyspaceStats.expiredTimeCapReached++;
+    if (totalChecked > 0) {
+      const perc = totalExpired / totalChecked;
+      keyspaceStats.expiredStalePerc = perc * 0.05 + keyspaceStats.expiredStalePerc * 0.95;
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(): Promise<void> {
+    await this.listen();
+    this.startCron();
+  }
+
+  /** Stops listening, closes every client after its pending replies, stops the cron. */
+  async close(): Promise<void> {
+    this.shuttingDown = true;
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    this.cronTimer = null;
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    const ls = this.listeners;
+    this.listeners = [];
+    await Promise.all(ls.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    for (const c of [...this.clients.values()]) {
+      c.flush();
+      c.closeGracefully();
+    }
+  }
+}
+
+/** Quotes a string like Valkey's sdscatrepr. */
+export function reprString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    switch (c) {
+      case 92:
+        out += '\\\\';
+        break;
+      case 34:
+        out += '\\"';
+        break;
+      case 10:
+        out += '\\n';
+        break;
+      case 13:
+        out += '\\r';
+        break;
+      case 9:
+        out += '\\t';
+        break;
+      case 7:
+        out += '\\a';
+        break;
+      case 8:
+        out += '\\b';
+        break;
+      default:
+        if (c >= 32 && c < 127) out += s[i];
+        else out += '\\x' + c.toString(16).padStart(2, '0');
+    }
+  }
+  return out + '"';
+}

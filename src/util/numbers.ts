@@ -1,0 +1,162 @@
+// Number parsing and formatting with Valkey's exact rules (string2ll, string2ld, ...).
+
+export const INT64_MAX = 9223372036854775807n;
+export const INT64_MIN = -9223372036854775808n;
+const SAFE_DIGITS = 15; // any 15-digit integer is a safe JS integer
+
+/**
+ * Strict signed 64-bit integer parse (Valkey's string2ll): optional '-', no '+',
+ * no leading zeros, no spaces, at most 20 chars. Returns a number when the value
+ * is a safe integer, a bigint when it is in int64 range but not safe, or null.
+ */
+export function parseInt64(s: string): number | bigint | null {
+  const len = s.length;
+  if (len === 0 || len > 20) return null;
+  let i = 0;
+  let neg = false;
+  let c = s.charCodeAt(0);
+  if (c === 45 /* - */) {
+    if (len === 1) return null;
+    neg = true;
+    i = 1;
+    c = s.charCodeAt(1);
+  }
+  if (c === 48 /* 0 */) return len === 1 ? 0 : null;
+  if (c < 49 || c > 57) return null;
+  const digits = len - i;
+  if (digits <= SAFE_DIGITS) {
+    let n = 0;
+    for (; i < len; i++) {
+      c = s.charCodeAt(i);
+      if (c < 48 || c > 57) return null;
+      n = n * 10 + (c - 48);
+    }
+    return neg ? -n : n;
+  }
+  for (let j = i; j < len; j++) {
+    c = s.charCodeAt(j);
+    if (c < 48 || c > 57) return null;
+  }
+  const b = BigInt(s);
+  if (b > INT64_MAX || b < INT64_MIN) return null;
+  if (b <= 9007199254740991n && b >= -9007199254740991n) return Number(b);
+  return b;
+}
+
+/** Like parseInt64 but returns null for values that are not safe JS integers too. */
+export function parseSafeInt(s: string): number | null {
+  const v = parseInt64(s);
+  return typeof v === 'number' ? v : null;
+}
+
+/** True when the string is exactly the canonical form of an int64 (what Valkey int-encodes). */
+export function isInt64String(s: string): boolean {
+  return parseInt64(s) !== null;
+}
+
+/**
+ * Number a string value can be stored as (Valkey's OBJ_ENCODING_INT): canonical
+ * integer of at most 15 digits, so arithmetic on it stays exact in a double.
+ * Returns undefined when the string must stay a string.
+ */
+export function compactInt(s: string): number | undefined {
+  const len = s.length;
+  if (len === 0 || len > 16) return undefined;
+  const c = s.charCodeAt(0);
+  if (!((c >= 48 && c <= 57) || c === 45)) return undefined;
+  const v = parseInt64(s);
+  if (typeof v !== 'number') return undefined;
+  if (v > 999999999999999 || v < -999999999999999) return undefined;
+  return v;
+}
+
+/**
+ * Valkey's strtold-style float parse for commands such as INCRBYFLOAT and the
+ * score/timeout parsers: accepts what strtod accepts, rejects leading/trailing
+ * spaces and NaN. Returns null on failure.
+ */
+export function parseDouble(s: string): number | null {
+  const len = s.length;
+  if (len === 0 || len > 5000) return null;
+  const c0 = s.charCodeAt(0);
+  const cl = s.charCodeAt(len - 1);
+  if (isSpace(c0) || isSpace(cl)) return null;
+  const v = strtod(s);
+  if (v === null || Number.isNaN(v)) return null;
+  return v;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+const FLOAT_RE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?|inf(?:inity)?|nan)$/i;
+
+/** Parses a whole string the way C's strtod would if it had to consume every char. */
+export function strtod(s: string): number | null {
+  if (!FLOAT_RE.test(s)) return null;
+  let t = s;
+  let sign = 1;
+  if (t[0] === '+' || t[0] === '-') {
+    if (t[0] === '-') sign = -1;
+    t = t.slice(1);
+  }
+  const lower = t.toLowerCase();
+  if (lower === 'inf' || lower === 'infinity') return sign * Infinity;
+  if (lower === 'nan') return NaN;
+  if (lower.startsWith('0x')) return sign * parseHexFloat(lower.slice(2));
+  return sign * Number(t);
+}
+
+function parseHexFloat(h: string): number {
+  let exp = 0;
+  const p = h.indexOf('p');
+  if (p >= 0) {
+    exp = parseInt(h.slice(p + 1), 10);
+    h = h.slice(0, p);
+  }
+  const dot = h.indexOf('.');
+  let intPart = h;
+  let frac = '';
+  if (dot >= 0) {
+    intPart = h.slice(0, dot);
+    frac = h.slice(dot + 1);
+  }
+  let v = 0;
+  for (const ch of intPart) v = v * 16 + parseInt(ch, 16);
+  let scale = 1 / 16;
+  for (const ch of frac) {
+    v += parseInt(ch, 16) * scale;
+    scale /= 16;
+  }
+  return v * Math.pow(2, exp);
+}
+
+/**
+ * Formats a double the way Valkey 8 replies with doubles (shortest round-trip
+ * representation; inf, -inf, nan spelled in lower case).
+ */
+export function formatDouble(d: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (Number.isNaN(d)) return 'nan';
+  if (Object.is(d, -0)) return '-0';
+  const s = String(d);
+  // JS prints 1e+21 style for large numbers and 1e-7 for small; Valkey's
+  // fpconv prints the same shortest digits with an exponent form like 1e+21.
+  return s;
+}
+
+/** Decimal digits in a non-negative safe integer. */
+export function digitCount(n: number): number {
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  if (n < 1000) return 3;
+  if (n < 10000) return 4;
+  if (n < 100000) return 5;
+  if (n < 1000000) return 6;
+  if (n < 10000000) return 7;
+  if (n < 100000000) return 8;
+  if (n < 1000000000) return 9;
+  return String(n).length;
+}

@@ -1,0 +1,100 @@
+// Starting real servers for tests: vireo-server (this project) and, for interop
+// tests, Debian's redis-server. Each binds 127.0.0.1 on a free port and is
+// stopped by the returned handle.
+import { spawn, execFileSync } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(here, '..', '..');
+export const VIREO_BIN = join(ROOT, 'bin', 'vireo-server');
+
+/** A port that was free a moment ago. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForPort(port, proc, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (proc.exitCode !== null) return reject(new Error(`server exited with code ${proc.exitCode}`));
+      const sock = net.connect(port, '127.0.0.1');
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve();
+      });
+      sock.once('error', () => {
+        sock.destroy();
+        if (Date.now() > deadline) reject(new Error(`server did not listen on ${port}`));
+        else setTimeout(attempt, 25);
+      });
+    };
+    attempt();
+  });
+}
+
+async function startProcess(cmd, argsFor, opts = {}) {
+  let lastErr;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const args = argsFor(port);
+    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd ?? ROOT });
+    let output = '';
+    proc.stdout.on('data', (d) => (output += d));
+    proc.stderr.on('data', (d) => (output += d));
+    try {
+      await waitForPort(port, proc);
+      return {
+        port,
+        host: '127.0.0.1',
+        proc,
+        output: () => output,
+        async stop(signal = 'SIGTERM') {
+          if (proc.exitCode !== null || proc.signalCode !== null) return;
+          const done = new Promise((r) => proc.once('exit', r));
+          proc.kill(signal);
+          const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+          await done;
+          clearTimeout(t);
+        },
+      };
+    } catch (e) {
+      lastErr = new Error(`${e.message}\n${output}`);
+      proc.kill('SIGKILL');
+    }
+  }
+  throw lastErr;
+}
+
+/** Starts bin/vireo-server with extra valkey-server style arguments. */
+export function startVireo(extraArgs = [], opts = {}) {
+  return startProcess(process.execPath, (port) => [VIREO_BIN, ...(opts.configFile ? [opts.configFile] : []), '--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning', ...extraArgs], opts);
+}
+
+/** True when Debian's redis-server is installed. */
+export function haveRedis() {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts Debian's redis-server in a temp dir, no persistence. */
+export function startRedis(extraArgs = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'vireo-redis-'));
+  return startProcess('redis-server', (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs], { cwd: dir });
+}
