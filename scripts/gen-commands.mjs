@@ -2,7 +2,9 @@
 // Derives Vireo's command metadata table (src/commands/meta.json) from Valkey's
 // per-command JSON files in ../shared/reference/valkey-commands/.
 // Only facts are kept: names, arity, flags, ACL categories, key specs, argument
-// structure, group, version, complexity class and deprecation. No prose.
+// structure, group, version, complexity class and deprecation. No prose: the
+// summaries, argument summaries, key spec "notes" and history descriptions are
+// left out (COMMAND DOCS writes a few summaries of its own, see commands/server.ts).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';

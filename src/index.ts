@@ -1,5 +1,6 @@
 // Embedding API: run a real Vireo server inside this Node process.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Config, applyConfigText } from './config/config.js';
 import { Server } from './server/server.js';
 import { DIRECTIVE_BY_NAME } from './config/schema.js';
@@ -25,42 +26,56 @@ function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
 }
 
-/** Builds a Config from an options object. Throws on unknown or invalid directives. */
+/** The directive an option names: as written, camelCase as kebab-case (maxmemoryPolicy), or camelCase run together (maxClients). */
+function directiveFor(key: string): string | null {
+  for (const cand of [key, kebab(key), key.toLowerCase()]) {
+    const d = DIRECTIVE_BY_NAME.get(cand.toLowerCase());
+    if (d) return d.name;
+  }
+  return null;
+}
+
+/**
+ * Builds a Config from an options object: `configFile` (read first, valkey.conf
+ * syntax), then every other option as a directive, which wins over the file.
+ * Throws on unknown options and invalid values.
+ */
 export function configFromOptions(options: ServerOptions): Config {
   const cfg = new Config();
-  const lines: string[] = [];
-  let file: string | undefined;
+  const file = options.configFile ?? options['config-file'];
+  if (file !== undefined) {
+    const path = resolve(String(file));
+    applyConfigText(cfg, readFileSync(path, 'latin1'), path);
+    cfg.file = path;
+  }
   for (const [k, raw] of Object.entries(options)) {
-    if (raw === undefined) continue;
-    if (k === 'configFile' || k === 'config-file') {
-      file = String(raw);
-      continue;
-    }
-    const name = DIRECTIVE_BY_NAME.has(k) ? k : kebab(k);
+    if (raw === undefined || k === 'configFile' || k === 'config-file') continue;
+    const name = directiveFor(k);
+    if (name === null) throw new Error(`Invalid option ${k}: no such config directive`);
     const args = Array.isArray(raw) ? raw.map(String) : typeof raw === 'boolean' ? [raw ? 'yes' : 'no'] : [String(raw)];
     const err = cfg.setRaw(name, args);
     if (err) throw new Error(`Invalid option ${k}=${JSON.stringify(raw)}: ${err}`);
-    lines.push(name);
-  }
-  if (file !== undefined) {
-    // A config file first, then the explicit options again so they win.
-    const fileCfg = new Config();
-    applyConfigText(fileCfg, readFileSync(file, 'latin1'), file);
-    for (const [k, v] of fileCfg.entries()) if (!lines.includes(k)) cfg.setRaw(k, [v]);
-    cfg.file = file;
   }
   return cfg;
 }
 
+const EMBED_DEFAULTS: [string, string][] = [
+  ['port', '0'],
+  ['bind', '127.0.0.1'],
+  ['loglevel', 'warning'],
+];
 
 /**
  * Starts a server. `port: 0` (the default here) picks a free port; `bind`
  * defaults to 127.0.0.1; log level defaults to warning to keep the host's output clean.
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const opts: ServerOptions = { port: 0, loglevel: 'warning', ...options };
-  const cfg = configFromOptions(opts);
-  if (opts.bind === undefined) cfg.setRaw('bind', ['127.0.0.1']);
+  const cfg = configFromOptions(options);
+  // Embedding defaults, for what neither the options nor the config file set.
+  const given = new Set(Object.keys(options).map((k) => directiveFor(k)));
+  for (const [name, value] of EMBED_DEFAULTS) {
+    if (!given.has(name) && cfg.get(name) === DIRECTIVE_BY_NAME.get(name)!.default) cfg.setRaw(name, [value]);
+  }
   const server = new Server(cfg);
   server.ephemeralPort = Number(cfg.get('port')) === 0;
   await server.start();

@@ -1,10 +1,10 @@
 // vireo-server: the command-line entry point, taking valkey-server's arguments.
 import { readFileSync, writeFileSync, unlinkSync, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Config, ConfigError, applyConfigText, argsToConfig } from '../config/config.js';
+import { Config, ConfigError, applyConfigText, argsToConfig, errText } from '../config/config.js';
 import { Server, VIREO_VERSION, VALKEY_COMPAT_VERSION } from '../server/server.js';
 
-function usage(): void {
+function usage(): never {
   process.stderr.write(
     [
       'Usage: vireo-server [/path/to/valkey.conf] [options] [-]',
@@ -14,13 +14,25 @@ function usage(): void {
       '',
       'Examples:',
       '       vireo-server (run the server with default config)',
+      "       echo 'maxmemory 128mb' | vireo-server -",
       '       vireo-server /etc/valkey/6379.conf',
       '       vireo-server --port 7777',
-      '       vireo-server /etc/myvalkey.conf --loglevel verbose',
+      '       vireo-server /etc/myvalkey.conf --loglevel verbose -',
       '       vireo-server --bind 127.0.0.1 ::1 --requirepass secret',
       '',
     ].join('\n'),
   );
+  // valkey-server exits with 1 after the usage text too.
+  process.exit(1);
+}
+
+/** A log line in the server's format, before the logger is configured. */
+function earlyLog(mark: string, msg: string): void {
+  const d = new Date();
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const ts = `${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  process.stdout.write(`${process.pid}:C ${ts} ${mark} ${msg}\n`);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -28,30 +40,26 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`Vireo server v=${VIREO_VERSION} valkey-compat=${VALKEY_COMPAT_VERSION} node=${process.versions.node} bits=64\n`);
     return;
   }
-  if (argv[0] === '-h' || argv[0] === '--help') {
-    usage();
-    return;
-  }
+  if (argv[0] === '-h' || argv[0] === '--help') usage();
   const cfg = new Config();
   let server: Server;
   try {
-    const { file, options } = argsToConfig(argv);
-    let text = '';
-    let src = '(command line)';
-    if (file === '-') {
-      text = readFileSync(0, 'latin1');
-      src = '(stdin)';
-    } else if (file !== null) {
+    const { file, stdin, options } = argsToConfig(argv);
+    if (file !== null) {
+      let text: string;
       try {
         text = readFileSync(file, 'latin1');
       } catch (e) {
-        process.stderr.write(`Fatal error, can't open config file '${resolve(file)}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`);
+        earlyLog('#', `Fatal error, can't open config file '${resolve(file)}': ${errText(e)}`);
         process.exit(1);
       }
-      src = resolve(file);
-      cfg.file = src;
+      cfg.file = resolve(file);
+      applyConfigText(cfg, text, cfg.file);
     }
-    if (text !== '') applyConfigText(cfg, text, src);
+    if (stdin) {
+      earlyLog('#', 'Reading config from stdin');
+      applyConfigText(cfg, readFileSync(0, 'latin1'), '(stdin)');
+    }
     if (options !== '') applyConfigText(cfg, options, '(command line)');
     const dir = cfg.get('dir');
     if (dir !== '') {

@@ -1,12 +1,38 @@
 // Joins every command family's handlers into the command table.
-import { CommandTable, type HandlerMap, type MetaEntry } from './table.js';
+import { CommandTable, META, type HandlerMap, type MetaEntry } from './table.js';
 import { commands as connection } from './connection.js';
 import { commands as string } from './string.js';
 import { commands as keyspace } from './keyspace.js';
 import { commands as server } from './server.js';
 
 /** Metadata for commands newer than the reference snapshot (Valkey 8.1/9.0). */
-export const EXTRA_META: Record<string, MetaEntry> = {};
+export const EXTRA_META: Record<string, MetaEntry> = {
+  // Valkey 9.0: DELIFEQ key value (src/commands/delifeq.json).
+  delifeq: {
+    name: 'delifeq',
+    arity: 3,
+    group: 'string',
+    since: '9.0.0',
+    complexity: 'O(1)',
+    flags: ['write'],
+    acl: ['string'],
+    tips: [],
+    keySpecs: [{ flags: ['RM', 'ACCESS', 'DELETE'], bs: { type: 'index', pos: 1 }, fk: { type: 'range', lastkey: 0, step: 1, limit: 0 } }],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'value', type: 'string' },
+    ],
+  },
+  // Valkey 8.1 added SET ... IFEQ comparison-value to the NX | XX choice.
+  set: {
+    ...META.set,
+    args: META.set.args?.map((a) =>
+      a.name === 'condition' && a.arguments
+        ? { ...a, arguments: [...a.arguments, { name: 'comparison-value', type: 'string', token: 'IFEQ', since: '8.1.0' }] }
+        : a,
+    ),
+  },
+};
 
 export function allHandlers(): HandlerMap {
   return { ...connection, ...string, ...keyspace, ...server };

@@ -1,14 +1,16 @@
-// Config values and the config file / command line reader (valkey.conf syntax).
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+// Config values, the config file / command line reader (valkey.conf syntax) and
+// CONFIG REWRITE.
+import { readFileSync, writeFileSync, renameSync, unlinkSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { resolve, dirname, basename, join } from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
-import { DIRECTIVES, DIRECTIVE_BY_NAME, normalize, type Directive } from './schema.js';
+import { VIREO_VERSION } from '../server/server.js';
+import { DIRECTIVES, DIRECTIVE_BY_NAME, formatMemory, normalize, type Directive } from './schema.js';
 
 export class ConfigError extends Error {}
 
 export class Config {
   private values = new Map<string, string>();
-  /** Path of the config file the server was started with, for CONFIG REWRITE. */
+  /** Absolute path of the config file the server was started with, for CONFIG REWRITE. */
   file: string | null = null;
   /** Listeners run after a directive changed at run time (name, new value). */
   onChange: ((name: string, value: string) => void) | null = null;
@@ -29,6 +31,12 @@ export class Config {
 
   bool(name: string): boolean {
     return this.get(name) === 'yes';
+  }
+
+  /** The value as CONFIG GET shows it (dir: the working directory). */
+  show(d: Directive): string {
+    const v = this.values.get(d.name)!;
+    return d.show ? d.show(v) : v;
   }
 
   /** Sets a directive from raw arguments; returns an error message or null. */
@@ -72,8 +80,7 @@ interface Line {
 function readLines(text: string, file: string, out: Line[], depth: number): void {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].replace(/\r$/, '');
-    const trimmed = raw.trim();
+    const trimmed = lines[i].replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const args = splitArgs(trimmed);
     if (args === null) throw configFail(file, i + 1, trimmed, 'Unbalanced quotes in configuration line');
@@ -85,7 +92,7 @@ function readLines(text: string, file: string, out: Line[], depth: number): void
       try {
         inc = readFileSync(args[1], 'latin1');
       } catch (e) {
-        throw configFail(file, i + 1, trimmed, `Fatal error, can't open config file '${args[1]}': ${(e as Error).message}`);
+        throw configFail(file, i + 1, trimmed, `Fatal error, can't open config file '${resolve(args[1])}': ${errText(e)}`);
       }
       readLines(inc, resolve(args[1]), out, depth + 1);
       continue;
@@ -94,9 +101,35 @@ function readLines(text: string, file: string, out: Line[], depth: number): void
   }
 }
 
+/** strerror-style text of a Node file system error. */
+export function errText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'No such file or directory';
+    case 'EACCES':
+      return 'Permission denied';
+    case 'EISDIR':
+      return 'Is a directory';
+    case 'ENOTDIR':
+      return 'Not a directory';
+    case 'EROFS':
+      return 'Read-only file system';
+    case 'ENOSPC':
+      return 'No space left on device';
+    default:
+      return (e as Error).message;
+  }
+}
+
+/**
+ * The start-up error for a bad config line, in Valkey's shape (header, position,
+ * the line, the reason), naming the file as well: an included file, the file
+ * given on the command line, "(stdin)" or "(command line)".
+ */
 export function configFail(file: string, lineNo: number, text: string, msg: string): ConfigError {
   return new ConfigError(
-    `\n*** FATAL CONFIG FILE ERROR (Vireo) ***\n` +
+    `\n*** FATAL CONFIG FILE ERROR (Vireo ${VIREO_VERSION}) ***\n` +
       `Reading the configuration file ${file}, at line ${lineNo}\n` +
       `>>> '${text}'\n${msg}`,
   );
@@ -106,22 +139,19 @@ export function configFail(file: string, lineNo: number, text: string, msg: stri
 export function applyConfigText(cfg: Config, text: string, file: string): void {
   const lines: Line[] = [];
   readLines(text, file, lines, 0);
-  let saveReset = false;
+  let saveSeen = false;
   for (const l of lines) {
     const name = l.args[0].toLowerCase();
     const d = DIRECTIVE_BY_NAME.get(name);
     if (!d) throw configFail(l.file, l.lineNo, l.text, 'Bad directive or wrong number of arguments');
     let args = l.args.slice(1);
     if (d.type === 'save') {
-      // Repeated "save" lines accumulate; `save ""` clears.
-      if (args.length === 1 && args[0] === '') {
-        args = [''];
-        saveReset = true;
-      } else if (saveReset || cfg.get('save') === d.default) {
-        saveReset = false;
-      } else {
-        args = [...cfg.get('save').split(' ').filter((x) => x), ...args];
-      }
+      // Like Valkey: the first "save" line replaces the default save points,
+      // later ones add to them, and `save ""` clears them.
+      if (args.length === 1 && args[0] === '') args = [];
+      else if (saveSeen && cfg.get('save') !== '') args = [...cfg.get('save').split(' '), ...args];
+      saveSeen = true;
+      if (args.length === 0) args = [''];
     }
     const err = cfg.setRaw(name, args);
     if (err) throw configFail(l.file, l.lineNo, l.text, err);
@@ -131,6 +161,11 @@ export function applyConfigText(cfg: Config, text: string, file: string): void {
 /** Quotes an argument for a config line when needed. */
 export function quoteArg(s: string): string {
   if (s !== '' && /^[\x21-\x7e]+$/.test(s) && !/["'\\]/.test(s)) return s;
+  return reprArg(s);
+}
+
+/** Always-quoted form of a string, like Valkey's sdscatrepr. */
+export function reprArg(s: string): string {
   let out = '"';
   for (const ch of s) {
     const c = ch.charCodeAt(0);
@@ -138,6 +173,8 @@ export function quoteArg(s: string): string {
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (ch === '\t') out += '\\t';
+    else if (ch === '\x07') out += '\\a';
+    else if (ch === '\b') out += '\\b';
     else if (c < 32 || c > 126) out += '\\x' + c.toString(16).padStart(2, '0');
     else out += ch;
   }
@@ -145,29 +182,166 @@ export function quoteArg(s: string): string {
 }
 
 /**
- * Turns valkey-server style arguments into config text:
- * `[configfile] [--name value ...]`. Returns the file path (or null) and the text
- * made of the options, to apply after the file.
+ * Turns valkey-server style arguments into config text, as valkey-server does:
+ * `[configfile] [--name value ...] [-]`. The first argument is the config file
+ * unless it starts with '-'; a lone '-' as the first or last argument reads the
+ * config from stdin as well; `--name` starts an option whose values follow (a
+ * value may itself start with "--" when the option has none yet); an option
+ * written as one argument with spaces ("--port 7777") is split; `--save` with
+ * no value means `save ""`. Returns the file, whether to read stdin, and the
+ * options as config text to apply after the file.
  */
-export function argsToConfig(argv: string[]): { file: string | null; options: string } {
+export function argsToConfig(argv: string[]): { file: string | null; stdin: boolean; options: string } {
   let i = 0;
   let file: string | null = null;
-  if (argv.length > 0 && !argv[0].startsWith('--')) {
+  let stdin = false;
+  if (argv.length > 0 && !argv[0].startsWith('-')) {
     file = argv[0];
     i = 1;
   }
   const lines: string[] = [];
   let cur: string[] | null = null;
+  let hasArg = true;
   for (; i < argv.length; i++) {
     const a = argv[i];
-    if (a.startsWith('--') && a.length > 2) {
+    if (a === '-' && (i === 0 || i === argv.length - 1)) {
+      stdin = true;
+      continue;
+    }
+    if (hasArg && a.startsWith('--')) {
       if (cur) lines.push(cur.join(' '));
+      const parts = splitArgs(a.slice(2)) ?? [a.slice(2)];
       cur = [a.slice(2)];
+      hasArg = parts.length > 1;
+      if (!hasArg && a.toLowerCase() === '--save') {
+        const next = argv[i + 1];
+        if (next === undefined || next.startsWith('--')) {
+          cur.push('""');
+          hasArg = true;
+        }
+      }
     } else {
       if (!cur) throw new ConfigError(`Invalid option '${a}': options must start with -- (see --help)`);
-      cur.push(quoteArg(a));
+      cur.push(reprArg(a));
+      hasArg = true;
     }
   }
   if (cur) lines.push(cur.join(' '));
-  return { file, options: lines.join('\n') };
+  return { file, stdin, options: lines.join('\n') };
+}
+
+// ------------------------------------------------------------------ CONFIG REWRITE
+
+const REWRITE_SIGNATURE = '# Generated by CONFIG REWRITE';
+
+/** The config line for a directive's current value, as CONFIG REWRITE writes it. */
+export function formatDirective(d: Directive, value: string): string {
+  switch (d.type) {
+    case 'bool':
+    case 'int':
+    case 'enum':
+      return `${d.name} ${value}`;
+    case 'memory':
+      return `${d.name} ${formatMemory(value)}`;
+    case 'save':
+      return value === '' ? `${d.name} ""` : `${d.name} ${value}`;
+    case 'list':
+      return value === '' ? `${d.name} ""` : `${d.name} ${value.split(' ').map(quoteArg).join(' ')}`;
+    case 'string':
+      return `${d.name} ${reprArg(value)}`;
+  }
+}
+
+/**
+ * The new text of a config file after CONFIG REWRITE: comments, blank lines,
+ * `include` lines and unknown lines stay where they are; the first line of each
+ * directive is replaced by its current value and its repeats become blank;
+ * directives that are not at their defaults and not in the file are appended
+ * after a "# Generated by CONFIG REWRITE" line. Runs of blank lines become one.
+ */
+export function rewriteConfigText(cfg: Config, oldText: string): string {
+  // Like Valkey, the text after the last newline counts as a (blank) line.
+  const lines = oldText === '' ? [] : oldText.split('\n');
+  const out: string[] = [];
+  const byName = new Map<string, number[]>();
+  let hasSignature = false;
+  for (const raw of lines) {
+    const line = raw.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+    if (line === '' || line.startsWith('#')) {
+      if (line === REWRITE_SIGNATURE) hasSignature = true;
+      out.push(line);
+      continue;
+    }
+    const args = splitArgs(line);
+    const d = args && args.length > 0 ? DIRECTIVE_BY_NAME.get(args[0].toLowerCase()) : undefined;
+    if (!d) {
+      // include, or a line this server does not know: keep it as it is.
+      out.push(line);
+      continue;
+    }
+    let l = byName.get(d.name);
+    if (!l) byName.set(d.name, (l = []));
+    l.push(out.length);
+    out.push(line);
+  }
+  const appended: string[] = [];
+  for (const d of DIRECTIVES) {
+    const value = cfg.show(d);
+    const line = formatDirective(d, value);
+    const at = byName.get(d.name);
+    if (at && at.length > 0) {
+      out[at[0]] = line;
+      for (const k of at.slice(1)) out[k] = ''; // repeats become blank lines
+    } else if (cfg.get(d.name) !== d.default || d.alwaysRewrite) {
+      appended.push(line);
+    }
+  }
+  if (appended.length > 0) {
+    if (!hasSignature) out.push(REWRITE_SIGNATURE);
+    out.push(...appended);
+  }
+  let text = '';
+  let wasEmpty = false;
+  for (const l of out) {
+    if (l === '') {
+      if (wasEmpty) continue;
+      wasEmpty = true;
+    } else wasEmpty = false;
+    text += l + '\n';
+  }
+  return text;
+}
+
+/**
+ * CONFIG REWRITE: rewrites the server's config file in place (through a
+ * temporary file in the same directory, renamed over it). Throws on I/O errors.
+ */
+export function rewriteConfigFile(cfg: Config): void {
+  const file = cfg.file;
+  if (file === null) throw new ConfigError('The server is running without a config file');
+  let old = '';
+  try {
+    old = readFileSync(file, 'latin1');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const text = rewriteConfigText(cfg, old);
+  const tmp = join(dirname(file), `${basename(file)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    writeFileSync(tmp, text, 'latin1');
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created */
+    }
+    throw e;
+  }
 }

@@ -1,6 +1,7 @@
 // Every config directive Vireo implements: name, type, default, bounds, whether
 // CONFIG SET may change it, and what changing it does. The file parser, CLI
 // flags, CONFIG GET/SET/REWRITE and INFO all read this one table.
+import { statSync } from 'node:fs';
 
 export type DirectiveType = 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'save' | 'list';
 
@@ -10,18 +11,30 @@ export interface Directive {
   type: DirectiveType;
   /** Default in its canonical string form (what CONFIG GET shows). */
   default: string;
-  min?: number;
-  max?: number;
+  /** Bounds, as Valkey declares them (int64/uint64 limits do not fit a JS number: bigint). */
+  min?: number | bigint;
+  max?: number | bigint;
   values?: string[];
   mutable: boolean;
   /** Extra validation of a parsed value; returns an error message or null. */
   check?: (v: string) => string | null;
   /** Hidden from CONFIG GET * (still settable). */
   hidden?: boolean;
+  /** Adjusts a valid value before it is stored (e.g. hz is clamped to 1..500 like Valkey). */
+  fix?: (v: string) => string;
+  /** What CONFIG GET and CONFIG REWRITE show, when it is not the stored value (dir: the working directory). */
+  show?: (stored: string) => string;
+  /** CONFIG REWRITE writes this directive even when it has its default value (Valkey does for dir). */
+  alwaysRewrite?: boolean;
+  /** CONFIG SET may change it only as enable-protected-configs allows (Valkey's protected configs). */
+  protected?: boolean;
 }
 
 const notYet = (what: string) => (v: string) =>
   v === '' || v === 'no' || v === 'noeviction' ? null : `${what} is not implemented by Vireo yet`;
+
+const LLONG_MAX = 9223372036854775807n;
+const ULLONG_MAX = 18446744073709551615n;
 
 export const DIRECTIVES: Directive[] = [
   { name: 'port', type: 'int', default: '6379', min: 0, max: 65535, mutable: true },
@@ -29,10 +42,10 @@ export const DIRECTIVES: Directive[] = [
   { name: 'tcp-backlog', type: 'int', default: '511', min: 0, max: 2147483647, mutable: false },
   { name: 'tcp-keepalive', type: 'int', default: '300', min: 0, max: 2147483647, mutable: true },
   { name: 'timeout', type: 'int', default: '0', min: 0, max: 2147483647, mutable: true },
-  { name: 'maxclients', type: 'int', default: '10000', min: 1, max: 2147483647, mutable: true },
+  { name: 'maxclients', type: 'int', default: '10000', min: 1, max: 4294967295, mutable: true },
   { name: 'requirepass', type: 'string', default: '', mutable: true },
   { name: 'databases', type: 'int', default: '16', min: 1, max: 2147483647, mutable: false },
-  { name: 'hz', type: 'int', default: '10', min: 1, max: 500, mutable: true },
+  { name: 'hz', type: 'int', default: '10', min: 0, max: 2147483647, mutable: true, fix: (v) => String(Math.min(500, Math.max(1, Number(v)))) },
   { name: 'dynamic-hz', type: 'bool', default: 'yes', mutable: true },
   { name: 'active-expire-effort', type: 'int', default: '1', min: 1, max: 10, mutable: true },
   { name: 'loglevel', type: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'], mutable: true },
@@ -40,10 +53,27 @@ export const DIRECTIVES: Directive[] = [
   { name: 'pidfile', type: 'string', default: '', mutable: false },
   { name: 'daemonize', type: 'bool', default: 'no', mutable: false, check: notYet('daemonize yes') },
   { name: 'always-show-logo', type: 'bool', default: 'no', mutable: false },
-  { name: 'dir', type: 'string', default: '', mutable: true },
+  {
+    name: 'dir',
+    type: 'string',
+    default: '',
+    mutable: true,
+    check: (v) => {
+      if (v === '') return null;
+      try {
+        if (!statSync(v).isDirectory()) return 'Not a directory';
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
+      }
+      return null;
+    },
+    show: () => process.cwd(),
+    alwaysRewrite: true,
+    protected: true,
+  },
   { name: 'save', type: 'save', default: '', mutable: true, check: notYet('RDB persistence (save points)') },
   { name: 'appendonly', type: 'bool', default: 'no', mutable: true, check: notYet('AOF persistence (appendonly yes)') },
-  { name: 'maxmemory', type: 'memory', default: '0', min: 0, max: Number.MAX_SAFE_INTEGER, mutable: true },
+  { name: 'maxmemory', type: 'memory', default: '0', min: 0, max: ULLONG_MAX, mutable: true },
   {
     name: 'maxmemory-policy',
     type: 'enum',
@@ -52,9 +82,12 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
     check: notYet('eviction (maxmemory-policy other than noeviction)'),
   },
-  { name: 'proto-max-bulk-len', type: 'memory', default: '536870912', min: 1024 * 1024, max: Number.MAX_SAFE_INTEGER, mutable: true },
-  { name: 'client-query-buffer-limit', type: 'memory', default: '1073741824', min: 1024 * 1024, max: Number.MAX_SAFE_INTEGER, mutable: true },
+  { name: 'proto-max-bulk-len', type: 'memory', default: '536870912', min: 1024 * 1024, max: LLONG_MAX, mutable: true },
+  { name: 'client-query-buffer-limit', type: 'memory', default: '1073741824', min: 1024 * 1024, max: LLONG_MAX, mutable: true },
   { name: 'enable-debug-command', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], mutable: false },
+  { name: 'enable-protected-configs', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], mutable: false },
+  // Valkey 8: "yes" makes the server present itself as Redis where it matters (INFO redis_mode).
+  { name: 'extended-redis-compatibility', type: 'bool', default: 'no', mutable: true },
 ];
 
 export const DIRECTIVE_BY_NAME = new Map<string, Directive>();
@@ -63,16 +96,21 @@ for (const d of DIRECTIVES) {
   for (const a of d.aliases ?? []) DIRECTIVE_BY_NAME.set(a, d);
 }
 
-/** Parses "100", "1k", "1kb", "2mb", "1gb" (case-insensitive) like Valkey's memtoull. */
-export function parseMemory(s: string): number | null {
-  const m = /^(-?\d+)(k|kb|m|mb|g|gb)?$/i.exec(s);
+/**
+ * Parses "100", "100b", "1k", "1kb", "2mb", "1gb" (case-insensitive) like
+ * Valkey's memtoull; null when malformed or beyond 64 bits.
+ */
+export function parseMemory(s: string): bigint | null {
+  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(s);
   if (!m) return null;
-  const n = Number(m[1]);
-  if (!Number.isSafeInteger(n) || n < 0) return null;
   const unit = (m[2] ?? '').toLowerCase();
-  const mul: Record<string, number> = { '': 1, k: 1000, kb: 1024, m: 1000 * 1000, mb: 1024 * 1024, g: 1000 * 1000 * 1000, gb: 1024 * 1024 * 1024 };
-  const v = n * mul[unit];
-  return Number.isSafeInteger(v) ? v : null;
+  const mul: Record<string, bigint> = { '': 1n, b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n, gb: 1024n ** 3n };
+  const v = BigInt(m[1]) * mul[unit];
+  return v > ULLONG_MAX ? null : v;
+}
+
+function outOfRange(d: Directive, n: bigint): boolean {
+  return (d.min !== undefined && n < BigInt(d.min)) || (d.max !== undefined && n > BigInt(d.max));
 }
 
 /**
@@ -89,24 +127,20 @@ export function normalize(d: Directive, args: string[]): { value: string } | { e
     }
     case 'int': {
       if (args.length !== 1) return { error: 'wrong number of arguments' };
+      // Strict integer syntax, as Valkey's string2ll: no sign '+', no leading zeros, no units.
       const s = args[0];
-      let n: number | null = /^-?\d+$/.test(s) ? Number(s) : null;
-      if (n === null) {
-        const mem = parseMemory(s);
-        if (mem === null) return { error: "argument couldn't be parsed into an integer" };
-        n = mem;
-      }
-      if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max))
-        return { error: `argument must be between ${d.min} and ${d.max} inclusive` };
-      return finish(d, String(n));
+      if (!/^(0|-?[1-9]\d*)$/.test(s)) return { error: "argument couldn't be parsed into an integer" };
+      const n = BigInt(s);
+      if (n > LLONG_MAX || n < -LLONG_MAX - 1n) return { error: "argument couldn't be parsed into an integer" };
+      if (outOfRange(d, n)) return { error: `argument must be between ${d.min} and ${d.max} inclusive` };
+      return finish(d, n.toString());
     }
     case 'memory': {
       if (args.length !== 1) return { error: 'wrong number of arguments' };
       const n = parseMemory(args[0]);
       if (n === null) return { error: 'argument must be a memory value' };
-      if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max))
-        return { error: `argument must be between ${d.min} and ${d.max} inclusive` };
-      return finish(d, String(n));
+      if (outOfRange(d, n)) return { error: `argument must be between ${d.min} and ${d.max} inclusive` };
+      return finish(d, n.toString());
     }
     case 'enum': {
       if (args.length !== 1) return { error: 'wrong number of arguments' };
@@ -117,13 +151,18 @@ export function normalize(d: Directive, args: string[]): { value: string } | { e
     case 'string':
       if (args.length !== 1) return { error: 'wrong number of arguments' };
       return finish(d, args[0]);
-    case 'list':
-      if (args.length < 1) return { error: 'wrong number of arguments' };
-      return finish(d, args.join(' '));
+    case 'list': {
+      const parts = args.flatMap((a) => a.split(/[ \t]+/)).filter((x) => x !== '');
+      if (parts.length < 1) return { error: 'wrong number of arguments' };
+      return finish(d, parts.join(' '));
+    }
     case 'save': {
       const parts = args.length === 1 ? args[0].split(/\s+/).filter((x) => x !== '') : args;
       if (parts.length % 2 !== 0) return { error: 'Invalid save parameters' };
-      for (const p of parts) if (!/^\d+$/.test(p)) return { error: 'Invalid save parameters' };
+      // Pairs of <seconds> <changes>: seconds at least 1, changes at least 0.
+      for (let i = 0; i < parts.length; i++) {
+        if (!/^\d+$/.test(parts[i]) || (i % 2 === 0 && Number(parts[i]) < 1)) return { error: 'Invalid save parameters' };
+      }
       return finish(d, parts.join(' '));
     }
   }
@@ -134,5 +173,17 @@ function finish(d: Directive, v: string): { value: string } | { error: string } 
     const e = d.check(v);
     if (e) return { error: e };
   }
-  return { value: v };
+  return { value: d.fix ? d.fix(v) : v };
+}
+
+/** Memory value the way CONFIG REWRITE writes it: 1gb, 100mb, 64kb or plain bytes. */
+export function formatMemory(value: string | number | bigint): string {
+  const n = BigInt(value);
+  const units: [bigint, string][] = [
+    [1024n ** 3n, 'gb'],
+    [1024n ** 2n, 'mb'],
+    [1024n, 'kb'],
+  ];
+  if (n !== 0n) for (const [u, name] of units) if (n % u === 0n) return `${n / u}${name}`;
+  return n.toString();
 }

@@ -40,6 +40,29 @@ export interface KeyspaceHooks {
 
 const noHooks: KeyspaceHooks = { onExpired() {} };
 
+/**
+ * Exact values of expire times that a JS number rounds (beyond 2^53 ms, year
+ * 287396 and later), keyed by the expires Map that holds the rounded value, so
+ * SWAPDB carries them along and FLUSHDB drops them. An entry is trusted only
+ * while the rounded value still matches; stale ones are swept when the table grows.
+ */
+const exactExpires = new WeakMap<Map<string, number>, Map<string, bigint>>();
+const MAX_EXACT_EXPIRES = 4096;
+
+function rememberExactExpire(expires: Map<string, number>, key: string, when: bigint): void {
+  let m = exactExpires.get(expires);
+  if (m === undefined) {
+    m = new Map();
+    exactExpires.set(expires, m);
+  }
+  if (m.size >= MAX_EXACT_EXPIRES) {
+    for (const [k, v] of m) if (expires.get(k) !== Number(v)) m.delete(k);
+    if (m.size >= MAX_EXACT_EXPIRES) m.delete(m.keys().next().value as string);
+  }
+  m.delete(key);
+  m.set(key, when);
+}
+
 export class Db {
   dict = new Map<string, Entry>();
   /** Absolute unix ms expire time of each volatile key. */
@@ -74,8 +97,23 @@ export class Db {
     return true;
   }
 
-  /** Looks a key up for reading: lazily expires, touches the LRU clock. */
+  /**
+   * Looks a key up for reading: lazily expires, touches the LRU clock and counts
+   * a keyspace hit or miss (INFO keyspace_hits/misses), as Valkey's lookupKeyRead.
+   */
   lookup(key: string): Entry | undefined {
+    const e = this.dict.get(key);
+    if (e === undefined || (this.expires.size !== 0 && this.expireIfNeeded(key))) {
+      keyspaceStats.misses++;
+      return undefined;
+    }
+    keyspaceStats.hits++;
+    e.lru = clock.lru;
+    return e;
+  }
+
+  /** Looks a key up for writing: like lookup() but not counted as a hit or miss. */
+  lookupWrite(key: string): Entry | undefined {
     const e = this.dict.get(key);
     if (e === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
@@ -129,6 +167,29 @@ export class Db {
 
   removeExpire(key: string): boolean {
     return this.expires.delete(key);
+  }
+
+  /**
+   * Sets an expire time given as an exact int64 (unix ms). Times beyond 2^53 ms
+   * do not fit a JS number exactly; the exact value is remembered beside the
+   * rounded one so TTL/PEXPIRETIME answer what was set, as Valkey does.
+   */
+  setExpireExact(key: string, when: bigint): void {
+    const n = Number(when);
+    this.expires.set(key, n);
+    if (Number.isSafeInteger(n)) return;
+    rememberExactExpire(this.expires, key, when);
+  }
+
+  /** Expire time as an exact int64 (unix ms), or -1n if the key has none. */
+  getExpireExact(key: string): bigint {
+    const t = this.getExpire(key);
+    if (t === -1) return -1n;
+    if (!Number.isSafeInteger(t)) {
+      const exact = exactExpires.get(this.expires)?.get(key);
+      if (exact !== undefined && Number(exact) === t) return exact;
+    }
+    return BigInt(t);
   }
 
   /** Empties the database; returns the number of keys removed. */

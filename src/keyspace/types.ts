@@ -16,6 +16,8 @@ export interface DataObject {
   readonly objType: ObjType;
   /** OBJECT ENCODING answer, e.g. "listpack" or "hashtable". */
   encoding(): string;
+  /** A deep, independent copy with the same encoding (COPY uses it). */
+  clone(): DataObject;
 }
 
 export type StringValue = string | number | Buffer;
@@ -61,11 +63,19 @@ export function stringOf(v: StringValue): string {
   return v.latin1Slice(0, v.length);
 }
 
-/** OBJECT ENCODING for strings, as Valkey answers it. */
+/**
+ * OBJECT ENCODING for strings, as Valkey answers it. A Buffer holds a value
+ * edited in place (APPEND, SETRANGE, SETBIT ...), which Valkey keeps "raw"
+ * whatever its length or digits.
+ */
 export function stringEncoding(v: StringValue): string {
   if (typeof v === 'number') return 'int';
-  const len = typeof v === 'string' ? v.length : v.length;
-  if (len <= 20 && typeof v === 'string' && /^-?[1-9][0-9]*$|^0$/.test(v)) {
+  if (Buffer.isBuffer(v)) return 'raw';
+  const len = v.length;
+  // SET stores integers of up to 15 digits as numbers, so a shorter string that
+  // looks like one came from INCRBYFLOAT and the like, which Valkey does not
+  // int-encode; longer canonical int64 strings are Valkey's "int".
+  if (len >= 16 && len <= 20 && /^-?[1-9][0-9]*$/.test(v)) {
     const b = BigInt(v);
     if (b <= 9223372036854775807n && b >= -9223372036854775808n) return 'int';
   }

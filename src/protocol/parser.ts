@@ -69,6 +69,18 @@ export class RequestParser {
     }
   }
 
+  /**
+   * Stops referencing the last chunk fed (the caller reuses that memory): copies
+   * the unparsed tail, if any, into a buffer of its own.
+   */
+  detach(chunk: Buffer): void {
+    if (this.buf.buffer === chunk.buffer && this.buf !== EMPTY) {
+      if (this.pos < this.buf.length) this.buf = Buffer.from(this.buf.subarray(this.pos));
+      else this.buf = EMPTY;
+      this.pos = 0;
+    }
+  }
+
   /** Drops everything buffered (after a protocol error, or on reset). */
   clear(): void {
     this.buf = EMPTY;
@@ -223,7 +235,7 @@ export class RequestParser {
       }
       const len = this.bulkLen;
       if (end - this.pos < len + 2) return Parse.Incomplete;
-      argv.push(buf.latin1Slice(this.pos, this.pos + len));
+      argv.push(argv.length === 0 && len <= 24 ? internName(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len));
       this.pos += len + 2;
       this.bulkLen = -1;
       if (--this.mbLeft === 0) return Parse.Command;
@@ -254,6 +266,25 @@ export class RequestParser {
     this.argv = args;
     return Parse.Command;
   }
+}
+
+// Command names repeat on every request: keep the strings for recent ones so the
+// hot path neither allocates them nor rehashes them for the command-table lookup.
+const INTERN_SIZE = 256;
+const internTable: (string | undefined)[] = new Array(INTERN_SIZE);
+
+function internName(buf: Buffer, pos: number, len: number): string {
+  if (len === 0) return '';
+  const h = (len * 31 + buf[pos] * 7 + buf[pos + len - 1] * 13 + (len > 2 ? buf[pos + 1] : 0)) & (INTERN_SIZE - 1);
+  const cached = internTable[h];
+  if (cached !== undefined && cached.length === len) {
+    let i = 0;
+    while (i < len && cached.charCodeAt(i) === buf[pos + i]) i++;
+    if (i === len) return cached;
+  }
+  const s = buf.latin1Slice(pos, pos + len);
+  internTable[h] = s;
+  return s;
 }
 
 function isHex(c: string): boolean {

@@ -1,5 +1,6 @@
 // One connected client: socket, query parser, reply buffer and session state.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { Parse, RequestParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { Db } from '../keyspace/db.js';
@@ -15,6 +16,9 @@ export const enum ReplyMode {
   SkipNext = 2,
   Skip = 3,
 }
+
+/** Client classes of CLIENT LIST/KILL TYPE (a MONITOR client counts as normal). */
+export type ClientType = 'normal' | 'replica' | 'master' | 'pubsub';
 
 export class Client extends ReplyWriter {
   readonly id: number;
@@ -53,6 +57,8 @@ export class Client extends ReplyWriter {
   pendingFlush = false;
   /** Set by the dispatcher to the command currently running. */
   killed = false;
+  /** Bytes of the arguments of the command running (argv-mem); set only while it describes itself. */
+  argvMem = 0;
 
   constructor(server: Server, socket: Socket | null, id: number) {
     super(INITIAL_OUT);
@@ -82,7 +88,10 @@ export class Client extends ReplyWriter {
     this.parser.authenticated = v;
   }
 
-  /** Bytes read from the socket. */
+  /**
+   * Bytes read from the socket. `chunk` may be a shared read buffer that is
+   * reused after this returns: nothing may keep a reference to it.
+   */
   onData(chunk: Buffer): void {
     if (this.closed) return;
     this.totNetIn += chunk.length;
@@ -90,6 +99,7 @@ export class Client extends ReplyWriter {
     this.lastInteractionMs = clock.update();
     this.parser.feed(chunk);
     this.processInput();
+    this.parser.detach(chunk);
     this.flush();
     if (this.server.pendingClients.size !== 0) this.server.flushPending();
   }
@@ -99,6 +109,7 @@ export class Client extends ReplyWriter {
     const parser = this.parser;
     const server = this.server;
     this.inProcess = true;
+    server.callClock = performance.now();
     while (!this.closeAfterReply && this.postponed === null && !this.closed) {
       const r = parser.next();
       if (r === Parse.Command) {
@@ -165,32 +176,40 @@ export class Client extends ReplyWriter {
     this.socket?.destroy();
   }
 
-  /** The "id=... addr=..." line of CLIENT LIST / CLIENT INFO. */
+  /** Class of the connection for CLIENT LIST/KILL TYPE; replication and Pub/Sub refine this. */
+  clientType(): ClientType {
+    return 'normal';
+  }
+
+  /** The "id=... addr=..." line of CLIENT LIST / CLIENT INFO, fields in Valkey 8.0's order. */
   describe(): string {
     const now = Date.now();
+    // Flag letters in Valkey's order (O S M P x b t R B d c u A U r e T).
     let flags = '';
     if (this.monitor) flags += 'O';
-    if (this.closeAfterReply) flags += 'c';
     if (this.postponed !== null) flags += 'b';
+    if (this.closeAfterReply) flags += 'c';
     if (this.noEvict) flags += 'e';
     if (this.noTouch) flags += 'T';
     if (flags === '') flags = 'N';
     const qbuf = this.parser.pending();
     const omem = this.socket ? this.socket.writableLength : 0;
+    const events = this.socket === null ? '' : omem > 0 ? 'rw' : 'r';
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${this.name}` +
       ` age=${Math.floor((now - this.createdMs) / 1000)} idle=${Math.floor((now - this.lastInteractionMs) / 1000)}` +
       ` flags=${flags} db=${this.db.id} sub=0 psub=0 ssub=0 multi=-1 watch=0 qbuf=${qbuf} qbuf-free=0` +
-      ` argv-mem=0 multi-mem=0 rbs=${this.out.length} rbp=${this.len} obl=${this.len} oll=0 omem=${omem}` +
-      ` tot-mem=${this.out.length + qbuf + omem} events=r cmd=${this.lastCmd} user=${this.user} redir=-1` +
+      ` argv-mem=${this.argvMem} multi-mem=0 rbs=${this.out.length} rbp=${this.len} obl=${this.len} oll=0 omem=${omem}` +
+      ` tot-mem=${this.out.length + qbuf + omem + this.argvMem} events=${events} cmd=${this.lastCmd} user=${this.user} redir=-1` +
       ` resp=${this.resp} lib-name=${this.libName} lib-ver=${this.libVer}` +
       ` tot-net-in=${this.totNetIn} tot-net-out=${this.totNetOut} tot-cmds=${this.totCmds}`
     );
   }
 }
 
+/** "ip:port", with IPv6 addresses in brackets ("[::1]:6379") like Valkey. */
 function fmtAddr(host: string | undefined, port: number | undefined): string {
   if (!host) return '';
   if (host.startsWith('::ffff:')) host = host.slice(7);
-  return `${host}:${port}`;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import { randomBytes } from 'node:crypto';
 import { Config } from '../config/config.js';
 import { Db, clock, keyspaceStats } from '../keyspace/db.js';
 import { CommandTable, CMD, type Command } from '../commands/table.js';
@@ -58,6 +59,11 @@ class InstMetric {
     this.lastTime = now;
     this.lastValue = value;
   }
+  reset(): void {
+    this.samples.fill(0);
+    this.idx = 0;
+    this.lastTime = 0;
+  }
   get(): number {
     let s = 0;
     for (const v of this.samples) s += v;
@@ -82,15 +88,27 @@ export class Server {
   private pendingScheduled = false;
   stats: Stats = newStats();
   readonly errorStats = new Map<string, number>();
+  /** Random id of this server run (INFO run_id). */
+  readonly runId = randomBytes(20).toString('hex');
+  /** Replication id (INFO master_replid); the replication layer may replace it. */
+  replId = randomBytes(20).toString('hex');
   readonly startTimeMs = Date.now();
   readonly startHr = performance.now();
   dirty = 0;
+  /**
+   * When the command being run started (performance.now()). Set once before a
+   * batch and then to each command's end, so timing a pipeline of N commands
+   * costs N+1 clock reads instead of 2N.
+   */
+  callClock = 0;
   /** Port actually listened on (0 if TCP is off). */
   port = 0;
   cronLoops = 0;
   activeExpireEnabled = true;
   usedMemory = 0;
   peakMemory = 0;
+  /** Memory in use when the server started (INFO used_memory_startup). */
+  startupMemory = 0;
   shuttingDown = false;
   /** Called by SHUTDOWN after the server closed (the CLI exits the process). */
   onShutdown: (() => void) | null = null;
@@ -189,6 +207,67 @@ export class Server {
     });
   }
 
+  /**
+   * Binds the TCP listeners again after CONFIG SET port/bind (connected clients
+   * stay). Returns an error message when an address could not be bound, after
+   * closing what it had opened. Port 0 means: no TCP listener.
+   */
+  async rebindListeners(): Promise<string | null> {
+    const port = this.config.num('port');
+    // Close the old listeners first (their port is free at once), like Valkey;
+    // on failure the caller restores the old values and calls this again.
+    for (const l of this.listeners) l.close();
+    this.listeners = [];
+    this.port = 0;
+    const fresh: net.Server[] = [];
+    let boundPort = port;
+    if (port !== 0) {
+      for (const raw of this.config.get('bind').split(/\s+/).filter((a) => a !== '')) {
+        const optional = raw.startsWith('-');
+        let host = optional ? raw.slice(1) : raw;
+        if (host === '*') host = '0.0.0.0';
+        if (host === '::*') host = '::';
+        try {
+          const srv = await this.listenOne(host, boundPort);
+          const a = srv.address();
+          if (a && typeof a === 'object') boundPort = a.port;
+          fresh.push(srv);
+        } catch (e) {
+          const err = e as NodeJS.ErrnoException;
+          if (optional && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT' || err.code === 'EINVAL')) continue;
+          this.log.warning(`Failed listening on port ${port} (tcp), bind ${host}: ${err.message}`);
+          for (const l of fresh) l.close();
+          return err.message;
+        }
+      }
+      if (fresh.length === 0) return 'no address could be bound';
+    }
+    this.listeners = fresh;
+    this.port = port === 0 ? 0 : boundPort;
+    return null;
+  }
+
+  /** Clears the counters that CONFIG RESETSTAT resets (server, errors, commands, keyspace). */
+  resetStats(): void {
+    this.stats = newStats();
+    this.errorStats.clear();
+    for (const cmd of this.table.allWithSubs()) {
+      cmd.calls = 0;
+      cmd.usec = 0;
+      cmd.rejectedCalls = 0;
+      cmd.failedCalls = 0;
+    }
+    keyspaceStats.hits = 0;
+    keyspaceStats.misses = 0;
+    keyspaceStats.expiredKeys = 0;
+    keyspaceStats.expiredStalePerc = 0;
+    keyspaceStats.expiredTimeCapReached = 0;
+    keyspaceStats.expireCycleCpuMs = 0;
+    this.opsMetric.reset();
+    this.inMetric.reset();
+    this.outMetric.reset();
+  }
+
   private accept(socket: net.Socket): void {
     if (this.shuttingDown) {
       socket.destroy();
@@ -204,7 +283,7 @@ export class Server {
     const c = new Client(this, socket, this.nextClientId++);
     this.clients.set(c.id, c);
     this.stats.numConnections++;
-    socket.on('data', (chunk: Buffer) => c.onData(chunk));
+    if (!readIntoSharedBuffer(socket, c)) socket.on('data', (chunk: Buffer) => c.onData(chunk));
     socket.on('error', () => c.closeNow());
     socket.on('close', () => {
       if (!c.closed) {
@@ -255,16 +334,34 @@ export class Server {
 
   // ---------------------------------------------------------------- dispatch
 
-  /** Looks up, checks and runs one command (Valkey's processCommand + call). */
+  /**
+   * Runs one command and applies CLIENT REPLY OFF/SKIP to whatever it (or its
+   * rejection) answered, like Valkey does after every command.
+   */
   execute(c: Client, argv: string[]): void {
+    const before = c.replyMode;
+    const mark = c.len;
+    this.dispatch(c, argv);
+    if (before === ReplyMode.On && c.replyMode === ReplyMode.On) return;
+    if (c.postponed !== null) return; // runs later, the reply mode applies then
+    const m = c.replyMode;
+    if (m === ReplyMode.Off || m === ReplyMode.Skip) c.len = mark;
+    if (m === ReplyMode.Skip) c.replyMode = ReplyMode.On;
+    else if (m === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
+  }
+
+  /** Looks up, checks and runs one command (Valkey's processCommand + call). */
+  private dispatch(c: Client, argv: string[]): void {
     const argc = argv.length;
     let cmd = this.table.lookup(argv[0]);
     if (cmd === undefined) {
+      // Valkey formats these with C strings: each stops at a NUL byte.
       let args = '';
-      for (let i = 1; i < argc && args.length < 128; i++) args += `'${argv[i].slice(0, 128 - args.length)}' `;
-      c.addError(`ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`);
+      for (let i = 1; i < argc && args.length < 128; i++) args += `'${cstr(argv[i]).slice(0, 128 - args.length)}' `;
+      c.addError(`ERR unknown command '${cstr(argv[0]).slice(0, 128)}', with args beginning with: ${args}`);
       return;
     }
+    c.lastCmd = cmd.fullname;
     if (cmd.subcommands !== null && argc >= 2) {
       const sub = cmd.subcommands.get(argv[1].toLowerCase());
       if (sub === undefined) {
@@ -272,6 +369,7 @@ export class Server {
         return;
       }
       cmd = sub;
+      c.lastCmd = cmd.fullname;
     }
     const arity = cmd.arity;
     if ((arity > 0 && argc !== arity) || argc < -arity || cmd.handler === null) {
@@ -280,13 +378,20 @@ export class Server {
       return;
     }
     const flags = cmd.flags;
-    if (!c.authenticated && (flags & CMD.NO_AUTH) === 0) {
+    if (!c.authenticated && (flags & CMD.NO_AUTH) === 0 && this.requirePass !== '') {
       c.addError('NOAUTH Authentication required.');
       cmd.rejectedCalls++;
       return;
     }
     if (this.maxmemory !== 0 && (flags & CMD.DENYOOM) !== 0 && this.overMaxmemory()) {
       c.addError("OOM command not allowed when used memory > 'maxmemory'.");
+      cmd.rejectedCalls++;
+      return;
+    }
+    if (c.monitor && (flags & (CMD.WRITE | CMD.READONLY | CMD.MAY_REPLICATE)) !== 0) {
+      // A MONITOR client is flagged as a replica in Valkey, and replicas may not
+      // touch the keyspace (they are exempt from CLIENT PAUSE).
+      c.addError("ERR Replica can't interact with the keyspace");
       cmd.rejectedCalls++;
       return;
     }
@@ -301,10 +406,8 @@ export class Server {
 
   /** Runs a command's handler and keeps its statistics. */
   call(c: Client, cmd: Command, argv: string[]): void {
-    const mark = c.len;
-    const mode = c.replyMode;
     c.errorsInCall = 0;
-    const t0 = performance.now();
+    const t0 = this.callClock;
     try {
       cmd.handler!(c, argv);
     } catch (e) {
@@ -312,29 +415,40 @@ export class Server {
       this.stats.unexpectedErrorReplies++;
       c.addError(`ERR internal error while running '${cmd.fullname}': ${(e as Error).message}`);
     }
-    const dt = performance.now() - t0;
+    const t1 = performance.now();
+    this.callClock = t1;
+    const dt = t1 - t0;
     cmd.calls++;
     cmd.usec += dt * 1000;
     if (c.errorsInCall !== 0) cmd.failedCalls++;
     c.lastCmd = cmd.fullname;
     c.totCmds++;
     this.stats.numCommands++;
-    // CLIENT REPLY OFF / SKIP: drop what this command answered.
-    if (mode === ReplyMode.Skip || c.replyMode === ReplyMode.Off) c.len = mark;
-    if (mode === ReplyMode.Skip && c.replyMode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
-    else if (c.replyMode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
     if (this.monitors.size !== 0 && (cmd.flags & (CMD.SKIP_MONITOR | CMD.ADMIN)) === 0) this.feedMonitors(c, cmd, argv);
   }
 
   private feedMonitors(c: Client, cmd: Command, argv: string[]): void {
-    const now = Date.now() * 1000 + Math.floor((performance.now() * 1000) % 1000);
+    const now = Math.floor((performance.timeOrigin + performance.now()) * 1000);
     const sec = Math.floor(now / 1e6);
     const usec = String(now % 1e6).padStart(6, '0');
     let line = `+${sec}.${usec} [${c.db.id} ${c.socket ? c.addr : 'lua'}]`;
-    const redact = cmd.fullname === 'auth' || cmd.fullname === 'hello';
+    // Credentials never reach monitors: AUTH's arguments, and HELLO's AUTH username and password.
+    let redactFrom = argv.length;
+    let redactTo = -1;
+    if (cmd.fullname === 'auth') {
+      redactFrom = 1;
+      redactTo = argv.length - 1;
+    } else if (cmd.fullname === 'hello') {
+      for (let i = 2; i + 2 < argv.length; i++) {
+        if (argv[i].toLowerCase() === 'auth') {
+          redactFrom = i + 1;
+          redactTo = i + 2;
+          break;
+        }
+      }
+    }
     for (let i = 0; i < argv.length; i++) {
-      const a = redact && i > 0 && (cmd.fullname === 'auth' || (i >= 2 && argv[i - 1].toLowerCase() !== 'setname')) ? '(redacted)' : argv[i];
-      line += ' ' + reprString(a);
+      line += ' ' + (i >= redactFrom && i <= redactTo ? '"(redacted)"' : reprString(argv[i]));
     }
     line += '\r\n';
     for (const m of this.monitors) {
@@ -374,8 +488,17 @@ export class Server {
     if (this.pauseType === null || type === 'all') this.pauseType = type;
     if (end > this.pauseEndMs || this.pauseType === null) this.pauseEndMs = end;
     this.stats.clientsPaused++;
+    this.armPauseTimer();
+  }
+
+  /** Ends the pause at pauseEndMs; setTimeout caps delays at 2^31-1 ms, so long pauses re-arm. */
+  private armPauseTimer(): void {
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
-    this.pauseTimer = setTimeout(() => this.unpause(), Math.max(0, this.pauseEndMs - Date.now()));
+    const left = this.pauseEndMs - Date.now();
+    this.pauseTimer = setTimeout(() => {
+      if (Date.now() >= this.pauseEndMs) this.unpause();
+      else this.armPauseTimer();
+    }, Math.min(Math.max(0, left), 2147483647));
     this.pauseTimer.unref();
   }
 
@@ -393,6 +516,7 @@ export class Server {
       c.socket?.resume();
       clock.update();
       c.inProcess = true;
+      this.callClock = performance.now();
       this.execute(c, argv);
       c.inProcess = false;
       if (c.postponed === null) c.processInput();
@@ -499,6 +623,8 @@ export class Server {
   // ---------------------------------------------------------------- lifecycle
 
   async start(): Promise<void> {
+    this.sampleMemory();
+    this.startupMemory = this.usedMemory;
     await this.listen();
     this.startCron();
   }
@@ -511,12 +637,59 @@ export class Server {
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
     const ls = this.listeners;
     this.listeners = [];
-    await Promise.all(ls.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    // A listener's close callback waits for its connections to end, so the
+    // clients are closed first; sockets whose peer does not finish closing
+    // within a second are dropped.
+    const closed = Promise.all(ls.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    const sockets: net.Socket[] = [];
     for (const c of [...this.clients.values()]) {
       c.flush();
+      if (c.socket) sockets.push(c.socket);
       c.closeGracefully();
     }
+    const timer = setTimeout(() => {
+      for (const s of sockets) s.destroy();
+    }, 1000);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
   }
+}
+
+// Reading into one shared buffer. Node lets a socket read into a caller-owned
+// buffer (the `onread` option of net.Socket) instead of allocating a Buffer and
+// going through the stream machinery for every read; server-side sockets do not
+// take that option, so we set the same internal fields on accepted sockets. When
+// this Node version does not have them, we fall back to 'data' events.
+const SHARED_READ = Buffer.allocUnsafe(64 * 1024);
+let kBuffer: symbol | undefined;
+let kBufferCb: symbol | undefined;
+let probed = false;
+
+function readIntoSharedBuffer(socket: net.Socket, c: Client): boolean {
+  if (!probed) {
+    probed = true;
+    for (const sym of Object.getOwnPropertySymbols(socket)) {
+      if (sym.description === 'kBuffer') kBuffer = sym;
+      else if (sym.description === 'kBufferCb') kBufferCb = sym;
+    }
+  }
+  const handle = (socket as unknown as { _handle?: { useUserBuffer?: (b: Buffer) => void } })._handle;
+  if (kBuffer === undefined || kBufferCb === undefined || !handle || typeof handle.useUserBuffer !== 'function') return false;
+  const rec = socket as unknown as Record<symbol, unknown>;
+  if (rec[kBuffer] !== null || rec[kBufferCb] !== null) return false;
+  handle.useUserBuffer(SHARED_READ);
+  rec[kBuffer] = SHARED_READ;
+  rec[kBufferCb] = (nread: number): void => {
+    c.onData(SHARED_READ.subarray(0, nread));
+  };
+  return true;
+}
+
+/** The part of a string before its first NUL byte (what C's %s prints). */
+function cstr(s: string): string {
+  const i = s.indexOf('\0');
+  return i < 0 ? s : s.slice(0, i);
 }
 
 /** Quotes a string like Valkey's sdscatrepr. */

@@ -1,20 +1,40 @@
 // Glob-style matching with Valkey's rules (stringmatchlen): * ? [abc] [^a] [a-z]
-// and backslash escapes, optionally case-insensitive. Operates on latin1 strings.
-
-export function globMatch(pattern: string, str: string, nocase = false): boolean {
-  return match(pattern, 0, str, 0, nocase, { skipLongerMatches: false }, 0);
-}
+// and backslash escapes, optionally case-insensitive. Operates on latin1 strings
+// (one char per byte).
+//
+// Quirks kept on purpose because Valkey has them:
+// - An unterminated class ("[abc" at the end of the pattern) is closed by the
+//   end of the pattern; "[" alone matches nothing, "[^" matches any one byte.
+// - A backslash inside a class escapes the next char, and that escaped char is
+//   compared exactly, even in nocase mode.
+// - Range ends are compared as C `char`, which is signed on x86-64 (the platform
+//   Valkey is built and tested on): bytes 0x80-0xff count as -128..-1, so
+//   "[a-\xff]" is the range -1..'a' and does not match "b".
+// - "-" right before the closing "]" makes a range whose end is "]", and the
+//   class goes on past it.
+// - Case folding is ASCII only (the C locale's tolower).
+// - Recursion through '*' is capped at 1000 levels (a deeper match fails).
 
 interface State {
   skipLongerMatches: boolean;
+}
+
+export function globMatch(pattern: string, str: string, nocase = false): boolean {
+  const st: State = { skipLongerMatches: false };
+  return match(pattern, 0, str, 0, nocase, st, 0);
 }
 
 function lower(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
+/** A byte as a signed C char. */
+function schar(c: number): number {
+  return c >= 128 ? c - 256 : c;
+}
+
 function match(p: string, pi: number, s: string, si: number, nocase: boolean, st: State, nesting: number): boolean {
-  // Protect against abusive patterns with deep recursion (Valkey caps at 1000).
+  // Protection against abusive patterns with deep recursion (Valkey caps at 1000).
   if (nesting > 1000) return false;
   const plen = p.length;
   const slen = s.length;
@@ -30,6 +50,8 @@ function match(p: string, pi: number, s: string, si: number, nocase: boolean, st
           if (st.skipLongerMatches) return false;
           si++;
         }
+        // The rest of the pattern matches nowhere in the rest of the string:
+        // no enclosing '*' can help by matching a longer prefix.
         st.skipLongerMatches = true;
         return false;
       }
@@ -42,22 +64,22 @@ function match(p: string, pi: number, s: string, si: number, nocase: boolean, st
         const not = pi < plen && p.charCodeAt(pi) === 94; // '^'
         if (not) pi++;
         let matched = false;
-        const sc = nocase ? lower(s.charCodeAt(si)) : s.charCodeAt(si);
+        const raw = s.charCodeAt(si);
         for (;;) {
           if (pi >= plen) {
-            pi--; // like Valkey: an unterminated class ends the pattern
+            pi--; // an unterminated class ends with the pattern
             break;
           }
-          let c = p.charCodeAt(pi);
+          const c = p.charCodeAt(pi);
           if (c === 92 /* \ */ && plen - pi >= 2) {
             pi++;
-            c = p.charCodeAt(pi);
-            if ((nocase ? lower(c) : c) === sc) matched = true;
+            if (p.charCodeAt(pi) === raw) matched = true;
           } else if (c === 93 /* ] */) {
             break;
           } else if (plen - pi >= 3 && p.charCodeAt(pi + 1) === 45 /* - */) {
-            let start = c;
-            let end = p.charCodeAt(pi + 2);
+            let start = schar(c);
+            let end = schar(p.charCodeAt(pi + 2));
+            let x = schar(raw);
             if (start > end) {
               const t = start;
               start = end;
@@ -66,11 +88,12 @@ function match(p: string, pi: number, s: string, si: number, nocase: boolean, st
             if (nocase) {
               start = lower(start);
               end = lower(end);
+              x = lower(x);
             }
             pi += 2;
-            if (sc >= start && sc <= end) matched = true;
-          } else {
-            if ((nocase ? lower(c) : c) === sc) matched = true;
+            if (x >= start && x <= end) matched = true;
+          } else if (nocase ? lower(c) === lower(raw) : c === raw) {
+            matched = true;
           }
           pi++;
         }
