@@ -10,7 +10,7 @@
 // duplicates) but no key present throughout is ever missed.
 import type { HandlerMap } from './table.js';
 import type { Client } from '../server/client.js';
-import { clock, keyspaceStats, type Db, type Entry } from '../keyspace/db.js';
+import { clock, keyspaceStats, type Db } from '../keyspace/db.js';
 import { ObjType, objType, stringEncoding, typeName, type Value } from '../keyspace/types.js';
 import { globMatch } from '../util/glob.js';
 import { INT64_MAX, INT64_MIN, parseInt64 } from '../util/numbers.js';
@@ -50,17 +50,17 @@ function isOpt(arg: string, lowerName: string): boolean {
 // - for reading without touching (EXISTS, TYPE, TTL, OBJECT): counted only.
 // A CLIENT NO-TOUCH client never updates access times (TOUCH excepted).
 
-function lookupWrite(c: Client, db: Db, key: string): Entry | undefined {
+function lookupWrite(c: Client, db: Db, key: string): Value | undefined {
   const e = db.peek(key);
-  if (e !== undefined && !c.noTouch) e.lru = clock.lru;
+  if (e !== undefined && !c.noTouch) db.setClock(key, clock.lru);
   return e;
 }
 
-function lookupRead(c: Client, db: Db, key: string): Entry | undefined {
+function lookupRead(c: Client, db: Db, key: string): Value | undefined {
   return c.noTouch ? lookupNoTouch(db, key) : db.lookup(key);
 }
 
-function lookupNoTouch(db: Db, key: string): Entry | undefined {
+function lookupNoTouch(db: Db, key: string): Value | undefined {
   const e = db.peek(key);
   if (e === undefined) keyspaceStats.misses++;
   else keyspaceStats.hits++;
@@ -146,7 +146,7 @@ function exists(c: Client, argv: string[]): void {
 
 function type(c: Client, argv: string[]): void {
   const e = lookupNoTouch(c.db, argv[1]);
-  c.addSimple(e === undefined ? 'none' : typeName(e.v));
+  c.addSimple(e === undefined ? 'none' : typeName(e));
 }
 
 /** TOUCH updates the access time even for a CLIENT NO-TOUCH client. */
@@ -300,7 +300,7 @@ function scan(c: Client, argv: string[]): void {
     const key = r.value;
     const e = dict.get(key);
     if (e === undefined) continue; // taken ahead and deleted since
-    if (typeFilter >= 0 && objType(e.v) !== typeFilter) continue;
+    if (typeFilter >= 0 && objType(e) !== typeFilter) continue;
     if (pattern !== null && !globMatch(pattern, key)) continue;
     if (db.expires.size !== 0 && db.expireIfNeeded(key)) continue;
     out.push(key);
@@ -352,8 +352,9 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
     }
     db.delete(dst);
   }
+  const clk = db.clockOf(src);
   db.delete(src);
-  db.dict.set(dst, e);
+  db.dict.set(dst, e, clk);
   if (when !== -1n) db.setExpireExact(dst, when);
   c.server.dirty++;
   if (nx) c.addInt(1);
@@ -387,7 +388,7 @@ function move(c: Client, argv: string[]): void {
     c.addInt(0);
     return;
   }
-  dst.dict.set(key, e);
+  dst.dict.set(key, e, src.clockOf(key));
   copyExpire(src, key, dst, key);
   src.delete(key);
   c.server.dirty++;
@@ -433,7 +434,7 @@ function copy(c: Client, argv: string[]): void {
     c.addInt(0);
     return;
   }
-  const v = duplicate(c, e.v);
+  const v = duplicate(c, e);
   if (v === null) return;
   if (exists) dst.delete(newkey);
   dst.add(newkey, v);
@@ -650,7 +651,7 @@ function objectHelp(c: Client, argv: string[]): void {
 }
 
 /** OBJECT looks keys up without touching them; a missing key answers null. */
-function objectLookup(c: Client, key: string): Entry | undefined {
+function objectLookup(c: Client, key: string): Value | undefined {
   const e = lookupNoTouch(c.db, key);
   if (e === undefined) c.addNull();
   return e;
@@ -659,7 +660,7 @@ function objectLookup(c: Client, key: string): Entry | undefined {
 function objectEncoding(c: Client, argv: string[]): void {
   const e = objectLookup(c, argv[2]);
   if (e === undefined) return;
-  const v = e.v;
+  const v = e;
   if (typeof v === 'string' || typeof v === 'number' || Buffer.isBuffer(v)) c.addBulk(stringEncoding(v));
   else c.addBulk(v.encoding());
 }
@@ -667,7 +668,7 @@ function objectEncoding(c: Client, argv: string[]): void {
 function objectRefcount(c: Client, argv: string[]): void {
   const e = objectLookup(c, argv[2]);
   if (e === undefined) return;
-  const v = e.v;
+  const v = e;
   const shared = typeof v === 'number' && v >= 0 && v < SHARED_INTEGERS && Number.isInteger(v) && canShareIntegers(c);
   c.addInt(shared ? SHARED_REFCOUNT : 1);
 }
@@ -680,7 +681,8 @@ function objectIdletime(c: Client, argv: string[]): void {
     return;
   }
   const now = clock.lru;
-  const idle = now >= e.lru ? now - e.lru : now + (LRU_CLOCK_MAX - e.lru);
+  const lru = c.db.clockOf(argv[2]);
+  const idle = now >= lru ? now - lru : now + (LRU_CLOCK_MAX - lru);
   c.addInt(idle);
 }
 

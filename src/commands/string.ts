@@ -8,7 +8,7 @@
 // spare capacity so repeated appends do not copy the whole value each time.
 import type { HandlerMap } from './table.js';
 import type { Client } from '../server/client.js';
-import type { Entry } from '../keyspace/db.js';
+import type { Db } from '../keyspace/db.js';
 import { clock } from '../keyspace/db.js';
 import { isStringValue, stringLength, stringOf, type StringValue } from '../keyspace/types.js';
 import { INT64_MAX, INT64_MIN, compactInt, parseInt64 } from '../util/numbers.js';
@@ -55,8 +55,8 @@ function replyValue(c: Client, v: StringValue): void {
  * dbReplaceValue and in-place int updates). One place to hook if keyspace
  * write tracking is added.
  */
-function replaceValue(e: Entry, v: StringValue): void {
-  e.v = v;
+function replaceValue(db: Db, key: string, v: StringValue): void {
+  db.replace(key, v);
 }
 
 /** True when a stored string value equals the latin1 string s byte for byte. */
@@ -84,7 +84,7 @@ function replyGet(c: Client, key: string): boolean {
     c.addNull();
     return true;
   }
-  const v = e.v;
+  const v = e;
   if (typeof v === 'string') c.addBulk(v);
   else if (typeof v === 'number') c.addBulkInt(v);
   else if (Buffer.isBuffer(v)) c.addBulkBuf(v);
@@ -270,7 +270,7 @@ function genericSet(
       if (!withGet) c.addNull();
       return;
     }
-    const v = e.v;
+    const v = e;
     if (!isStringValue(v)) {
       // With GET the type error was already replied.
       if (!withGet) c.addError(E_WRONGTYPE);
@@ -312,7 +312,7 @@ function get(c: Client, argv: string[]): void {
     c.addNull();
     return;
   }
-  const v = e.v;
+  const v = e;
   if (typeof v === 'string') c.addBulk(v);
   else if (typeof v === 'number') c.addBulkInt(v);
   else if (Buffer.isBuffer(v)) c.addBulkBuf(v);
@@ -356,7 +356,7 @@ function getdel(c: Client, argv: string[]): void {
     c.addNull();
     return;
   }
-  const v = e.v;
+  const v = e;
   if (!isStringValue(v)) {
     c.addError(E_WRONGTYPE);
     return;
@@ -376,7 +376,7 @@ function getex(c: Client, argv: string[]): void {
     c.addNull();
     return;
   }
-  const v = e.v;
+  const v = e;
   if (!isStringValue(v)) {
     c.addError(E_WRONGTYPE);
     return;
@@ -407,7 +407,7 @@ function delifeq(c: Client, argv: string[]): void {
     c.addInt(0);
     return;
   }
-  const v = e.v;
+  const v = e;
   if (!isStringValue(v)) {
     c.addError(E_WRONGTYPE);
     return;
@@ -433,7 +433,7 @@ function mget(c: Client, argv: string[]): void {
       c.addNull();
       continue;
     }
-    const v = e.v;
+    const v = e;
     if (typeof v === 'string') c.addBulk(v);
     else if (typeof v === 'number') c.addBulkInt(v);
     else if (Buffer.isBuffer(v)) c.addBulkBuf(v);
@@ -482,7 +482,7 @@ function append(c: Client, argv: string[]): void {
     c.addInt(add.length);
     return;
   }
-  const v = e.v;
+  const v = e;
   if (!isStringValue(v)) {
     c.addError(E_WRONGTYPE);
     return;
@@ -508,7 +508,7 @@ function append(c: Client, argv: string[]): void {
         nv = b;
       }
     }
-    replaceValue(e, nv);
+    replaceValue(c.db, key, nv);
   }
   c.server.dirty++;
   c.addInt(total);
@@ -520,7 +520,7 @@ function strlen(c: Client, argv: string[]): void {
     c.addInt(0);
     return;
   }
-  const v = e.v;
+  const v = e;
   if (!isStringValue(v)) {
     c.addError(E_WRONGTYPE);
     return;
@@ -566,7 +566,7 @@ function setrange(c: Client, argv: string[]): void {
     c.addInt(total);
     return;
   }
-  const v = e.v;
+  const v = e;
   if (!isStringValue(v)) {
     c.addError(E_WRONGTYPE);
     return;
@@ -598,7 +598,7 @@ function setrange(c: Client, argv: string[]): void {
       nv = b;
     }
   }
-  replaceValue(e, nv);
+  replaceValue(c.db, key, nv);
   c.server.dirty++;
   c.addInt(total);
 }
@@ -620,7 +620,7 @@ function getrange(c: Client, argv: string[]): void {
     c.addBulk('');
     return;
   }
-  const v = e.v;
+  const v = e;
   if (!isStringValue(v)) {
     c.addError(E_WRONGTYPE);
     return;
@@ -654,7 +654,7 @@ function incrDecr(c: Client, key: string, by: number | bigint): void {
   const e = c.db.lookupWrite(key);
   let cur: number | bigint = 0;
   if (e !== undefined) {
-    const v = e.v;
+    const v = e;
     if (typeof v === 'number') {
       cur = v;
     } else {
@@ -674,7 +674,7 @@ function incrDecr(c: Client, key: string, by: number | bigint): void {
     // Hot path: stays a small number, no allocation.
     const r = cur + by;
     if (r <= MAX_COMPACT && r >= -MAX_COMPACT) {
-      if (e !== undefined) replaceValue(e, r);
+      if (e !== undefined) replaceValue(c.db, key, r);
       else c.db.add(key, r);
       c.server.dirty++;
       c.addInt(r);
@@ -688,7 +688,7 @@ function incrDecr(c: Client, key: string, by: number | bigint): void {
   }
   const small = big <= BigInt(MAX_COMPACT) && big >= -BigInt(MAX_COMPACT);
   const nv: StringValue = small ? Number(big) : big.toString();
-  if (e !== undefined) replaceValue(e, nv);
+  if (e !== undefined) replaceValue(c.db, key, nv);
   else c.db.add(key, nv);
   c.server.dirty++;
   if (big <= 9007199254740991n && big >= -9007199254740991n) c.addInt(Number(big));
@@ -730,7 +730,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
   const e = c.db.lookupWrite(key);
   let cur: LongDouble = LD_ZERO;
   if (e !== undefined) {
-    const v = e.v;
+    const v = e;
     if (!isStringValue(v)) {
       c.addError(E_WRONGTYPE);
       return;
@@ -756,7 +756,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
   // Stored as a string even when it looks like an integer: Valkey does not
   // int-encode INCRBYFLOAT results (OBJECT ENCODING says embstr).
   const nv = s;
-  if (e !== undefined) replaceValue(e, nv);
+  if (e !== undefined) replaceValue(c.db, key, nv);
   else c.db.add(key, nv);
   c.server.dirty++;
   c.addBulk(s);
@@ -767,7 +767,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
 function lcs(c: Client, argv: string[]): void {
   const ea = c.db.lookup(argv[1]);
   const eb = c.db.lookup(argv[2]);
-  if ((ea !== undefined && !isStringValue(ea.v)) || (eb !== undefined && !isStringValue(eb.v))) {
+  if ((ea !== undefined && !isStringValue(ea)) || (eb !== undefined && !isStringValue(eb))) {
     c.addError(E_LCS_TYPES);
     return;
   }
@@ -797,8 +797,8 @@ function lcs(c: Client, argv: string[]): void {
     c.addError(E_LCS_LEN_IDX);
     return;
   }
-  const a = ea === undefined ? '' : stringOf(ea.v as StringValue);
-  const b = eb === undefined ? '' : stringOf(eb.v as StringValue);
+  const a = ea === undefined ? '' : stringOf(ea as StringValue);
+  const b = eb === undefined ? '' : stringOf(eb as StringValue);
   const alen = a.length;
   const blen = b.length;
   if (alen >= 0xfffffffe || blen >= 0xfffffffe) {

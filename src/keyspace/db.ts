@@ -1,14 +1,8 @@
-// One logical database: key -> Entry, plus the expire times of volatile keys.
-// Expiry is lazy on access (lookup) and active (activeExpire, driven by the cron).
+// One logical database: key -> value (in a KeyTable, which also keeps each
+// key's LRU clock), plus the expire times of volatile keys.
+// Expiry is lazy on access (lookup) and active (activeExpireStep, driven by the cron).
 import type { Value } from './types.js';
-
-/** A key's slot: the value plus its access clock (LRU seconds, used by OBJECT IDLETIME). */
-export class Entry {
-  constructor(
-    public v: Value,
-    public lru: number,
-  ) {}
-}
+import { KeyTable } from '../data/keytable.js';
 
 /** Process-wide clock, refreshed once per batch of commands (like Valkey's cached mstime). */
 export const clock = {
@@ -64,7 +58,8 @@ function rememberExactExpire(expires: Map<string, number>, key: string, when: bi
 }
 
 export class Db {
-  dict = new Map<string, Entry>();
+  /** Key -> value. Each key also has a clock (LRU seconds) kept by the table. */
+  dict = new KeyTable<Value>();
   /** Absolute unix ms expire time of each volatile key. */
   expires = new Map<string, number>();
   avgTtl = 0;
@@ -101,51 +96,65 @@ export class Db {
    * Looks a key up for reading: lazily expires, touches the LRU clock and counts
    * a keyspace hit or miss (INFO keyspace_hits/misses), as Valkey's lookupKeyRead.
    */
-  lookup(key: string): Entry | undefined {
-    const e = this.dict.get(key);
-    if (e === undefined || (this.expires.size !== 0 && this.expireIfNeeded(key))) {
+  lookup(key: string): Value | undefined {
+    const d = this.dict;
+    const e = d.find(key);
+    if (e < 0 || (this.expires.size !== 0 && this.expireIfNeeded(key))) {
       keyspaceStats.misses++;
       return undefined;
     }
     keyspaceStats.hits++;
-    e.lru = clock.lru;
-    return e;
+    d.setClockAt(e, clock.lru);
+    return d.valueAt(e);
   }
 
   /** Looks a key up for writing: like lookup() but not counted as a hit or miss. */
-  lookupWrite(key: string): Entry | undefined {
-    const e = this.dict.get(key);
-    if (e === undefined) return undefined;
+  lookupWrite(key: string): Value | undefined {
+    const d = this.dict;
+    const e = d.find(key);
+    if (e < 0) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    e.lru = clock.lru;
-    return e;
+    d.setClockAt(e, clock.lru);
+    return d.valueAt(e);
   }
 
   /** Looks a key up without touching its LRU clock (OBJECT, TYPE with NO-TOUCH ...). */
-  peek(key: string): Entry | undefined {
-    const e = this.dict.get(key);
-    if (e === undefined) return undefined;
+  peek(key: string): Value | undefined {
+    const d = this.dict;
+    const e = d.find(key);
+    if (e < 0) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    return e;
+    return d.valueAt(e);
+  }
+
+  /** The key's LRU clock (seconds, 24 bits), or -1 when the key does not exist. */
+  clockOf(key: string): number {
+    const e = this.dict.find(key);
+    return e < 0 ? -1 : this.dict.clockAt(e);
+  }
+
+  /** Sets the LRU clock of an existing key (RENAME/MOVE keep the source's). */
+  setClock(key: string, c: number): void {
+    const e = this.dict.find(key);
+    if (e >= 0) this.dict.setClockAt(e, c);
+  }
+
+  /** Replaces the value of a key, keeping its TTL (for in-place updates). */
+  replace(key: string, v: Value): void {
+    this.dict.set(key, v, clock.lru);
   }
 
   /** Sets a key to a value, clearing its TTL unless keepTtl. */
   set(key: string, v: Value, keepTtl = false): void {
-    const e = this.dict.get(key);
-    if (e !== undefined) {
-      e.v = v;
-      e.lru = clock.lru;
-    } else {
-      this.dict.set(key, new Entry(v, clock.lru));
-    }
+    const d = this.dict;
+    const e = d.set(key, v, clock.lru);
+    d.setClockAt(e, clock.lru);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
   }
 
   /** Adds a key known to be absent (after lookup). */
-  add(key: string, v: Value): Entry {
-    const e = new Entry(v, clock.lru);
-    this.dict.set(key, e);
-    return e;
+  add(key: string, v: Value): void {
+    this.dict.set(key, v, clock.lru);
   }
 
   delete(key: string): boolean {
@@ -195,7 +204,7 @@ export class Db {
   /** Empties the database; returns the number of keys removed. */
   flush(): number {
     const n = this.dict.size;
-    this.dict = new Map();
+    this.dict = new KeyTable();
     this.expires = new Map();
     this.expireIter = null;
     this.randomIter = null;

@@ -884,7 +884,7 @@ test('WRONGTYPE on every string command (in-process server with a non-string key
       [['LCS', 'missing', 'wt', 'FOO'], '-ERR The specified keys must contain string values\r\n'],
       [['SETNX', 'wt', 'x'], int(0)],
     ]);
-    assert.equal(db.lookup('wt').v, fake, 'nothing replaced the non-string value');
+    assert.equal(db.lookup('wt'), fake, 'nothing replaced the non-string value');
     // Plain SET, SETEX and MSET overwrite any type.
     await expectRaw(c, [
       [['SET', 'wt', 'now a string'], '+OK\r\n'],
@@ -925,32 +925,32 @@ test('writes count as changes (dirty); compact storage of values', async () => {
     assert.equal(server.dirty, d1, 'no change, no dirty');
     // Canonical integers of up to 15 digits are stored as numbers.
     await c.call('SET', 'dy:n', '123');
-    assert.equal(db.lookup('dy:n').v, 123);
+    assert.equal(db.lookup('dy:n'), 123);
     await c.call('INCRBY', 'dy:n', '-1000');
-    assert.equal(db.lookup('dy:n').v, -877);
+    assert.equal(db.lookup('dy:n'), -877);
     await c.call('SET', 'dy:n', '999999999999999');
     await c.call('INCR', 'dy:n');
-    assert.equal(db.lookup('dy:n').v, '1000000000000000');
+    assert.equal(db.lookup('dy:n'), '1000000000000000');
     await c.call('DECR', 'dy:n');
-    assert.equal(db.lookup('dy:n').v, 999999999999999);
+    assert.equal(db.lookup('dy:n'), 999999999999999);
     await c.call('SET', 'dy:n', '0123');
-    assert.equal(db.lookup('dy:n').v, '0123');
+    assert.equal(db.lookup('dy:n'), '0123');
     await c.call('INCRBYFLOAT', 'dy:f', '2.5');
     await c.call('INCRBYFLOAT', 'dy:f', '2.5');
     // INCRBYFLOAT results stay strings (Valkey: embstr, never int).
-    assert.equal(db.lookup('dy:f').v, '5');
+    assert.equal(db.lookup('dy:f'), '5');
     // APPEND to a missing key stores the argument as SET would (int here);
     // appending to an existing value makes it raw: kept in a Buffer.
     await c.call('APPEND', 'dy:ap', '42');
-    assert.equal(db.lookup('dy:ap').v, 42);
+    assert.equal(db.lookup('dy:ap'), 42);
     await c.call('APPEND', 'dy:ap', '7');
-    assert.ok(Buffer.isBuffer(db.lookup('dy:ap').v));
-    assert.equal(db.lookup('dy:ap').v.toString('latin1'), '427');
+    assert.ok(Buffer.isBuffer(db.lookup('dy:ap')));
+    assert.equal(db.lookup('dy:ap').toString('latin1'), '427');
     // Big values grown by APPEND live in Buffers that grow in place; an older
     // view held elsewhere (two keys sharing one value) is never written over.
     await c.call('SET', 'dy:big', 'a'.repeat(20000));
     await c.call('APPEND', 'dy:big', 'b');
-    const shared = db.lookup('dy:big').v;
+    const shared = db.lookup('dy:big');
     assert.ok(Buffer.isBuffer(shared));
     db.set('dy:big2', shared);
     await c.call('APPEND', 'dy:big', 'c');

@@ -1,0 +1,90 @@
+// KeyTable (src/data/keytable.ts) against a naive model (a JS Map), with random
+// operation sequences, and its live-iterator guarantee under mutation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { KeyTable } from '../../dist/src/data/keytable.js';
+
+const op = fc.oneof(
+  fc.record({ t: fc.constant('set'), k: fc.integer({ min: 0, max: 300 }), v: fc.integer() }),
+  fc.record({ t: fc.constant('del'), k: fc.integer({ min: 0, max: 300 }) }),
+  fc.record({ t: fc.constant('get'), k: fc.integer({ min: 0, max: 300 }) }),
+  fc.record({ t: fc.constant('clear') }),
+);
+
+test('KeyTable behaves like a Map under random operations', () => {
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 3000 }), (ops) => {
+      const t = new KeyTable();
+      const m = new Map();
+      for (const o of ops) {
+        const k = `k${o.k}`;
+        if (o.t === 'set') {
+          t.set(k, o.v);
+          m.set(k, o.v);
+        } else if (o.t === 'del') {
+          assert.equal(t.delete(k), m.delete(k));
+        } else if (o.t === 'get') {
+          assert.equal(t.get(k), m.get(k));
+          assert.equal(t.has(k), m.has(k));
+        } else if (o.t === 'clear' && Math.random() < 0.05) {
+          t.clear();
+          m.clear();
+        }
+        assert.equal(t.size, m.size);
+      }
+      // Same contents, in insertion order.
+      assert.deepEqual([...t.entries()], [...m.entries()]);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('clocks travel with their keys through growth and compaction', () => {
+  const t = new KeyTable();
+  for (let i = 0; i < 5000; i++) t.set(`k${i}`, i, i % 1000);
+  for (let i = 0; i < 5000; i += 2) t.delete(`k${i}`);
+  for (let i = 1; i < 5000; i += 2) {
+    const e = t.find(`k${i}`);
+    assert.ok(e >= 0);
+    assert.equal(t.valueAt(e), i);
+    assert.equal(t.clockAt(e), i % 1000);
+  }
+});
+
+test('a live iterator visits every key present throughout exactly once', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
+      let x = seed || 1;
+      const rnd = (n) => {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        return (x >>> 0) % n;
+      };
+      const t = new KeyTable();
+      const stable = new Set();
+      for (let i = 0; i < 2000; i++) {
+        t.set(`s${i}`, i);
+        stable.add(`s${i}`);
+      }
+      const seen = new Map();
+      const it = t.keys();
+      let churn = 0;
+      for (;;) {
+        const r = it.next();
+        if (r.done) break;
+        seen.set(r.value, (seen.get(r.value) ?? 0) + 1);
+        // Heavy churn: add and remove other keys, forcing growth and compaction
+        // (bounded, since keys added during the iteration are visited too).
+        for (let j = 0; j < 5 && churn < 8000; j++) {
+          const k = `c${churn++}`;
+          t.set(k, 0);
+          if (rnd(2) === 0) t.delete(`c${rnd(churn)}`);
+        }
+      }
+      for (const k of stable) assert.equal(seen.get(k), 1, `${k} visited once`);
+    }),
+    { numRuns: 20 },
+  );
+});
