@@ -254,8 +254,34 @@ export class RequestParser {
     }
     let lineEnd = nl;
     if (lineEnd > this.pos && buf[lineEnd - 1] === 13) lineEnd--;
-    const line = buf.latin1Slice(this.pos, lineEnd);
+    const start = this.pos;
     this.pos = nl + 1;
+    // Fast path: no quotes (or NUL) on the line, so arguments are just the
+    // runs of non-space bytes; sliced straight from the buffer.
+    let simple = true;
+    for (let i = start; i < lineEnd; i++) {
+      const b = buf[i];
+      if (b === 34 || b === 39 || b === 0) {
+        simple = false;
+        break;
+      }
+    }
+    if (simple) {
+      const argv: string[] = [];
+      let i = start;
+      for (;;) {
+        while (i < lineEnd && isSpaceChar(buf[i])) i++;
+        if (i >= lineEnd) break;
+        const t = i;
+        while (i < lineEnd && !isSpaceChar(buf[i])) i++;
+        argv.push(argv.length === 0 && i - t <= 24 ? internName(buf, t, i - t) : buf.latin1Slice(t, i));
+      }
+      if (argv.length === 0) return SKIP;
+      this.inline = true;
+      this.argv = argv;
+      return Parse.Command;
+    }
+    const line = buf.latin1Slice(start, lineEnd);
     const args = splitArgs(line);
     if (args === null) {
       this.error = 'Protocol error: unbalanced quotes in request';
