@@ -557,9 +557,9 @@ function clientCapa(c: Client): void {
 }
 
 // ---------------------------------------------------------------- tracking and unblocking
-// Client-side caching (CLIENT TRACKING) and blocking commands are not built yet,
-// so no client is ever tracking or blocked: these answer exactly what Valkey
-// answers in that state. They grow real behaviour with those features.
+// Client-side caching (CLIENT TRACKING) is not built yet, so no client is ever
+// tracking: those answer exactly what Valkey answers in that state. CLIENT
+// UNBLOCK works on clients blocked on keys (src/server/blocking.ts).
 
 function clientUnblock(c: Client, argv: string[]): void {
   if (argv.length > 4) {
@@ -571,14 +571,24 @@ function clientUnblock(c: Client, argv: string[]): void {
     c.addError(E_NOT_INT);
     return;
   }
+  let asError = false;
   if (argv.length === 4) {
     const why = argv[3].toLowerCase();
     if (why !== 'timeout' && why !== 'error') {
       c.addError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
       return;
     }
+    asError = why === 'error';
   }
-  c.addInt(0); // no client is blocked
+  // Only clients blocked on keys can be unblocked (not those held by CLIENT PAUSE).
+  const target = typeof id === 'number' ? c.server.clients.get(id) : undefined;
+  if (target === undefined || target.blocked === null) {
+    c.addInt(0);
+    return;
+  }
+  if (asError) c.server.blocking.errorClient(target, 'UNBLOCKED client unblocked via CLIENT UNBLOCK');
+  else c.server.blocking.timeoutClient(target);
+  c.addInt(1);
 }
 
 function clientGetRedir(c: Client): void {

@@ -162,14 +162,14 @@ const GEN: Record<string, (server: Server) => string> = {
       ['maxclients', server.config.num('maxclients')],
       ['client_recent_max_input_buffer', maxIn],
       ['client_recent_max_output_buffer', maxOut],
-      ['blocked_clients', 0],
+      ['blocked_clients', server.blocking.blockedCount],
       ['tracking_clients', 0],
       ['pubsub_clients', 0],
       ['watching_clients', 0],
-      ['clients_in_timeout_table', 0],
+      ['clients_in_timeout_table', server.blocking.withTimeout],
       ['total_watched_keys', 0],
-      ['total_blocking_keys', 0],
-      ['total_blocking_keys_on_nokey', 0],
+      ['total_blocking_keys', server.blocking.blockingKeys],
+      ['total_blocking_keys_on_nokey', server.blocking.blockingKeysOnNoKey],
     ]);
   },
 

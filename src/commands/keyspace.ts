@@ -355,6 +355,7 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
   const clk = db.clockOf(src);
   db.delete(src);
   db.dict.set(dst, e, clk);
+  c.server.blocking.signalKeyReady(db, dst);
   if (when !== -1n) db.setExpireExact(dst, when);
   c.server.dirty++;
   if (nx) c.addInt(1);
@@ -389,6 +390,7 @@ function move(c: Client, argv: string[]): void {
     return;
   }
   dst.dict.set(key, e, src.clockOf(key));
+  c.server.blocking.signalKeyReady(dst, key);
   copyExpire(src, key, dst, key);
   src.delete(key);
   c.server.dirty++;
@@ -456,7 +458,10 @@ function swapdb(c: Client, argv: string[]): void {
     c.addError(E_DB_INDEX);
     return;
   }
-  if (a !== b) a.swapWith(b);
+  if (a !== b) {
+    a.swapWith(b);
+    c.server.blocking.onSwapDb(a, b);
+  }
   c.server.dirty++;
   c.addOK();
 }

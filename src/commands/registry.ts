@@ -4,9 +4,17 @@ import { commands as connection } from './connection.js';
 import { commands as string } from './string.js';
 import { commands as keyspace } from './keyspace.js';
 import { commands as server } from './server.js';
+import { commands as list } from './list.js';
+import { commands as bitmap } from './bitmap.js';
+import { commands as hyperloglog } from './hyperloglog.js';
+import { commands as set } from './set.js';
+import { commands as hash, HASH_META } from './hash.js';
+import { commands as zset } from './zset.js';
 
 /** Metadata for commands newer than the reference snapshot (Valkey 8.1/9.0). */
 export const EXTRA_META: Record<string, MetaEntry> = {
+  // Valkey 9.0/9.1 hash field expiration commands (src/commands/hash.ts).
+  ...HASH_META,
   // Valkey 9.0: DELIFEQ key value (src/commands/delifeq.json).
   delifeq: {
     name: 'delifeq',
@@ -35,7 +43,7 @@ export const EXTRA_META: Record<string, MetaEntry> = {
 };
 
 export function allHandlers(): HandlerMap {
-  return { ...connection, ...string, ...keyspace, ...server };
+  return { ...connection, ...string, ...keyspace, ...server, ...bitmap, ...hyperloglog, ...set, ...hash, ...list, ...zset };
 }
 
 export function buildCommandTable(): CommandTable {

@@ -111,7 +111,7 @@ function capacityFor(len: number): number {
 }
 
 /** A growable Buffer of length len holding the bytes of v (zero-padded). */
-function newGrowable(v: StringValue | null, len: number): Buffer {
+export function newGrowable(v: StringValue | null, len: number): Buffer {
   const ab = new ArrayBuffer(capacityFor(len));
   const b = Buffer.from(ab, 0, len);
   if (v !== null) {
@@ -123,7 +123,7 @@ function newGrowable(v: StringValue | null, len: number): Buffer {
 }
 
 /** The buffer itself grown to len (same memory) if it has room, else null. */
-function growInPlace(v: Buffer, len: number): Buffer | null {
+export function growInPlace(v: Buffer, len: number): Buffer | null {
   if (v.byteOffset !== 0) return null;
   const ab = v.buffer as ArrayBuffer;
   if (growable.get(ab) !== v.length || len > ab.byteLength) return null;

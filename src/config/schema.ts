@@ -86,8 +86,24 @@ export const DIRECTIVES: Directive[] = [
   { name: 'client-query-buffer-limit', type: 'memory', default: '1073741824', min: 1024 * 1024, max: LLONG_MAX, mutable: true },
   { name: 'enable-debug-command', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], mutable: false },
   { name: 'enable-protected-configs', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], mutable: false },
+  // Lists: node size of listpack/quicklist (negative: 4/8/16/32/64 KB, positive: entries).
+  { name: 'list-max-listpack-size', aliases: ['list-max-ziplist-size'], type: 'int', default: '-2', min: -2147483648, max: 2147483647, mutable: true },
+  // Only 0 (no compression) until quicklist node compression is implemented.
+  { name: 'list-compress-depth', type: 'int', default: '0', min: 0, max: 2147483647, mutable: true, check: (v) => (v === '0' ? null : 'list compression (list-compress-depth other than 0) is not implemented by Vireo yet') },
   // Valkey 8: "yes" makes the server present itself as Redis where it matters (INFO redis_mode).
   { name: 'extended-redis-compatibility', type: 'bool', default: 'no', mutable: true },
+  // HyperLogLog: a sparse value longer than this is converted to dense (src/data/hll.ts).
+  { name: 'hll-sparse-max-bytes', type: 'memory', default: '3000', min: 0, max: LLONG_MAX, mutable: true },
+  // Set encodings (src/data/set.ts): intset / listpack thresholds.
+  { name: 'set-max-intset-entries', type: 'int', default: '512', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'set-max-listpack-entries', type: 'int', default: '128', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'set-max-listpack-value', type: 'int', default: '64', min: 0, max: LLONG_MAX, mutable: true },
+  // Hash encodings (src/data/hash.ts): listpack while at most this many fields, each field/value at most this long.
+  { name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'], type: 'int', default: '512', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'], type: 'memory', default: '64', min: 0, max: LLONG_MAX, mutable: true },
+  // Sorted set encodings (src/data/zset.ts): listpack while at most this many members, each at most this long.
+  { name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'], type: 'int', default: '128', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], type: 'memory', default: '64', min: 0, max: LLONG_MAX, mutable: true },
 ];
 
 export const DIRECTIVE_BY_NAME = new Map<string, Directive>();

@@ -66,6 +66,11 @@ export class Db {
   private expireIter: Iterator<[string, number]> | null = null;
   private randomIter: Iterator<string> | null = null;
   hooks: KeyspaceHooks = noHooks;
+  /**
+   * Called when a key is added or set, while clients are blocked on keys of
+   * this database (the blocking manager arms and clears it).
+   */
+  readyHook: ((db: Db, key: string) => void) | null = null;
 
   constructor(public readonly id: number) {}
 
@@ -150,11 +155,13 @@ export class Db {
     const e = d.set(key, v, clock.lru);
     d.setClockAt(e, clock.lru);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (this.readyHook !== null) this.readyHook(this, key);
   }
 
   /** Adds a key known to be absent (after lookup). */
   add(key: string, v: Value): void {
     this.dict.set(key, v, clock.lru);
+    if (this.readyHook !== null) this.readyHook(this, key);
   }
 
   delete(key: string): boolean {

@@ -6,6 +6,7 @@ import { ReplyWriter } from '../protocol/reply.js';
 import type { Db } from '../keyspace/db.js';
 import { clock } from '../keyspace/db.js';
 import type { Server } from './server.js';
+import type { BlockedState } from './blocking.js';
 
 const INITIAL_OUT = 16 * 1024;
 const SHRINK_OVER = 1024 * 1024;
@@ -49,6 +50,10 @@ export class Client extends ReplyWriter {
   closed = false;
   /** Command waiting for CLIENT UNPAUSE (or another unblock) before it can run. */
   postponed: string[] | null = null;
+  /** Set while blocked on keys (BLPOP & co.); postponed then holds the blocked command. */
+  blocked: BlockedState | null = null;
+  /** Blocking commands answer as if timed out at once (set inside MULTI/EXEC and scripts). */
+  denyBlocking = false;
   /** Number of error replies sent during the current command (for failed_calls). */
   errorsInCall = 0;
   /** True while this client's input is being processed (its replies flush at the end). */

@@ -10,6 +10,8 @@ import { buildCommandTable } from '../commands/registry.js';
 import { Client, ReplyMode } from './client.js';
 import { Logger } from './log.js';
 import { ScanCursors } from '../keyspace/scan.js';
+import { activeExpireHashFields } from '../commands/hash.js';
+import { BlockingManager } from './blocking.js';
 
 export const VIREO_VERSION = '0.1.0';
 /** Valkey release whose behaviour Vireo follows (reported as valkey_version / HELLO version). */
@@ -82,6 +84,8 @@ export class Server {
   readonly monitors = new Set<Client>();
   readonly pendingClients = new Set<Client>();
   readonly scanCursors = new ScanCursors();
+  /** Clients blocked on keys (BLPOP & co.) and the ready-keys machinery. */
+  readonly blocking: BlockingManager = new BlockingManager(this);
   private nextClientId = 1;
   private listeners: net.Server[] = [];
   private cronTimer: NodeJS.Timeout | null = null;
@@ -303,6 +307,7 @@ export class Server {
     this.monitors.delete(c);
     this.postponedClients.delete(c);
     this.pendingClients.delete(c);
+    if (c.blocked !== null) this.blocking.removeClient(c);
   }
 
   // ---------------------------------------------------------------- output
@@ -402,6 +407,8 @@ export class Server {
       return;
     }
     this.call(c, cmd, argv);
+    // Serve clients blocked on keys this command made ready (Valkey's handleClientsBlockedOnKeys).
+    if (this.blocking.pending) this.blocking.handleReady();
   }
 
   /** Runs a command's handler and keeps its statistics. */
@@ -555,7 +562,11 @@ export class Server {
   cron(): void {
     const now = clock.update();
     this.cronLoops++;
-    if (this.activeExpireEnabled && this.pauseType === null) this.activeExpireCycle(now);
+    if (this.activeExpireEnabled && this.pauseType === null) {
+      this.activeExpireCycle(now);
+      // Hash fields with expire times (Valkey 9): a bounded pass, 25% of the tick at most.
+      activeExpireHashFields(this, now, 250 / this.effectiveHz());
+    }
     this.opsMetric.track(now, this.stats.numCommands);
     this.inMetric.track(now, this.stats.netInputBytes);
     this.outMetric.track(now, this.stats.netOutputBytes);

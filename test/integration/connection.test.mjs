@@ -516,7 +516,9 @@ test('CLIENT KILL errors', async () => {
 });
 
 test('CLIENT KILL TYPE normal, and IPv6 addresses in brackets', async () => {
-  const s = await startVireo(['--bind', '127.0.0.1 -::1']);
+  // ::1 is required here (no '-'), so a port that is taken on ::1 makes the
+  // start fail and startVireo retries on another port.
+  const s = await startVireo(['--bind', '127.0.0.1 ::1']);
   try {
     const ctl = await RawConn.connect(s.port);
     const others = await Promise.all([RawConn.connect(s.port), RawConn.connect(s.port), RawConn.connect(s.port, '::1')]);

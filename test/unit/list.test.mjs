@@ -1,0 +1,194 @@
+// The list structure (src/data/list.ts) against a plain array, with random
+// operation sequences that cross the listpack <-> quicklist conversions and
+// node splits/merges, plus the exact encoding thresholds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ListValue, entryBytes, exceedsLimit } from '../../dist/src/data/list.js';
+
+const elem = fc.oneof(
+  fc.constantFrom('a', 'b', 'c', '1', '-5', '127', '128', '4096', '70000', '9223372036854775807', '007', ''),
+  fc.string({ maxLength: 8 }),
+  fc.string({ minLength: 60, maxLength: 300 }),
+);
+
+const op = fc.oneof(
+  fc.record({ t: fc.constant('push'), head: fc.boolean(), vals: fc.array(elem, { minLength: 1, maxLength: 6 }) }),
+  fc.record({ t: fc.constant('pop'), head: fc.boolean(), n: fc.integer({ min: 1, max: 8 }) }),
+  fc.record({ t: fc.constant('insert'), after: fc.boolean(), pivot: elem, v: elem }),
+  fc.record({ t: fc.constant('remove'), v: elem, n: fc.integer({ min: -3, max: 3 }) }),
+  fc.record({ t: fc.constant('set'), i: fc.integer({ min: -40, max: 40 }), v: elem }),
+  fc.record({ t: fc.constant('trim'), a: fc.integer({ min: -20, max: 20 }), b: fc.integer({ min: -20, max: 20 }) }),
+  fc.record({ t: fc.constant('range'), a: fc.integer({ min: -20, max: 20 }), b: fc.integer({ min: -20, max: 20 }) }),
+  fc.record({ t: fc.constant('pos'), v: elem, rank: fc.integer({ min: -3, max: 3 }).filter((r) => r !== 0), count: fc.integer({ min: 0, max: 3 }), maxlen: fc.integer({ min: 0, max: 10 }) }),
+);
+
+function clamp(a, b, len) {
+  if (a < 0) a += len;
+  if (b < 0) b += len;
+  if (a < 0) a = 0;
+  if (a > b || a >= len) return null;
+  if (b >= len) b = len - 1;
+  return [a, b];
+}
+
+function modelPositions(arr, v, rank, count, maxlen) {
+  const out = [];
+  const fromTail = rank < 0;
+  let r = Math.abs(rank);
+  let matches = 0;
+  for (let seen = 0; seen < arr.length; seen++) {
+    if (maxlen && seen >= maxlen) break;
+    const idx = fromTail ? arr.length - 1 - seen : seen;
+    if (arr[idx] === v && ++matches >= r) {
+      out.push(idx);
+      if (count && out.length >= count) break;
+    }
+  }
+  return out;
+}
+
+function run(fill, ops) {
+  const l = new ListValue();
+  let m = [];
+  for (const o of ops) {
+    switch (o.t) {
+      case 'push': {
+        l.pushAll(['x', 'k', ...o.vals], 2, o.head, fill);
+        for (const v of o.vals) o.head ? m.unshift(v) : m.push(v);
+        break;
+      }
+      case 'pop': {
+        const got = l.popMany(o.n, o.head);
+        const want = [];
+        for (let i = 0; i < o.n && m.length; i++) want.push(o.head ? m.shift() : m.pop());
+        assert.deepEqual(got, want);
+        if (l.length) l.shrinkCheck(fill);
+        break;
+      }
+      case 'insert': {
+        const ok = l.insert(o.pivot, o.v, o.after, fill);
+        const i = m.indexOf(o.pivot);
+        assert.equal(ok, i >= 0);
+        if (i >= 0) m.splice(o.after ? i + 1 : i, 0, o.v);
+        break;
+      }
+      case 'remove': {
+        const n = l.remove(o.v, o.n);
+        let want = 0;
+        const lim = Math.abs(o.n);
+        if (o.n >= 0) {
+          for (let i = 0; i < m.length && (lim === 0 || want < lim); i++) if (m[i] === o.v) (m.splice(i, 1), i--, want++);
+        } else {
+          for (let i = m.length - 1; i >= 0 && want < lim; i--) if (m[i] === o.v) (m.splice(i, 1), want++);
+        }
+        assert.equal(n, want);
+        if (n && l.length) l.shrinkCheck(fill);
+        break;
+      }
+      case 'set': {
+        const ok = l.set(o.i, o.v, fill);
+        const i = o.i < 0 ? o.i + m.length : o.i;
+        assert.equal(ok, i >= 0 && i < m.length);
+        if (ok) m[i] = o.v;
+        break;
+      }
+      case 'trim': {
+        const r = clamp(o.a, o.b, m.length);
+        const left = r ? r[0] : m.length;
+        const right = r ? m.length - r[1] - 1 : 0;
+        l.trim(left, right);
+        m = r ? m.slice(r[0], r[1] + 1) : [];
+        if (l.length) l.shrinkCheck(fill);
+        break;
+      }
+      case 'range': {
+        const r = clamp(o.a, o.b, m.length);
+        if (r) {
+          assert.deepEqual(l.range(r[0], r[1]), m.slice(r[0], r[1] + 1));
+          assert.deepEqual(l.range(r[0], r[1], true), m.slice(r[0], r[1] + 1).reverse());
+        }
+        break;
+      }
+      case 'pos': {
+        assert.deepEqual(l.positions(o.v, Math.abs(o.rank), o.rank < 0, o.count, o.maxlen), modelPositions(m, o.v, o.rank, o.count, o.maxlen));
+        break;
+      }
+    }
+    l.check();
+    assert.equal(l.length, m.length);
+    assert.deepEqual(l.toArray(), m);
+    for (const i of [0, -1, Math.floor(m.length / 2)]) assert.equal(l.get(i), m.length ? m.at(i) : undefined);
+    // A listpack never holds more than the limit allows after a growth, and a
+    // quicklist node never is empty (checked by check()).
+    if (!l.quick && l.length > 0 && fill > 0) assert.ok(l.length <= Math.max(fill, 1) || l.length <= m.length);
+    const c = l.clone();
+    assert.deepEqual(c.toArray(), m);
+    assert.equal(c.encoding(), l.encoding());
+  }
+}
+
+for (const fill of [-2, -1, 1, 3, 5]) {
+  test(`random operations match an array model (list-max-listpack-size ${fill})`, () => {
+    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => run(fill, ops)), { numRuns: 150 });
+  });
+}
+
+test('listpack entry sizes follow the listpack encodings', () => {
+  assert.equal(entryBytes('1'), 2); // 7-bit uint + backlen
+  assert.equal(entryBytes('127'), 2);
+  assert.equal(entryBytes('128'), 3); // 13-bit int
+  assert.equal(entryBytes('-4096'), 3);
+  assert.equal(entryBytes('4096'), 4); // 16-bit
+  assert.equal(entryBytes('40000'), 5); // 24-bit
+  assert.equal(entryBytes('8000000'), 5);
+  assert.equal(entryBytes('9000000'), 6); // 32-bit
+  assert.equal(entryBytes('10000000'), 6); // 32-bit
+  assert.equal(entryBytes('9223372036854775807'), 10); // 64-bit
+  assert.equal(entryBytes('9223372036854775808'), 21); // not an int64: string
+  assert.equal(entryBytes('007'), 5); // not canonical: string
+  assert.equal(entryBytes('abc'), 5);
+  assert.equal(entryBytes('x'.repeat(63)), 65);
+  assert.equal(entryBytes('x'.repeat(64)), 67);
+  assert.equal(entryBytes('x'.repeat(200)), 204);
+  assert.equal(entryBytes('x'.repeat(4096)), 4096 + 5 + 2);
+  assert.ok(exceedsLimit(-2, 8193, 1));
+  assert.ok(!exceedsLimit(-2, 8192, 1));
+  assert.ok(exceedsLimit(3, 100, 4));
+  assert.ok(exceedsLimit(100, 8193, 4)); // the size cap also applies to entry counts
+});
+
+test('listpack -> quicklist -> listpack at the thresholds', () => {
+  const l = new ListValue();
+  const fill = 4;
+  l.pushAll(['', '', '1', '2', '3', '4'], 2, false, fill);
+  assert.equal(l.encoding(), 'listpack');
+  l.pushAll(['', '', '5'], 2, false, fill);
+  assert.equal(l.encoding(), 'quicklist');
+  assert.equal(l.nodeCount(), 2);
+  l.popMany(2, false);
+  l.shrinkCheck(fill);
+  assert.equal(l.encoding(), 'quicklist', 'three left: more than half of 4');
+  l.pop(false);
+  l.shrinkCheck(fill);
+  assert.equal(l.encoding(), 'listpack');
+  // Byte budget: 8 KB by default, checked with the raw lengths of the new elements.
+  const b = new ListValue();
+  const big = 'v'.repeat(1000);
+  for (let i = 0; i < 8; i++) b.pushAll(['', '', big], 2, false, -2);
+  assert.equal(b.encoding(), 'listpack'); // 7 + 8*1004 = 8039 bytes
+  b.pushAll(['', '', 'v'.repeat(200)], 2, false, -2); // 8039 + 200 > 8192
+  assert.equal(b.encoding(), 'quicklist');
+});
+
+test('big lists: O(1) ends and index access stay consistent', () => {
+  const l = new ListValue();
+  const n = 200000;
+  for (let i = 0; i < n; i++) l.pushAll(['', '', String(i)], 2, i % 2 === 0, -2);
+  assert.equal(l.length, n);
+  assert.equal(l.encoding(), 'quicklist');
+  const arr = l.toArray();
+  for (const i of [0, 1, 777, n / 2, n - 2, n - 1]) assert.equal(l.get(i), arr[i]);
+  assert.deepEqual(l.range(1000, 1010), arr.slice(1000, 1011));
+  l.check();
+});

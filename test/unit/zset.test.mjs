@@ -1,0 +1,235 @@
+// The sorted set structure (src/data/zset.ts) against a naive model: a sorted
+// array of [member, score] pairs. Random operation sequences include encoding
+// conversions (listpack <-> skiplist), clones and rebuilds; small node sizes make
+// the counted B+tree split, merge and change height on small sets.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ZSet, ZTree, ZDict, parseLexBound, setNodeSizes, setShardThreshold } from '../../dist/src/data/zset.js';
+import { parseScore } from '../../dist/src/commands/zset.js';
+
+after(() => {
+  setNodeSizes(128, 64);
+  setShardThreshold(1 << 16);
+});
+
+const cmpKey = (a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+class Model {
+  constructor() {
+    this.items = [];
+  }
+  find(m) {
+    return this.items.findIndex((e) => e[0] === m);
+  }
+  score(m) {
+    const i = this.find(m);
+    return i < 0 ? undefined : this.items[i][1];
+  }
+  set(m, s) {
+    const i = this.find(m);
+    if (i >= 0) this.items.splice(i, 1);
+    this.items.push([m, s]);
+    this.items.sort(cmpKey);
+  }
+  remove(m) {
+    const i = this.find(m);
+    if (i < 0) return false;
+    this.items.splice(i, 1);
+    return true;
+  }
+}
+
+const member = fc.oneof(
+  fc.integer({ min: 0, max: 60 }).map((n) => `m${n}`),
+  fc.constantFrom('', 'a', 'b', '\x00', '\xff', 'a\x00', 'A'),
+);
+const score = fc.oneof(
+  fc.integer({ min: -5, max: 5 }),
+  fc.constantFrom(Infinity, -Infinity, 0.5, -0.5, 1e300),
+);
+
+const op = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ t: fc.constant('add'), m: member, s: score }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('rem'), m: member }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('rank'), m: member }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('count'), a: score, b: score, ea: fc.boolean(), eb: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('walk'), start: fc.integer({ min: -2, max: 70 }), n: fc.integer({ min: 0, max: 80 }), rev: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('remrange'), start: fc.integer({ min: 0, max: 70 }), n: fc.integer({ min: 0, max: 10 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('full') }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('compact') }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('clone') }) },
+);
+
+function check(z, model) {
+  assert.equal(z.size, model.items.length);
+  assert.equal(z.tree.check(), null);
+  const all = [];
+  z.walk(0, z.size, false, (m, s) => all.push([m, s]));
+  assert.deepEqual(all, model.items);
+  if (z.dict !== null) {
+    assert.equal(z.dict.size, model.items.length);
+    for (const [m, sc] of model.items) assert.ok(Object.is(z.dict.get(m), sc), m);
+    const keys = [];
+    const it = z.dict.keys();
+    for (let r = it.next(); !r.done; r = it.next()) keys.push(r.value);
+    assert.deepEqual(keys.sort(), model.items.map((e) => e[0]).sort());
+  }
+}
+
+function runOps(ops) {
+  let z = new ZSet();
+  const model = new Model();
+  for (const o of ops) {
+    if (o.t === 'add') {
+      const cur = z.score(o.m);
+      assert.equal(cur, model.score(o.m));
+      // Compact encoding stores -0 as 0 (a listpack integer).
+      const s = z.isCompact() && o.s === 0 ? 0 : o.s;
+      if (cur === undefined) z.insert(o.m, o.s);
+      else z.update(o.m, cur, o.s);
+      model.set(o.m, s);
+    } else if (o.t === 'rem') {
+      assert.equal(z.remove(o.m), model.remove(o.m));
+    } else if (o.t === 'rank') {
+      const i = model.items.findIndex((e) => e[0] === o.m);
+      assert.equal(z.rank(o.m), i);
+    } else if (o.t === 'count') {
+      const inRange = (s) => (o.ea ? s > o.a : s >= o.a) && (o.eb ? s < o.b : s <= o.b);
+      const idx = model.items.map((e, i) => (inRange(e[1]) ? i : -1)).filter((i) => i >= 0);
+      const [lo, hi] = z.scoreRange(o.a, o.ea, o.b, o.eb);
+      assert.equal(hi - lo, idx.length);
+      if (idx.length) assert.equal(lo, idx[0]);
+    } else if (o.t === 'walk') {
+      const got = [];
+      z.walk(o.start, o.n, o.rev, (m, s) => got.push([m, s]));
+      const src = o.rev ? [...model.items].reverse() : model.items;
+      const want = o.start < 0 || o.n <= 0 ? [] : src.slice(o.start, o.start + o.n);
+      if (o.start >= 0) assert.deepEqual(got, want);
+    } else if (o.t === 'remrange') {
+      const removed = [];
+      const n = z.removeRange(o.start, o.n, (m, s) => removed.push([m, s]));
+      const want = o.start < model.items.length ? model.items.slice(o.start, o.start + o.n) : [];
+      assert.equal(n, want.length);
+      assert.deepEqual(removed, want);
+      for (const [m] of want) model.remove(m);
+    } else if (o.t === 'full') {
+      z.toFull();
+    } else if (o.t === 'compact') {
+      z.toCompact();
+      for (const e of model.items) if (e[1] === 0) e[1] = 0;
+    } else if (o.t === 'clone') {
+      const c = z.clone();
+      assert.equal(c.encoding(), z.encoding());
+      z = c;
+    }
+  }
+  check(z, model);
+}
+
+test('ZSet matches a sorted-array model (small nodes: splits, merges, height changes; sharded index)', () => {
+  setNodeSizes(4, 4);
+  setShardThreshold(8);
+  fc.assert(fc.property(fc.array(op, { maxLength: 400 }), runOps), { numRuns: 300 });
+});
+
+test('ZSet matches a sorted-array model (default node sizes)', () => {
+  setNodeSizes(128, 64);
+  setShardThreshold(1 << 16);
+  fc.assert(fc.property(fc.array(op, { maxLength: 600 }), runOps), { numRuns: 60 });
+});
+
+test('lex ranges on equal scores agree with byte order', () => {
+  setNodeSizes(4, 4);
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.string({ unit: fc.constantFrom('a', 'b', '\x00', '\xff', 'z'), maxLength: 3 }), { maxLength: 60 }),
+      fc.constantFrom('-', '+', '[a', '(a', '[b', '(b\xff', '[', '(', '[z', '(\x00'),
+      fc.constantFrom('-', '+', '[a', '(a', '[b', '(b\xff', '[', '(', '[z', '(\x00'),
+      (members, a, b) => {
+        const z = new ZSet();
+        for (const m of members) z.insert(m, 0);
+        const sorted = [...members].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+        const lo = parseLexBound(a);
+        const hi = parseLexBound(b);
+        const geMin = (m) => (a === '-' ? true : a === '+' ? false : lo.ex ? m > lo.value : m >= lo.value);
+        const leMax = (m) => (b === '+' ? true : b === '-' ? false : hi.ex ? m < hi.value : m <= hi.value);
+        const want = sorted.filter((m) => geMin(m) && leMax(m));
+        const [x, y] = z.lexRange(lo, hi);
+        const got = [];
+        z.walk(x, y - x, false, (m) => got.push(m));
+        assert.deepEqual(got, want);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('fromSorted builds a valid tree of any size', () => {
+  setNodeSizes(128, 64);
+  for (const n of [0, 1, 127, 128, 129, 5000, 100000]) {
+    const m = [];
+    const s = [];
+    for (let i = 0; i < n; i++) {
+      m.push(`m${String(i).padStart(6, '0')}`);
+      s.push(Math.floor(i / 3));
+    }
+    const t = ZTree.fromSorted(m, s);
+    assert.equal(t.check(), null);
+    assert.equal(t.size, n);
+    if (n > 10) {
+      assert.equal(t.rank(m[n - 5], s[n - 5]), n - 5);
+      const [l, i] = t.locate(n >> 1);
+      assert.equal(l.m[i], m[n >> 1]);
+      assert.equal(t.countScore(s[n >> 1], false), s.findIndex((x) => x === s[n >> 1]));
+    }
+  }
+});
+
+test('a large tree keeps its invariants through bulk inserts and deletes', () => {
+  setNodeSizes(128, 64);
+  const z = new ZSet();
+  z.toFull();
+  const N = 60000;
+  for (let i = 0; i < N; i++) z.insert(`k${i}`, (i * 7919) % 1000);
+  assert.equal(z.tree.check(), null);
+  for (let i = 0; i < N; i += 2) assert.ok(z.remove(`k${i}`));
+  assert.equal(z.tree.check(), null);
+  assert.equal(z.size, N / 2);
+  let prev = -Infinity;
+  z.walk(0, z.size, false, (_m, s) => {
+    assert.ok(s >= prev);
+    prev = s;
+  });
+  z.removeRange(100, z.size - 200);
+  assert.equal(z.tree.check(), null);
+  assert.equal(z.size, 200);
+});
+
+test('score parsing follows string2d', () => {
+  const ok = { '1': 1, '-1.5': -1.5, inf: Infinity, '-inf': -Infinity, '+inf': Infinity, '0x10': 16, '1e3': 1000, '-0': -0, '.5': 0.5, '0e5': 0 };
+  for (const [s, v] of Object.entries(ok)) assert.ok(Object.is(parseScore(s), v), s);
+  for (const s of ['', ' 1', '1 ', 'nan', 'x', '1e400', '-1e400', '1e-400', '1\x00', '0x']) assert.equal(parseScore(s), null, JSON.stringify(s));
+});
+
+test('ZDict: live iteration visits every member present throughout, across shards', () => {
+  setShardThreshold(1 << 16);
+  const d = new ZDict();
+  const N = 70000; // past the split threshold
+  for (let i = 0; i < N; i++) d.set(`m${i}`, i);
+  assert.equal(d.size, N);
+  const it = d.keys();
+  const seen = new Set();
+  let step = 0;
+  for (let r = it.next(); !r.done; r = it.next()) {
+    seen.add(r.value);
+    if (++step % 1000 === 0) {
+      d.delete(`m${N - step}`);
+      d.set(`new${step}`, 1);
+    }
+  }
+  for (let i = 0; i < N - step; i++) if (d.has(`m${i}`)) assert.ok(seen.has(`m${i}`));
+  const c = d.clone();
+  assert.equal(c.size, d.size);
+  assert.equal(c.get('m5'), 5);
+});
