@@ -7,6 +7,12 @@
 //
 // Usage: node bench/run.mjs [--tests set,get] [--pipelines 1,16] [-n 1000000]
 //        [--clients 50] [--rounds 2] [--memory] [--no-throughput] [--write bench/RESULTS.md]
+//        [--issue3] [--collections] [--members 1000000]
+//   --issue3       default test list: the collection commands of issue 3
+//                  (LPUSH, RPUSH, LPOP, RPOP, SADD, HSET, SPOP, ZADD, ZPOPMIN,
+//                  LRANGE_100, LRANGE_600, MSET); --tests still overrides it.
+//   --collections  memory per member: one hash, set, zset and list of
+//                  --members members (default 1M) per server, RSS growth.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -21,7 +27,8 @@ const opt = (name, def) => {
   return i >= 0 ? args[i + 1] : def;
 };
 const flag = (name) => args.includes(name);
-const TESTS = opt('--tests', 'ping_inline,ping_mbulk,set,get,incr,mset').split(',');
+const ISSUE3_TESTS = 'lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600,mset';
+const TESTS = opt('--tests', flag('--issue3') ? ISSUE3_TESTS : 'ping_inline,ping_mbulk,set,get,incr,mset').split(',');
 const PIPES = opt('--pipelines', '1,16').split(',').map(Number);
 const N = Number(opt('-n', '1000000'));
 const CLIENTS = Number(opt('--clients', '50'));
@@ -82,7 +89,11 @@ function rssBytes(pid) {
 
 function benchmark(port, test, pipeline) {
   const out = execFileSync('taskset', ['-c', '1', 'redis-benchmark', '-h', '127.0.0.1', '-p', String(port), '-t', test, '-n', String(N), '-P', String(pipeline), '-c', String(CLIENTS), '-r', String(KEYSPACE), '--csv'], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  const line = out.trim().split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));
+  // Pick the test's own line: LRANGE_* runs print an "LPUSH (needed to
+  // benchmark LRANGE)" fill line first; names look like "MSET (10 keys)".
+  const rows = out.trim().split('\n').filter((l) => l.startsWith('"') && !l.startsWith('"test"'));
+  const want = test.toUpperCase();
+  const line = rows.find((l) => JSON.parse('[' + l + ']')[0].split(' ')[0] === want) ?? rows[rows.length - 1];
   return Number(JSON.parse('[' + line + ']')[1]);
 }
 
@@ -166,6 +177,55 @@ async function memory(kind, count = 1000000) {
   return { kind, before, after, perKey: (after - before) / count };
 }
 
+/**
+ * Loads one collection of `count` members into a fresh server and reports RSS
+ * growth per member. Members are "m:NNNNNNN" (9 bytes); hash values and zset
+ * scores are small integers, as in a typical index.
+ */
+async function collectionMemory(kind, type, count) {
+  const s = await startServer(kind);
+  await new Promise((r) => setTimeout(r, 300));
+  const before = rssBytes(s.pid);
+  const sock = net.connect(s.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  const PER_CMD = 100;
+  const commands = Math.ceil(count / PER_CMD);
+  let replies = 0;
+  const done = new Promise((resolve) => {
+    sock.on('data', (d) => {
+      for (let i = 0; i < d.length; i++) if (d[i] === 10) replies++;
+      if (replies >= commands) resolve();
+    });
+  });
+  const bulkOf = (x) => `$${x.length}\r\n${x}\r\n`;
+  const name = { hash: 'HSET', set: 'SADD', zset: 'ZADD', list: 'RPUSH' }[type];
+  const perMember = type === 'hash' || type === 'zset' ? 2 : 1;
+  let chunk = '';
+  for (let c = 0; c < commands; c++) {
+    const from = c * PER_CMD;
+    const to = Math.min(count, from + PER_CMD);
+    let body = '';
+    for (let i = from; i < to; i++) {
+      const m = 'm:' + String(i).padStart(7, '0');
+      const v = String(i % 1000);
+      if (type === 'hash') body += bulkOf(m) + bulkOf(v);
+      else if (type === 'zset') body += bulkOf(v) + bulkOf(m);
+      else body += bulkOf(m);
+    }
+    chunk += `*${2 + (to - from) * perMember}\r\n${bulkOf(name)}${bulkOf('coll')}${body}`;
+    if (chunk.length > 1 << 16 || c === commands - 1) {
+      if (!sock.write(chunk)) await new Promise((r) => sock.once('drain', r));
+      chunk = '';
+    }
+  }
+  await done;
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = rssBytes(s.pid);
+  sock.destroy();
+  await stop(s);
+  return { kind, type, before, after, perMember: (after - before) / count };
+}
+
 function fmt(n, d = 0) {
   return Number.isFinite(n) ? n.toFixed(d).replace(/\B(?=(\d{3})+(?!\d))/g, d ? '' : ',') : '-';
 }
@@ -189,6 +249,19 @@ if (flag('--memory')) {
   for (const kind of SERVERS) {
     const m = await memory(kind);
     lines.push(`| ${kind} | ${fmt(m.before / 2 ** 20, 1)} MiB | ${fmt(m.after / 2 ** 20, 1)} MiB | ${fmt(m.perKey, 1)} |`);
+  }
+  lines.push('');
+}
+if (flag('--collections')) {
+  const count = Number(opt('--members', '1000000'));
+  lines.push(`| memory, one collection of ${fmt(count)} members | server | RSS before | RSS after | bytes/member |`);
+  lines.push('|---|---|---:|---:|---:|');
+  for (const type of ['hash', 'set', 'zset', 'list']) {
+    for (const kind of SERVERS) {
+      const m = await collectionMemory(kind, type, count);
+      process.stderr.write(`${type} ${kind}: ${fmt(m.perMember, 1)} bytes/member\n`);
+      lines.push(`| ${type} | ${kind} | ${fmt(m.before / 2 ** 20, 1)} MiB | ${fmt(m.after / 2 ** 20, 1)} MiB | ${fmt(m.perMember, 1)} |`);
+    }
   }
   lines.push('');
 }

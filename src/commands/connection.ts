@@ -107,6 +107,13 @@ function ping(c: Client, argv: string[]): void {
     c.addError("ERR wrong number of arguments for 'ping' command");
     return;
   }
+  if (c.subscribed && c.resp === 2) {
+    // In the RESP2 subscribed context PING answers in the shape of a message.
+    c.addArrayLen(2);
+    c.addBulk('pong');
+    c.addBulk(argv.length === 2 ? argv[1] : '');
+    return;
+  }
   if (argv.length === 2) c.addBulk(argv[1]);
   else c.addSimple('PONG');
 }
@@ -135,8 +142,12 @@ function reset(c: Client): void {
   c.replyMode = ReplyMode.On;
   c.noEvict = false;
   c.noTouch = false;
-  // To clear here too once they exist: MULTI state and watched keys, Pub/Sub
-  // subscriptions, client tracking, READONLY/ASKING.
+  if (c.subs !== null) server.pubsub.removeClient(c);
+  // Leave MULTI and drop every WATCH (as DISCARD does).
+  c.multi = null;
+  c.dirtyCas = false;
+  server.watch.unwatchAll(c);
+  // To clear here too once they exist: client tracking, READONLY/ASKING.
   c.addSimple('RESET');
 }
 

@@ -10,6 +10,12 @@ import { commands as hyperloglog } from './hyperloglog.js';
 import { commands as set } from './set.js';
 import { commands as hash, HASH_META } from './hash.js';
 import { commands as zset } from './zset.js';
+import { commands as geo } from './geo.js';
+import { commands as sort } from './sort.js';
+import { commands as memory } from './memory.js';
+import { commands as stream } from './stream.js';
+import { commands as pubsub } from './pubsub.js';
+import { commands as tx } from './tx.js';
 
 /** Metadata for commands newer than the reference snapshot (Valkey 8.1/9.0). */
 export const EXTRA_META: Record<string, MetaEntry> = {
@@ -43,7 +49,7 @@ export const EXTRA_META: Record<string, MetaEntry> = {
 };
 
 export function allHandlers(): HandlerMap {
-  return { ...connection, ...string, ...keyspace, ...server, ...bitmap, ...hyperloglog, ...set, ...hash, ...list, ...zset };
+  return { ...connection, ...string, ...keyspace, ...server, ...bitmap, ...hyperloglog, ...set, ...hash, ...list, ...zset, ...stream, ...pubsub, ...geo, ...sort, ...memory, ...tx };
 }
 
 export function buildCommandTable(): CommandTable {

@@ -451,7 +451,7 @@ function configSet(c: Client, argv: string[]): void {
   }
   const changes: { d: Directive; old: string; value: string }[] = [];
   for (const it of items) {
-    const r = normalize(it.d, [it.value]);
+    const r = normalize(it.d, [it.value], cfg.get(it.d.name));
     if ('error' in r) {
       c.addError(`ERR CONFIG SET failed (possibly related to argument '${it.d.name}') - ${r.error}`);
       return;
@@ -692,6 +692,11 @@ function debug(c: Client, argv: string[]): void {
  * reply, as in Valkey; RESET or QUIT end it.
  */
 function monitor(c: Client): void {
+  // Inside EXEC (and scripts) the client expects one reply per command.
+  if (c.denyBlocking) {
+    c.addError("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    return;
+  }
   if (c.monitor) return;
   c.monitor = true;
   c.server.monitors.add(c);

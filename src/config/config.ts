@@ -43,7 +43,7 @@ export class Config {
   setRaw(name: string, args: string[]): string | null {
     const d = DIRECTIVE_BY_NAME.get(name.toLowerCase());
     if (!d) return 'Bad directive or wrong number of arguments';
-    const r = normalize(d, args);
+    const r = normalize(d, args, this.values.get(d.name));
     if ('error' in r) return r.error;
     this.values.set(d.name, r.value);
     return null;

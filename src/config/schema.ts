@@ -2,6 +2,7 @@
 // CONFIG SET may change it, and what changing it does. The file parser, CLI
 // flags, CONFIG GET/SET/REWRITE and INFO all read this one table.
 import { statSync } from 'node:fs';
+import { DEFAULT_OBUF, parseObufLimits } from '../server/pubsub.js';
 
 export type DirectiveType = 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'save' | 'list';
 
@@ -28,6 +29,11 @@ export interface Directive {
   alwaysRewrite?: boolean;
   /** CONFIG SET may change it only as enable-protected-configs allows (Valkey's protected configs). */
   protected?: boolean;
+  /**
+   * Custom parser for directives whose new value is merged into the current one
+   * (client-output-buffer-limit sets only the classes it names).
+   */
+  parse?: (value: string, current: string | undefined) => { value: string } | { error: string };
 }
 
 const notYet = (what: string) => (v: string) =>
@@ -104,6 +110,8 @@ export const DIRECTIVES: Directive[] = [
   // Sorted set encodings (src/data/zset.ts): listpack while at most this many members, each at most this long.
   { name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'], type: 'int', default: '128', min: 0, max: LLONG_MAX, mutable: true },
   { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], type: 'memory', default: '64', min: 0, max: LLONG_MAX, mutable: true },
+  // "<class> <hard> <soft> <soft seconds>" groups; classes normal, replica (shown as slave), pubsub (src/server/pubsub.ts).
+  { name: 'client-output-buffer-limit', type: 'list', default: DEFAULT_OBUF, mutable: true, parse: parseObufLimits },
 ];
 
 export const DIRECTIVE_BY_NAME = new Map<string, Directive>();
@@ -133,7 +141,8 @@ function outOfRange(d: Directive, n: bigint): boolean {
  * Normalizes and validates one directive's arguments. Returns the canonical string
  * value or an error message (Valkey's wording) as { error }.
  */
-export function normalize(d: Directive, args: string[]): { value: string } | { error: string } {
+export function normalize(d: Directive, args: string[], current?: string): { value: string } | { error: string } {
+  if (d.parse) return d.parse(args.join(' '), current);
   switch (d.type) {
     case 'bool': {
       if (args.length !== 1) return { error: 'wrong number of arguments' };

@@ -34,6 +34,14 @@ export interface KeyspaceHooks {
 
 const noHooks: KeyspaceHooks = { onExpired() {} };
 
+/** WATCH invalidation signals (src/server/watch.ts); set on a Db only while it has watched keys. */
+export interface DbWatchSignals {
+  /** A key was modified or deleted (here: expired). */
+  touched(db: Db, key: string): void;
+  /** The database is about to be emptied (replacedWith null) or swapped with another. */
+  flushing(db: Db, replacedWith: Db | null): void;
+}
+
 /**
  * Exact values of expire times that a JS number rounds (beyond 2^53 ms, year
  * 287396 and later), keyed by the expires Map that holds the rounded value, so
@@ -71,6 +79,8 @@ export class Db {
    * this database (the blocking manager arms and clears it).
    */
   readyHook: ((db: Db, key: string) => void) | null = null;
+  /** Armed by the WATCH manager while clients watch keys of this database. */
+  watch: DbWatchSignals | null = null;
 
   constructor(public readonly id: number) {}
 
@@ -94,6 +104,7 @@ export class Db {
     this.expires.delete(key);
     keyspaceStats.expiredKeys++;
     this.hooks.onExpired(this, key);
+    if (this.watch !== null) this.watch.touched(this, key);
     return true;
   }
 
@@ -167,6 +178,8 @@ export class Db {
   delete(key: string): boolean {
     if (!this.dict.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
+    // Blocked XREADGROUP clients (unblockOnNoKey) learn that the key is gone.
+    if (this.readyHook !== null) this.readyHook(this, key);
     return true;
   }
 
@@ -210,6 +223,7 @@ export class Db {
 
   /** Empties the database; returns the number of keys removed. */
   flush(): number {
+    if (this.watch !== null) this.watch.flushing(this, null);
     const n = this.dict.size;
     this.dict = new KeyTable();
     this.expires = new Map();
@@ -221,6 +235,8 @@ export class Db {
 
   /** Swaps the contents of two databases (SWAPDB). */
   swapWith(other: Db): void {
+    if (this.watch !== null) this.watch.flushing(this, other);
+    if (other.watch !== null) other.watch.flushing(other, this);
     const d = this.dict;
     const x = this.expires;
     const a = this.avgTtl;
@@ -295,6 +311,7 @@ export class Db {
         this.expires.delete(key);
         keyspaceStats.expiredKeys++;
         this.hooks.onExpired(this, key);
+        if (this.watch !== null) this.watch.touched(this, key);
         expired++;
       } else {
         ttlSum += when - now;

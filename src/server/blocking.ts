@@ -272,6 +272,11 @@ export class BlockingManager {
       if (st.client.blocked !== st) continue;
       const v = db.peek(key);
       if (v === undefined ? !st.opts.unblockOnNoKey : objType(v) !== st.opts.type && !st.opts.unblockOnNoKey) continue;
+      if (st.opts.unblockOnNoKey && (v === undefined || objType(v) !== st.opts.type)) {
+        // Valkey unblocks XREADGROUP with an error when its key is deleted or changes type.
+        this.errorClient(st.client, 'UNBLOCKED the stream key no longer exists');
+        continue;
+      }
       this.rerun(st);
     }
   }

@@ -7,6 +7,9 @@ import type { Db } from '../keyspace/db.js';
 import { clock } from '../keyspace/db.js';
 import type { Server } from './server.js';
 import type { BlockedState } from './blocking.js';
+import type { MultiState } from '../commands/tx.js';
+import type { WatchedKey } from './watch.js';
+import type { ClientSubs } from './pubsub.js';
 
 const INITIAL_OUT = 16 * 1024;
 const SHRINK_OVER = 1024 * 1024;
@@ -54,6 +57,12 @@ export class Client extends ReplyWriter {
   blocked: BlockedState | null = null;
   /** Blocking commands answer as if timed out at once (set inside MULTI/EXEC and scripts). */
   denyBlocking = false;
+  /** Queued commands while inside MULTI (src/commands/tx.ts); null outside MULTI. */
+  multi: MultiState | null = null;
+  /** Keys this client WATCHes (src/server/watch.ts); null when none. */
+  watched: WatchedKey[] | null = null;
+  /** A watched key was touched: the next EXEC answers a null array. */
+  dirtyCas = false;
   /** Number of error replies sent during the current command (for failed_calls). */
   errorsInCall = 0;
   /** True while this client's input is being processed (its replies flush at the end). */
@@ -64,6 +73,14 @@ export class Client extends ReplyWriter {
   killed = false;
   /** Bytes of the arguments of the command running (argv-mem); set only while it describes itself. */
   argvMem = 0;
+  /** In Pub/Sub mode (has at least one subscription); see server/pubsub.ts. */
+  subscribed = false;
+  /** Channels, patterns and shard channels subscribed to (null until the first subscribe). */
+  subs: ClientSubs | null = null;
+  /** When pending output first went over the soft output buffer limit (ms; 0 = under it). */
+  obufSoftSince = 0;
+  /** Over an output buffer limit: being closed, nothing more is written. */
+  obufClosing = false;
 
   constructor(server: Server, socket: Socket | null, id: number) {
     super(INITIAL_OUT);
@@ -149,8 +166,11 @@ export class Client extends ReplyWriter {
       this.server.stats.netOutputBytes += n;
       // If the kernel took everything, the buffer is free again; otherwise the
       // stream still references it and we need a fresh one.
-      if (sock.writableLength !== 0 || this.out.length > SHRINK_OVER) this.out = Buffer.allocUnsafe(INITIAL_OUT);
+      const queued = sock.writableLength;
+      if (queued !== 0 || this.out.length > SHRINK_OVER) this.out = Buffer.allocUnsafe(INITIAL_OUT);
       this.len = 0;
+      // Output the peer does not read piles up in the socket: apply client-output-buffer-limit.
+      if (queued !== 0) this.server.pubsub.checkOutputLimits(this);
     } else if (this.closed) {
       this.len = 0;
     }
@@ -183,7 +203,7 @@ export class Client extends ReplyWriter {
 
   /** Class of the connection for CLIENT LIST/KILL TYPE; replication and Pub/Sub refine this. */
   clientType(): ClientType {
-    return 'normal';
+    return this.subscribed ? 'pubsub' : 'normal';
   }
 
   /** The "id=... addr=..." line of CLIENT LIST / CLIENT INFO, fields in Valkey 8.0's order. */
@@ -192,7 +212,10 @@ export class Client extends ReplyWriter {
     // Flag letters in Valkey's order (O S M P x b t R B d c u A U r e T).
     let flags = '';
     if (this.monitor) flags += 'O';
+    if (this.subscribed) flags += 'P';
+    if (this.multi !== null) flags += 'x';
     if (this.postponed !== null) flags += 'b';
+    if (this.dirtyCas) flags += 'd';
     if (this.closeAfterReply) flags += 'c';
     if (this.noEvict) flags += 'e';
     if (this.noTouch) flags += 'T';
@@ -200,12 +223,14 @@ export class Client extends ReplyWriter {
     const qbuf = this.parser.pending();
     const omem = this.socket ? this.socket.writableLength : 0;
     const events = this.socket === null ? '' : omem > 0 ? 'rw' : 'r';
+    const ms = this.multi;
+    const multiMem = ms === null ? 0 : ms.argvBytes + 16 * ms.cmds.length;
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${this.name}` +
       ` age=${Math.floor((now - this.createdMs) / 1000)} idle=${Math.floor((now - this.lastInteractionMs) / 1000)}` +
-      ` flags=${flags} db=${this.db.id} sub=0 psub=0 ssub=0 multi=-1 watch=0 qbuf=${qbuf} qbuf-free=0` +
-      ` argv-mem=${this.argvMem} multi-mem=0 rbs=${this.out.length} rbp=${this.len} obl=${this.len} oll=0 omem=${omem}` +
-      ` tot-mem=${this.out.length + qbuf + omem + this.argvMem} events=${events} cmd=${this.lastCmd} user=${this.user} redir=-1` +
+      ` flags=${flags} db=${this.db.id} sub=${this.subs?.channels.size ?? 0} psub=${this.subs?.patterns.size ?? 0} ssub=${this.subs?.shard.size ?? 0} multi=${ms === null ? -1 : ms.cmds.length} watch=${this.watched === null ? 0 : this.watched.length} qbuf=${qbuf} qbuf-free=0` +
+      ` argv-mem=${this.argvMem} multi-mem=${multiMem} rbs=${this.out.length} rbp=${this.len} obl=${this.len} oll=0 omem=${omem}` +
+      ` tot-mem=${this.out.length + qbuf + omem + this.argvMem + multiMem} events=${events} cmd=${this.lastCmd} user=${this.user} redir=-1` +
       ` resp=${this.resp} lib-name=${this.libName} lib-ver=${this.libVer}` +
       ` tot-net-in=${this.totNetIn} tot-net-out=${this.totNetOut} tot-cmds=${this.totCmds}`
     );

@@ -12,6 +12,9 @@ import { Logger } from './log.js';
 import { ScanCursors } from '../keyspace/scan.js';
 import { activeExpireHashFields } from '../commands/hash.js';
 import { BlockingManager } from './blocking.js';
+import { PubSub } from './pubsub.js';
+import { WatchManager } from './watch.js';
+import { queueIfMulti, rejectInMulti } from '../commands/tx.js';
 
 export const VIREO_VERSION = '0.1.0';
 /** Valkey release whose behaviour Vireo follows (reported as valkey_version / HELLO version). */
@@ -27,6 +30,7 @@ export interface Stats {
   netOutputBytes: number;
   totalErrorReplies: number;
   clientQbufLimitDisconnections: number;
+  clientOutputBufferLimitDisconnections: number;
   unexpectedErrorReplies: number;
   clientsPaused: number;
 }
@@ -40,6 +44,7 @@ function newStats(): Stats {
     netOutputBytes: 0,
     totalErrorReplies: 0,
     clientQbufLimitDisconnections: 0,
+    clientOutputBufferLimitDisconnections: 0,
     unexpectedErrorReplies: 0,
     clientsPaused: 0,
   };
@@ -86,6 +91,12 @@ export class Server {
   readonly scanCursors = new ScanCursors();
   /** Clients blocked on keys (BLPOP & co.) and the ready-keys machinery. */
   readonly blocking: BlockingManager = new BlockingManager(this);
+  /** WATCHed keys of every client (MULTI/EXEC optimistic locking). */
+  readonly watch = new WatchManager();
+  /** True while EXEC runs its queue (a propagation stream will wrap it as one unit). */
+  inExec = false;
+  /** Pub/Sub subscriptions, fan-out and output buffer limits. */
+  readonly pubsub: PubSub = new PubSub(this);
   private nextClientId = 1;
   private listeners: net.Server[] = [];
   private cronTimer: NodeJS.Timeout | null = null;
@@ -147,6 +158,7 @@ export class Server {
     this.requirePass = cfg.get('requirepass');
     this.maxmemory = cfg.num('maxmemory');
     this.queryBufferLimit = cfg.num('client-query-buffer-limit');
+    this.pubsub.setLimits(cfg.get('client-output-buffer-limit'));
     this.limits.maxBulk = cfg.num('proto-max-bulk-len');
     this.log.setLevel(cfg.get('loglevel'));
     this.log.file = cfg.get('logfile');
@@ -308,6 +320,9 @@ export class Server {
     this.postponedClients.delete(c);
     this.pendingClients.delete(c);
     if (c.blocked !== null) this.blocking.removeClient(c);
+    if (c.subs !== null) this.pubsub.removeClient(c);
+    if (c.watched !== null) this.watch.unwatchAll(c);
+    c.multi = null;
   }
 
   // ---------------------------------------------------------------- output
@@ -363,14 +378,14 @@ export class Server {
       // Valkey formats these with C strings: each stops at a NUL byte.
       let args = '';
       for (let i = 1; i < argc && args.length < 128; i++) args += `'${cstr(argv[i]).slice(0, 128 - args.length)}' `;
-      c.addError(`ERR unknown command '${cstr(argv[0]).slice(0, 128)}', with args beginning with: ${args}`);
+      this.reject(c, undefined, `ERR unknown command '${cstr(argv[0]).slice(0, 128)}', with args beginning with: ${args}`);
       return;
     }
     c.lastCmd = cmd.fullname;
     if (cmd.subcommands !== null && argc >= 2) {
       const sub = cmd.subcommands.get(argv[1].toLowerCase());
       if (sub === undefined) {
-        c.addError(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${argv[0].toUpperCase()} HELP.`);
+        this.reject(c, cmd, `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${argv[0].toUpperCase()} HELP.`);
         return;
       }
       cmd = sub;
@@ -378,25 +393,38 @@ export class Server {
     }
     const arity = cmd.arity;
     if ((arity > 0 && argc !== arity) || argc < -arity || cmd.handler === null) {
-      c.addError(`ERR wrong number of arguments for '${cmd.fullname}' command`);
+      this.reject(c, cmd, `ERR wrong number of arguments for '${cmd.fullname}' command`);
       cmd.rejectedCalls++;
       return;
     }
     const flags = cmd.flags;
     if (!c.authenticated && (flags & CMD.NO_AUTH) === 0 && this.requirePass !== '') {
-      c.addError('NOAUTH Authentication required.');
+      this.reject(c, cmd, 'NOAUTH Authentication required.');
       cmd.rejectedCalls++;
       return;
     }
-    if (this.maxmemory !== 0 && (flags & CMD.DENYOOM) !== 0 && this.overMaxmemory()) {
-      c.addError("OOM command not allowed when used memory > 'maxmemory'.");
+    if (
+      this.maxmemory !== 0 &&
+      ((flags & CMD.DENYOOM) !== 0 || (c.multi !== null && (c.multi.flags & CMD.DENYOOM) !== 0 && cmd.name === 'exec')) &&
+      this.overMaxmemory()
+    ) {
+      this.reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
       cmd.rejectedCalls++;
       return;
+    }
+    if (c.subscribed && c.resp === 2) {
+      // RESP2 subscribed context: only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET.
+      const err = PubSub.contextError(c, cmd.fullname);
+      if (err !== null) {
+        this.reject(c, cmd, err);
+        cmd.rejectedCalls++;
+        return;
+      }
     }
     if (c.monitor && (flags & (CMD.WRITE | CMD.READONLY | CMD.MAY_REPLICATE)) !== 0) {
       // A MONITOR client is flagged as a replica in Valkey, and replicas may not
       // touch the keyspace (they are exempt from CLIENT PAUSE).
-      c.addError("ERR Replica can't interact with the keyspace");
+      this.reject(c, cmd, "ERR Replica can't interact with the keyspace");
       cmd.rejectedCalls++;
       return;
     }
@@ -406,15 +434,25 @@ export class Server {
       c.socket?.pause();
       return;
     }
+    if (c.multi !== null && queueIfMulti(c, cmd, argv)) return;
     this.call(c, cmd, argv);
     // Serve clients blocked on keys this command made ready (Valkey's handleClientsBlockedOnKeys).
     if (this.blocking.pending) this.blocking.handleReady();
+  }
+
+  /** A rejection by the dispatcher; inside MULTI it also marks the transaction (Valkey's rejectCommand). */
+  private reject(c: Client, cmd: Command | undefined, msg: string): void {
+    if (c.multi !== null || (cmd !== undefined && cmd.name === 'exec')) rejectInMulti(c, cmd, msg);
+    else c.addError(msg);
   }
 
   /** Runs a command's handler and keeps its statistics. */
   call(c: Client, cmd: Command, argv: string[]): void {
     c.errorsInCall = 0;
     const t0 = this.callClock;
+    const dirty0 = this.dirty;
+    // While anyone WATCHes: note which watched keys this write may touch.
+    const wp = this.watch.clients !== 0 ? this.watch.probe(c, cmd, argv) : null;
     try {
       cmd.handler!(c, argv);
     } catch (e) {
@@ -422,6 +460,7 @@ export class Server {
       this.stats.unexpectedErrorReplies++;
       c.addError(`ERR internal error while running '${cmd.fullname}': ${(e as Error).message}`);
     }
+    if (wp !== null) this.watch.settle(wp, this.dirty !== dirty0);
     const t1 = performance.now();
     this.callClock = t1;
     const dt = t1 - t0;
@@ -485,8 +524,11 @@ export class Server {
       return false;
     }
     if (this.pauseType === 'all') return true;
-    // WRITE pause: writes and commands that may replicate (EVAL, PUBLISH, ...).
-    return (cmd.flags & (CMD.WRITE | CMD.MAY_REPLICATE)) !== 0;
+    // WRITE pause: writes and commands that may replicate (EVAL, PUBLISH, ...);
+    // EXEC counts as what it has queued.
+    let f = cmd.flags;
+    if (c.multi !== null && cmd.name === 'exec') f |= c.multi.flags;
+    return (f & (CMD.WRITE | CMD.MAY_REPLICATE)) !== 0;
   }
 
   pause(type: PauseType, ms: number): void {

@@ -1,0 +1,615 @@
+// Streams: entries indexed by ID (ms-seq, two unsigned 64-bit parts), consumer
+// groups, their pending entries lists (PEL) and consumers. Pure data, no I/O.
+//
+// ID parts are JS numbers while they are safe integers (< 2^53) and BigInts
+// only beyond; a part is a bigint exactly when it exceeds Number.MAX_SAFE_INTEGER,
+// so `===` is equality and `<`/`>` compare mixed number/bigint correctly.
+//
+// Entries live in an IdMap: a list of chunks (sorted arrays of IDs with their
+// values), found by binary search over the chunks' last IDs and then inside a
+// chunk: lookups, seeks and range starts are O(log N), appends O(1) amortised.
+// The stream appends to its last chunk until that chunk received
+// STREAM_NODE_MAX_ENTRIES entries (deleted ones included), like Valkey's
+// listpack nodes, so approximate trimming (~) removes whole chunks the way
+// Valkey removes whole nodes.
+import { ObjType, type DataObject } from '../keyspace/types.js';
+
+export type U64 = number | bigint;
+
+export interface StreamID {
+  ms: U64;
+  seq: U64;
+}
+
+export const U64_MAX = 18446744073709551615n;
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+/** Valkey's stream-node-max-entries default. */
+export const STREAM_NODE_MAX_ENTRIES = 100;
+/** Group entries_read when unknown (Valkey's SCG_INVALID_ENTRIES_READ). */
+export const INVALID_ENTRIES_READ = -1;
+
+export const ZERO_ID: StreamID = { ms: 0, seq: 0 };
+export const MAX_ID: StreamID = { ms: U64_MAX, seq: U64_MAX };
+
+/** A bigint in normal form: a number when it is a safe integer. */
+export function normU64(b: bigint): U64 {
+  return b <= SAFE_BIG ? Number(b) : b;
+}
+
+export function cmpU64(a: U64, b: U64): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function cmpId(ams: U64, aseq: U64, bms: U64, bseq: U64): number {
+  if (ams !== bms) return ams < bms ? -1 : 1;
+  if (aseq === bseq) return 0;
+  return aseq < bseq ? -1 : 1;
+}
+
+export function cmpIds(a: StreamID, b: StreamID): number {
+  return cmpId(a.ms, a.seq, b.ms, b.seq);
+}
+
+function incU64(v: U64): U64 {
+  if (typeof v === 'number' && v < Number.MAX_SAFE_INTEGER) return v + 1;
+  return BigInt(v) + 1n;
+}
+
+function decU64(v: U64): U64 {
+  if (typeof v === 'number') return v - 1;
+  return normU64(v - 1n);
+}
+
+/** The next ID, or null at the maximum. */
+export function incrId(id: StreamID): StreamID | null {
+  if (id.seq === U64_MAX) {
+    if (id.ms === U64_MAX) return null;
+    return { ms: incU64(id.ms), seq: 0 };
+  }
+  return { ms: id.ms, seq: incU64(id.seq) };
+}
+
+/** The previous ID, or null at 0-0. */
+export function decrId(id: StreamID): StreamID | null {
+  if (id.seq === 0) {
+    if (id.ms === 0) return null;
+    return { ms: decU64(id.ms), seq: U64_MAX };
+  }
+  return { ms: id.ms, seq: decU64(id.seq) };
+}
+
+export function idStr(ms: U64, seq: U64): string {
+  return `${ms}-${seq}`;
+}
+
+export function isZeroId(id: StreamID): boolean {
+  return id.ms === 0 && id.seq === 0;
+}
+
+// ------------------------------------------------------------------ IdMap
+
+class Chunk<V> {
+  ms: U64[] = [];
+  seq: U64[] = [];
+  vals: V[] = [];
+  /** Entries ever appended (stream nodes only: deleted ones still count). */
+  added = 0;
+}
+
+/** A position in an IdMap: chunk index and index inside the chunk. */
+export interface Pos {
+  c: number;
+  i: number;
+}
+
+const SPLIT_AT = 256;
+
+/** A sorted map from stream IDs to values, in chunks. */
+export class IdMap<V> {
+  chunks: Chunk<V>[] = [];
+  size = 0;
+
+  /** Index of the first chunk whose last ID >= id (chunks.length if none). */
+  private chunkFor(ms: U64, seq: U64): number {
+    const ch = this.chunks;
+    let lo = 0;
+    let hi = ch.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = ch[mid];
+      const j = k.ms.length - 1;
+      if (cmpId(k.ms[j], k.seq[j], ms, seq) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of the first element >= id inside a chunk. */
+  private static lower<V>(k: Chunk<V>, ms: U64, seq: U64): number {
+    let lo = 0;
+    let hi = k.ms.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cmpId(k.ms[mid], k.seq[mid], ms, seq) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First position with ID >= id, or null. */
+  seekGE(ms: U64, seq: U64): Pos | null {
+    const c = this.chunkFor(ms, seq);
+    if (c >= this.chunks.length) return null;
+    return { c, i: IdMap.lower(this.chunks[c], ms, seq) };
+  }
+
+  /** Last position with ID <= id, or null. */
+  seekLE(ms: U64, seq: U64): Pos | null {
+    const ch = this.chunks;
+    let c = this.chunkFor(ms, seq);
+    if (c >= ch.length) {
+      if (ch.length === 0) return null;
+      c = ch.length - 1;
+      return { c, i: ch[c].ms.length - 1 };
+    }
+    const k = ch[c];
+    const i = IdMap.lower(k, ms, seq);
+    if (i < k.ms.length && k.ms[i] === ms && k.seq[i] === seq) return { c, i };
+    if (i > 0) return { c, i: i - 1 };
+    if (c === 0) return null;
+    return { c: c - 1, i: ch[c - 1].ms.length - 1 };
+  }
+
+  first(): Pos | null {
+    return this.chunks.length === 0 ? null : { c: 0, i: 0 };
+  }
+
+  last(): Pos | null {
+    const n = this.chunks.length;
+    return n === 0 ? null : { c: n - 1, i: this.chunks[n - 1].ms.length - 1 };
+  }
+
+  /** Advances p in place; false at the end. */
+  next(p: Pos): boolean {
+    const k = this.chunks[p.c];
+    if (p.i + 1 < k.ms.length) {
+      p.i++;
+      return true;
+    }
+    if (p.c + 1 < this.chunks.length) {
+      p.c++;
+      p.i = 0;
+      return true;
+    }
+    return false;
+  }
+
+  /** Moves p back in place; false at the start. */
+  prev(p: Pos): boolean {
+    if (p.i > 0) {
+      p.i--;
+      return true;
+    }
+    if (p.c > 0) {
+      p.c--;
+      p.i = this.chunks[p.c].ms.length - 1;
+      return true;
+    }
+    return false;
+  }
+
+  msAt(p: Pos): U64 {
+    return this.chunks[p.c].ms[p.i];
+  }
+  seqAt(p: Pos): U64 {
+    return this.chunks[p.c].seq[p.i];
+  }
+  idAt(p: Pos): StreamID {
+    const k = this.chunks[p.c];
+    return { ms: k.ms[p.i], seq: k.seq[p.i] };
+  }
+  valAt(p: Pos): V {
+    return this.chunks[p.c].vals[p.i];
+  }
+
+  get(ms: U64, seq: U64): V | undefined {
+    const c = this.chunkFor(ms, seq);
+    if (c >= this.chunks.length) return undefined;
+    const k = this.chunks[c];
+    const i = IdMap.lower(k, ms, seq);
+    if (i < k.ms.length && k.ms[i] === ms && k.seq[i] === seq) return k.vals[i];
+    return undefined;
+  }
+
+  has(ms: U64, seq: U64): boolean {
+    return this.get(ms, seq) !== undefined;
+  }
+
+  /** Appends an ID greater than every ID present; starts a new chunk after nodeMax appends. */
+  append(ms: U64, seq: U64, v: V, nodeMax: number): void {
+    const ch = this.chunks;
+    let k = ch.length === 0 ? undefined : ch[ch.length - 1];
+    if (k === undefined || k.added >= nodeMax) {
+      k = new Chunk<V>();
+      ch.push(k);
+    }
+    k.ms.push(ms);
+    k.seq.push(seq);
+    k.vals.push(v);
+    k.added++;
+    this.size++;
+  }
+
+  /** Inserts or replaces; true when the ID was new. */
+  set(ms: U64, seq: U64, v: V): boolean {
+    const ch = this.chunks;
+    if (ch.length === 0) {
+      const k = new Chunk<V>();
+      k.ms.push(ms);
+      k.seq.push(seq);
+      k.vals.push(v);
+      ch.push(k);
+      this.size++;
+      return true;
+    }
+    let c = this.chunkFor(ms, seq);
+    if (c >= ch.length) {
+      // Beyond the last ID: append to the last chunk.
+      c = ch.length - 1;
+      const k = ch[c];
+      k.ms.push(ms);
+      k.seq.push(seq);
+      k.vals.push(v);
+      this.size++;
+      if (k.ms.length > SPLIT_AT) this.split(c);
+      return true;
+    }
+    const k = ch[c];
+    const i = IdMap.lower(k, ms, seq);
+    if (i < k.ms.length && k.ms[i] === ms && k.seq[i] === seq) {
+      k.vals[i] = v;
+      return false;
+    }
+    k.ms.splice(i, 0, ms);
+    k.seq.splice(i, 0, seq);
+    k.vals.splice(i, 0, v);
+    this.size++;
+    if (k.ms.length > SPLIT_AT) this.split(c);
+    return true;
+  }
+
+  private split(c: number): void {
+    const k = this.chunks[c];
+    const half = k.ms.length >>> 1;
+    const n = new Chunk<V>();
+    n.ms = k.ms.splice(half);
+    n.seq = k.seq.splice(half);
+    n.vals = k.vals.splice(half);
+    this.chunks.splice(c + 1, 0, n);
+  }
+
+  delete(ms: U64, seq: U64): boolean {
+    const c = this.chunkFor(ms, seq);
+    if (c >= this.chunks.length) return false;
+    const k = this.chunks[c];
+    const i = IdMap.lower(k, ms, seq);
+    if (i >= k.ms.length || k.ms[i] !== ms || k.seq[i] !== seq) return false;
+    this.removeAt(c, i);
+    return true;
+  }
+
+  private removeAt(c: number, i: number): void {
+    const k = this.chunks[c];
+    if (i === k.ms.length - 1) {
+      k.ms.pop();
+      k.seq.pop();
+      k.vals.pop();
+    } else {
+      k.ms.splice(i, 1);
+      k.seq.splice(i, 1);
+      k.vals.splice(i, 1);
+    }
+    this.size--;
+    if (k.ms.length === 0) this.chunks.splice(c, 1);
+  }
+
+  /** Removes the first chunk whole; returns its entry count. */
+  shiftChunk(): number {
+    const k = this.chunks.shift();
+    if (k === undefined) return 0;
+    this.size -= k.ms.length;
+    return k.ms.length;
+  }
+
+  /** Removes the first n entries of the first chunk. */
+  shiftFromFirst(n: number): void {
+    const k = this.chunks[0];
+    if (n >= k.ms.length) {
+      this.shiftChunk();
+      return;
+    }
+    k.ms.splice(0, n);
+    k.seq.splice(0, n);
+    k.vals.splice(0, n);
+    this.size -= n;
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.size = 0;
+  }
+
+  /** IDs from the first >= start, in order (a snapshot, safe to mutate the map meanwhile). */
+  idsFrom(ms: U64, seq: U64, limit = Infinity): StreamID[] {
+    const out: StreamID[] = [];
+    const p = this.seekGE(ms, seq);
+    if (p === null || limit <= 0) return out;
+    do out.push(this.idAt(p));
+    while (out.length < limit && this.next(p));
+    return out;
+  }
+
+  /** Fixes a position past the end of its chunk (seekGE may return one); null at the end. */
+  normalize(p: Pos | null): Pos | null {
+    if (p === null) return null;
+    const k = this.chunks[p.c];
+    if (p.i < k.ms.length) return p;
+    if (p.c + 1 < this.chunks.length) return { c: p.c + 1, i: 0 };
+    return null;
+  }
+
+  clone(cv: (v: V) => V): IdMap<V> {
+    const m = new IdMap<V>();
+    m.size = this.size;
+    for (const k of this.chunks) {
+      const n = new Chunk<V>();
+      n.ms = k.ms.slice();
+      n.seq = k.seq.slice();
+      n.vals = k.vals.map(cv);
+      n.added = k.added;
+      m.chunks.push(n);
+    }
+    return m;
+  }
+}
+
+// ------------------------------------------------------------------ groups
+
+export class Consumer {
+  /** Last time the consumer attempted an interaction (seen-time). */
+  seenTime: number;
+  /** Last successful interaction (active-time), -1 if never. */
+  activeTime = -1;
+  /** IDs pending for this consumer (values: the group's NACKs). */
+  pel = new IdMap<Nack>();
+  constructor(
+    readonly name: string,
+    now: number,
+  ) {
+    this.seenTime = now;
+  }
+}
+
+export class Nack {
+  constructor(
+    public consumer: Consumer | null,
+    public deliveryTime: number,
+    public deliveryCount: number,
+  ) {}
+}
+
+export class Group {
+  pel = new IdMap<Nack>();
+  consumers = new Map<string, Consumer>();
+  constructor(
+    readonly name: string,
+    public lastId: StreamID,
+    public entriesRead: number,
+  ) {}
+
+  /** Consumers in name (byte) order, as Valkey's radix tree lists them. */
+  sortedConsumers(): Consumer[] {
+    return [...this.consumers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  createConsumer(name: string, now: number): Consumer | null {
+    if (this.consumers.has(name)) return null;
+    const c = new Consumer(name, now);
+    this.consumers.set(name, c);
+    return c;
+  }
+
+  /** Removes a consumer and its pending entries from the group PEL; returns how many it had. */
+  deleteConsumer(cons: Consumer): number {
+    const n = cons.pel.size;
+    for (const id of cons.pel.idsFrom(0, 0)) this.pel.delete(id.ms, id.seq);
+    this.consumers.delete(cons.name);
+    return n;
+  }
+}
+
+// ------------------------------------------------------------------ stream
+
+/** An entry's fields and values, alternating (latin1 strings). */
+export type Fields = string[];
+
+export class Stream implements DataObject {
+  readonly objType = ObjType.Stream;
+  entries = new IdMap<Fields>();
+  lastId: StreamID = ZERO_ID;
+  firstId: StreamID = ZERO_ID;
+  maxDeletedId: StreamID = ZERO_ID;
+  entriesAdded: U64 = 0;
+  groups: Map<string, Group> | null = null;
+
+  get length(): number {
+    return this.entries.size;
+  }
+
+  encoding(): string {
+    return 'stream';
+  }
+
+  /** Number of index nodes (XINFO radix-tree-keys). */
+  get nodeCount(): number {
+    return this.entries.chunks.length;
+  }
+
+  clone(): Stream {
+    const s = new Stream();
+    s.entries = this.entries.clone((f) => f.slice());
+    s.lastId = this.lastId;
+    s.firstId = this.firstId;
+    s.maxDeletedId = this.maxDeletedId;
+    s.entriesAdded = this.entriesAdded;
+    if (this.groups !== null) {
+      s.groups = new Map();
+      for (const [name, g] of this.groups) {
+        const ng = new Group(name, g.lastId, g.entriesRead);
+        const cmap = new Map<Consumer, Consumer>();
+        for (const [cn, c] of g.consumers) {
+          const nc = new Consumer(cn, c.seenTime);
+          nc.activeTime = c.activeTime;
+          cmap.set(c, nc);
+          ng.consumers.set(cn, nc);
+        }
+        ng.pel = g.pel.clone((n) => new Nack(n.consumer === null ? null : (cmap.get(n.consumer) ?? null), n.deliveryTime, n.deliveryCount));
+        // Consumer PELs share the group's NACK objects.
+        const p = ng.pel.first();
+        if (p !== null) {
+          do {
+            const n = ng.pel.valAt(p);
+            if (n.consumer !== null) n.consumer.pel.set(ng.pel.msAt(p), ng.pel.seqAt(p), n);
+          } while (ng.pel.next(p));
+        }
+        s.groups.set(name, ng);
+      }
+    }
+    return s;
+  }
+
+  /** Appends an entry; id must be greater than lastId. */
+  append(id: StreamID, fields: Fields): void {
+    if (this.entries.size === 0) this.firstId = id;
+    this.entries.append(id.ms, id.seq, fields, STREAM_NODE_MAX_ENTRIES);
+    this.lastId = id;
+    this.entriesAdded = typeof this.entriesAdded === 'number' ? incU64(this.entriesAdded) : this.entriesAdded + 1n;
+  }
+
+  /** The ID of the last entry present (0-0 when empty); Valkey's streamLastValidID. */
+  lastValidId(): StreamID {
+    const p = this.entries.last();
+    return p === null ? ZERO_ID : this.entries.idAt(p);
+  }
+
+  firstValidId(): StreamID | null {
+    const p = this.entries.first();
+    return p === null ? null : this.entries.idAt(p);
+  }
+
+  /** Recomputes firstId after removals. */
+  updateFirstId(): void {
+    const f = this.firstValidId();
+    this.firstId = f === null ? ZERO_ID : f;
+  }
+
+  /** XDEL of one ID; true if it existed. */
+  deleteEntry(id: StreamID): boolean {
+    return this.entries.delete(id.ms, id.seq);
+  }
+
+  /**
+   * Trims by MAXLEN (maxlen !== null) or MINID; approx removes only whole
+   * nodes; limit (0: none) caps the entries removed. Returns how many went.
+   */
+  trim(maxlen: number | null, minid: StreamID | null, approx: boolean, limit: number): number {
+    const e = this.entries;
+    let deleted = 0;
+    while (e.chunks.length !== 0) {
+      if (maxlen !== null && e.size <= maxlen) break;
+      const k = e.chunks[0];
+      const n = k.ms.length;
+      if (limit && deleted + n > limit) break;
+      let whole: boolean;
+      if (maxlen !== null) whole = e.size - n >= maxlen;
+      else whole = cmpId(k.ms[n - 1], k.seq[n - 1], minid!.ms, minid!.seq) < 0;
+      if (whole) {
+        e.shiftChunk();
+        deleted += n;
+        continue;
+      }
+      if (approx) break;
+      let cut = 0;
+      if (maxlen !== null) cut = e.size - maxlen;
+      else while (cut < n && cmpId(k.ms[cut], k.seq[cut], minid!.ms, minid!.seq) < 0) cut++;
+      if (cut > 0) {
+        e.shiftFromFirst(cut);
+        deleted += cut;
+      }
+      break;
+    }
+    if (deleted) this.updateFirstId();
+    return deleted;
+  }
+
+  group(name: string): Group | undefined {
+    return this.groups === null ? undefined : this.groups.get(name);
+  }
+
+  /** Groups in name order. */
+  sortedGroups(): Group[] {
+    if (this.groups === null) return [];
+    return [...this.groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  createGroup(name: string, id: StreamID, entriesRead: number): Group | null {
+    if (this.groups === null) this.groups = new Map();
+    if (this.groups.has(name)) return null;
+    const g = new Group(name, id, entriesRead);
+    this.groups.set(name, g);
+    return g;
+  }
+
+  // ---------------------------------------------------------------- lag bookkeeping
+
+  /** Whether a deleted entry (tombstone) may lie in [start, end]. */
+  rangeHasTombstones(start: StreamID | null, end: StreamID | null): boolean {
+    if (this.entries.size === 0 || isZeroId(this.maxDeletedId)) return false;
+    if (cmpIds(this.firstId, this.maxDeletedId) > 0) return false;
+    const s = start ?? ZERO_ID;
+    const e = end ?? MAX_ID;
+    return cmpIds(s, this.maxDeletedId) <= 0 && cmpIds(this.maxDeletedId, e) <= 0;
+  }
+
+  /** The logical read counter of an ID, or INVALID_ENTRIES_READ when unknown. */
+  estimateDistanceFromFirstEverEntry(id: StreamID): number {
+    const added = Number(this.entriesAdded);
+    if (added === 0) return 0;
+    if (this.entries.size === 0 && cmpIds(id, this.lastId) < 1) return added;
+    const cmpLast = cmpIds(id, this.lastId);
+    if (cmpLast === 0) return added;
+    if (cmpLast > 0) return INVALID_ENTRIES_READ;
+    const cmpFirst = cmpIds(id, this.firstId);
+    if (isZeroId(this.maxDeletedId) || cmpIds(this.maxDeletedId, this.firstId) < 0) {
+      if (cmpFirst < 0) return added - this.entries.size;
+      if (cmpFirst === 0) return added - this.entries.size + 1;
+    }
+    return INVALID_ENTRIES_READ;
+  }
+
+  /** A group's lag, or null when it cannot be known. */
+  lag(g: Group): number | null {
+    const added = Number(this.entriesAdded);
+    if (added === 0) return 0;
+    if (g.entriesRead !== INVALID_ENTRIES_READ && !this.rangeHasTombstones(g.lastId, null)) return added - g.entriesRead;
+    const er = this.estimateDistanceFromFirstEverEntry(g.lastId);
+    return er === INVALID_ENTRIES_READ ? null : added - er;
+  }
+
+  /** Group bookkeeping when an entry with this ID is delivered past lastId. */
+  advanceGroup(g: Group, id: StreamID): void {
+    if (g.entriesRead !== INVALID_ENTRIES_READ && !this.rangeHasTombstones(id, null)) g.entriesRead++;
+    else if (this.entriesAdded !== 0) g.entriesRead = this.estimateDistanceFromFirstEverEntry(id);
+    g.lastId = id;
+  }
+}
