@@ -7,18 +7,34 @@
 //
 // Usage: node bench/run.mjs [--tests set,get] [--pipelines 1,16] [-n 1000000]
 //        [--clients 50] [--rounds 2] [--memory] [--no-throughput] [--write bench/RESULTS.md]
-//        [--issue3] [--collections] [--members 1000000]
+//        [--issue3] [--issue4] [--collections] [--members 1000000] [--servers vireo,redis] [-r 100000]
 //   --issue3       default test list: the collection commands of issue 3
 //                  (LPUSH, RPUSH, LPOP, RPOP, SADD, HSET, SPOP, ZADD, ZPOPMIN,
 //                  LRANGE_100, LRANGE_600, MSET); --tests still overrides it.
 //   --collections  memory per member: one hash, set, zset and list of
 //                  --members members (default 1M) per server, RSS growth.
+//   --issue4       default test list: the issue 4 tests (streams, Pub/Sub,
+//                  transactions), each also selectable by name with --tests:
+//                    xadd         redis-benchmark XADD bench:stream * field value
+//                    xrange_100   redis-benchmark XRANGE bench:stream - + COUNT 100
+//                                 (stream pre-filled with 100 entries)
+//                    xreadgroup   Node driver: XREADGROUP COUNT 10 + XACK of the ids;
+//                                 N/10 read+ack cycles over a pre-filled group (req/s
+//                                 and CPU per request count both commands)
+//                    publish_1    redis-benchmark PUBLISH, 1 raw-socket subscriber;
+//                                 rate = messages delivered/s, CPU per PUBLISH
+//                    publish_100  the same with 100 subscribers and N/10 PUBLISHes
+//                    multi_exec   Node driver: MULTI + 5 SET/INCR + EXEC, N/5
+//                                 transactions; rate and CPU per transaction
+//                  Drivers and subscribers run under taskset -c 1 (bench/driver.mjs);
+//                  pre-fill happens before the CPU sample is taken.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { Client, ReplyError, frame } from './resp.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -28,7 +44,8 @@ const opt = (name, def) => {
 };
 const flag = (name) => args.includes(name);
 const ISSUE3_TESTS = 'lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600,mset';
-const TESTS = opt('--tests', flag('--issue3') ? ISSUE3_TESTS : 'ping_inline,ping_mbulk,set,get,incr,mset').split(',');
+const ISSUE4_TESTS = 'xadd,xrange_100,xreadgroup,publish_1,publish_100,multi_exec';
+const TESTS = opt('--tests', flag('--issue4') ? ISSUE4_TESTS : flag('--issue3') ? ISSUE3_TESTS : 'ping_inline,ping_mbulk,set,get,incr,mset').split(',');
 const PIPES = opt('--pipelines', '1,16').split(',').map(Number);
 const N = Number(opt('-n', '1000000'));
 const CLIENTS = Number(opt('--clients', '50'));
@@ -36,6 +53,18 @@ const ROUNDS = Number(opt('--rounds', '2'));
 const KEYSPACE = Number(opt('-r', '100000'));
 const SERVERS = opt('--servers', 'vireo,redis').split(',');
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+// Every server and driver this script starts; killed by PID if the script dies
+// (an error mid-run must not leave a pinned server behind).
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+function track(proc) {
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  return proc;
+}
 
 function freePort() {
   return new Promise((res) => {
@@ -71,7 +100,13 @@ async function startServer(kind) {
   } else {
     proc = spawn('taskset', ['-c', '0', join(ROOT, 'bin', 'vireo-server'), '--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning'], { stdio: 'ignore' });
   }
-  await waitPort(port);
+  track(proc);
+  try {
+    await waitPort(port);
+  } catch (e) {
+    proc.kill('SIGKILL'); // by PID: the server this call started
+    throw new Error(`${kind} server did not start on port ${port} (exit code ${proc.exitCode})`);
+  }
   // taskset execs the server, so the pid is the server's.
   return { port, pid: proc.pid, proc };
 }
@@ -87,14 +122,206 @@ function rssBytes(pid) {
   return Number(m[1]) * 1024;
 }
 
-function benchmark(port, test, pipeline) {
-  const out = execFileSync('taskset', ['-c', '1', 'redis-benchmark', '-h', '127.0.0.1', '-p', String(port), '-t', test, '-n', String(N), '-P', String(pipeline), '-c', String(CLIENTS), '-r', String(KEYSPACE), '--csv'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+function benchmarkArgs(port, pipeline, n, what) {
+  return ['-c', '1', 'redis-benchmark', '-h', '127.0.0.1', '-p', String(port), '-n', String(n), '-P', String(pipeline), '-c', String(CLIENTS), '-r', String(KEYSPACE), '--csv', ...what];
+}
+
+function parseCsv(out, want) {
   // Pick the test's own line: LRANGE_* runs print an "LPUSH (needed to
   // benchmark LRANGE)" fill line first; names look like "MSET (10 keys)".
+  // A custom command prints one line named by the command line.
   const rows = out.trim().split('\n').filter((l) => l.startsWith('"') && !l.startsWith('"test"'));
-  const want = test.toUpperCase();
+  if (!rows.length) throw new Error(`redis-benchmark printed no result:\n${out}`);
   const line = rows.find((l) => JSON.parse('[' + l + ']')[0].split(' ')[0] === want) ?? rows[rows.length - 1];
   return Number(JSON.parse('[' + line + ']')[1]);
+}
+
+function benchmark(port, test, pipeline) {
+  const out = execFileSync('taskset', benchmarkArgs(port, pipeline, N, ['-t', test]), { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return parseCsv(out, test.toUpperCase());
+}
+
+/** redis-benchmark with an arbitrary command (e.g. XADD bench:stream * field value); async. */
+function benchmarkCommand(port, pipeline, n, command) {
+  return new Promise((resolve, reject) => {
+    const p = track(spawn('taskset', benchmarkArgs(port, pipeline, n, command), { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`redis-benchmark ${command.join(' ')} exited ${code}: ${err}${out}`));
+      // Server errors (e.g. an unknown command) end up in the output, not the exit code.
+      if (/^(ERR|Error|WRONGTYPE)/m.test(out + err)) return reject(new Error(`redis-benchmark ${command.join(' ')}: ${(out + err).trim().slice(0, 500)}`));
+      try {
+        resolve(parseCsv(out, command[0]));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/**
+ * Starts bench/driver.mjs on the client CPU. With `ready`, resolves
+ * {ready: Promise, result: Promise} so the caller can act once the driver has
+ * printed "ready"; otherwise resolves the driver's JSON result.
+ */
+function driver(mode, params, { ready = false } = {}) {
+  const p = track(spawn('taskset', ['-c', '1', process.execPath, join(ROOT, 'bench', 'driver.mjs'), mode, ...Object.entries(params).flatMap(([k, v]) => [`--${k}`, String(v)])], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  let out = '';
+  let signalReady;
+  const readyP = new Promise((r) => (signalReady = r));
+  const result = new Promise((resolve, reject) => {
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (out.startsWith('ready\n')) signalReady();
+    });
+    p.on('exit', (code) => {
+      const last = out.trim().split('\n').pop();
+      let r;
+      try {
+        r = JSON.parse(last);
+      } catch {
+        return reject(new Error(`driver ${mode} exited ${code} without a result: ${out}`));
+      }
+      if (r.error || code !== 0) return reject(new Error(`driver ${mode}: ${r.error ?? 'exit ' + code}`));
+      resolve(r);
+    });
+  });
+  result.catch(() => signalReady()); // a failed driver must not leave the caller waiting for "ready"
+  return ready ? { ready: readyP, result, proc: p } : result;
+}
+
+/** Pipelines many pre-encoded commands over one connection, in batches; returns the replies' error count. */
+async function fill(port, gen) {
+  const c = await Client.open(port);
+  let errors = 0;
+  let batch = '';
+  let n = 0;
+  const flush = async () => {
+    if (!n) return;
+    for (const r of await c.pipeline(batch, n)) if (r instanceof ReplyError) errors++;
+    batch = '';
+    n = 0;
+  };
+  for (const args of gen) {
+    batch += frame(args);
+    if (++n === 10000) await flush();
+  }
+  await flush();
+  c.close();
+  if (errors) throw new Error(`pre-fill: ${errors} error replies`);
+}
+
+const PAYLOAD = 'x'.repeat(16); // PUBLISH payload (16 bytes)
+
+/**
+ * The issue 4 tests. Each measure(s, P) pre-fills, samples the server's CPU
+ * itself (after the fill) and returns {rate, ops, ticks, info}; `ops` is the
+ * divisor for CPU per operation, `rate` what goes in the req/s column.
+ */
+const CUSTOM = {
+  xadd: {
+    label: 'XADD',
+    async measure(s, P) {
+      const c0 = cpuTicks(s.pid);
+      const rate = await benchmarkCommand(s.port, P, N, ['XADD', 'bench:stream', '*', 'field', 'value']);
+      return { rate, ops: N, ticks: cpuTicks(s.pid) - c0 };
+    },
+  },
+  xrange_100: {
+    label: 'XRANGE_100',
+    async measure(s, P) {
+      await fill(s.port, (function* () {
+        yield ['DEL', 'bench:stream'];
+        for (let i = 0; i < 100; i++) yield ['XADD', 'bench:stream', '*', 'field', 'value'];
+      })());
+      const c0 = cpuTicks(s.pid);
+      const rate = await benchmarkCommand(s.port, P, N, ['XRANGE', 'bench:stream', '-', '+', 'COUNT', '100']);
+      return { rate, ops: N, ticks: cpuTicks(s.pid) - c0 };
+    },
+  },
+  xreadgroup: {
+    label: 'XREADGROUP+XACK (COUNT 10)',
+    note: 'XREADGROUP+XACK: a Node driver (50 consumers of one group) reads COUNT 10 and XACKs the 10 ids; req/s and CPU us/req count both commands; -P K = K reads (and their K XACKs) in flight per connection; N/10 cycles over a pre-filled stream.',
+    async measure(s, P) {
+      const cycles = Math.max(CLIENTS, Math.round(N / 10));
+      const entries = cycles * 10;
+      await fill(s.port, (function* () {
+        yield ['DEL', 'bench:group'];
+        yield ['XGROUP', 'CREATE', 'bench:group', 'g', '0', 'MKSTREAM'];
+        for (let i = 0; i < entries; i++) yield ['XADD', 'bench:group', '*', 'field', 'value'];
+      })());
+      const c0 = cpuTicks(s.pid);
+      const r = await driver('xgroup', { port: s.port, clients: CLIENTS, pipeline: P, n: cycles, key: 'bench:group', group: 'g' });
+      const ticks = cpuTicks(s.pid) - c0;
+      if (r.entries !== entries || r.acked !== entries) throw new Error(`xreadgroup: read ${r.entries}, acked ${r.acked} of ${entries} entries`);
+      return { rate: r.ops / r.seconds, ops: r.ops, ticks, info: `${r.entries} entries read+acked` };
+    },
+  },
+  publish_1: {
+    label: 'PUBLISH, 1 subscriber (msg/s)',
+    note: 'PUBLISH: redis-benchmark publishes a 16-byte payload; subscribers are raw sockets in a Node process on CPU 1 that count delivered bytes; the rate column is messages delivered/s (first to last message), the CPU columns are us per PUBLISH. The pubsub output-buffer limit is set to 0 0 0 on both servers so a subscriber that shares CPU 1 with the publisher is not dropped.',
+    measure: (s, P) => publish(s, P, 1, N),
+  },
+  publish_100: {
+    label: 'PUBLISH, 100 subscribers (msg/s)',
+    note: 'PUBLISH to 100 subscribers sends N/10 PUBLISHes (10N messages).',
+    measure: (s, P) => publish(s, P, 100, Math.max(1, Math.round(N / 10))),
+  },
+  multi_exec: {
+    label: 'MULTI/EXEC of 5 (tx/s)',
+    note: 'MULTI/EXEC: a Node driver on CPU 1, 50 connections, each transaction MULTI + SET/INCR/SET/INCR/SET on random keys (-r) + EXEC; -P K = K whole transactions per write; N/5 transactions; rate is transactions/s and CPU is us per transaction (7 commands).',
+    async measure(s, P) {
+      const tx = Math.max(CLIENTS, Math.round(N / 5));
+      const c0 = cpuTicks(s.pid);
+      const r = await driver('multi', { port: s.port, clients: CLIENTS, pipeline: P, n: tx, keyspace: KEYSPACE });
+      const ticks = cpuTicks(s.pid) - c0;
+      if (r.ops !== tx) throw new Error(`multi_exec: ${r.ops} of ${tx} transactions`);
+      return { rate: r.ops / r.seconds, ops: r.ops, ticks };
+    },
+  },
+};
+
+async function publish(s, P, subs, publishes) {
+  const c = await Client.open(s.port);
+  const set = await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 0 0 0');
+  c.close();
+  if (set !== 'OK') process.stderr.write(`warning: CONFIG SET client-output-buffer-limit failed: ${set?.message ?? set}\n`);
+  const sub = driver('subscribe', { port: s.port, subs, channel: 'bench:chan', 'payload-len': PAYLOAD.length }, { ready: true });
+  await sub.ready;
+  const c0 = cpuTicks(s.pid);
+  let pubRate;
+  try {
+    pubRate = await benchmarkCommand(s.port, P, publishes, ['PUBLISH', 'bench:chan', PAYLOAD]);
+  } catch (e) {
+    sub.proc.kill('SIGTERM'); // by PID: the subscriber process this call started
+    sub.result.catch(() => {});
+    throw e;
+  }
+  // redis-benchmark may send a few more than -n at -P > 1: end the stream with a
+  // sentinel and count what was actually delivered.
+  const c2 = await Client.open(s.port);
+  const receivers = await c2.call('PUBLISH', 'bench:chan', 'E'.repeat(PAYLOAD.length));
+  c2.close();
+  if (receivers !== subs) throw new Error(`publish: sentinel reached ${receivers} of ${subs} subscribers`);
+  const r = await sub.result;
+  const ticks = cpuTicks(s.pid) - c0;
+  if (r.publishes < publishes) throw new Error(`publish: ${r.publishes} of ${publishes} messages per subscriber delivered`);
+  return { rate: r.messages / r.seconds, ops: r.publishes, ticks, info: `${Math.round(pubRate)} PUBLISH/s, ${r.messages} messages` };
+}
+
+async function runTest(s, t, P) {
+  const custom = CUSTOM[t];
+  if (!custom) {
+    const c0 = cpuTicks(s.pid);
+    const rps = benchmark(s.port, t, P);
+    const c1 = cpuTicks(s.pid);
+    return { key: `${t.toUpperCase()} -P ${P}`, rate: rps, cpu: ((c1 - c0) * TICK_US) / N };
+  }
+  const r = await custom.measure(s, P);
+  return { key: `${custom.label} -P ${P}`, rate: r.rate, cpu: (r.ticks * TICK_US) / r.ops, info: r.info };
 }
 
 async function stop(s) {
@@ -112,15 +339,12 @@ async function throughput() {
       const s = await startServer(kind);
       for (const P of PIPES) {
         for (const t of TESTS) {
-          const c0 = cpuTicks(s.pid);
-          const rps = benchmark(s.port, t, P);
-          const c1 = cpuTicks(s.pid);
-          const key = `${t.toUpperCase()} -P ${P}`;
+          const { key, rate, cpu, info } = await runTest(s, t, P);
           results[key] ??= {};
           results[key][kind] ??= { rps: [], cpu: [] };
-          results[key][kind].rps.push(rps);
-          results[key][kind].cpu.push(((c1 - c0) * TICK_US) / N);
-          process.stderr.write(`round ${round + 1} ${kind.padEnd(5)} ${key.padEnd(18)} ${Math.round(rps)} rps, ${(((c1 - c0) * TICK_US) / N).toFixed(2)} us/req\n`);
+          results[key][kind].rps.push(rate);
+          results[key][kind].cpu.push(cpu);
+          process.stderr.write(`round ${round + 1} ${kind.padEnd(5)} ${key.padEnd(18)} ${Math.round(rate)} rps, ${cpu.toFixed(2)} us/req${info ? ` (${info})` : ''}\n`);
         }
       }
       await stop(s);
@@ -242,6 +466,11 @@ if (!flag('--no-throughput')) {
   lines.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) lines.push(`| ${r.test} | ${fmt(r.vireoRps)} | ${fmt(r.redisRps)} | ${fmt(r.ratio, 2)} | ${fmt(r.vireoCpu, 2)} | ${fmt(r.redisCpu, 2)} | ${fmt(r.cpuRatio, 2)} |`);
   lines.push('');
+  const notes = [...new Set(TESTS.map((t) => CUSTOM[t]?.note).filter(Boolean))];
+  if (notes.length) {
+    for (const n of notes) lines.push(`- ${n}`);
+    lines.push('');
+  }
 }
 if (flag('--memory')) {
   lines.push('| memory, 1M keys (key:NNNNNN -> 16-byte value) | RSS before | RSS after | bytes/key |');

@@ -10,6 +10,7 @@ import type { Client } from '../server/client.js';
 import { isStringValue, stringLength, type StringValue, type Value } from '../keyspace/types.js';
 import { parseInt64 } from '../util/numbers.js';
 import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../server/notify.js';
 import { growInPlace, newGrowable } from './string.js';
 
 const E_BIT_OFFSET = 'ERR bit offset is not an integer or out of range';
@@ -121,6 +122,7 @@ function setbit(c: Client, argv: string[]): void {
     if (on) b[byte] |= mask;
     else b[byte] &= ~mask;
     c.server.dirty++;
+    notify(c.server, NOTIFY_STRING, 'setbit', argv[1], c.db.id);
   }
   c.addInt(old);
 }
@@ -384,7 +386,10 @@ function bitop(c: Client, argv: string[]): void {
   }
   const dest = argv[2];
   if (maxlen === 0) {
-    if (db.delete(dest)) c.server.dirty++;
+    if (db.delete(dest)) {
+      c.server.dirty++;
+      notify(c.server, NOTIFY_GENERIC, 'del', dest, db.id);
+    }
     c.addInt(0);
     return;
   }
@@ -409,6 +414,7 @@ function bitop(c: Client, argv: string[]): void {
   }
   db.set(dest, res);
   c.server.dirty++;
+  notify(c.server, NOTIFY_STRING, 'set', dest, db.id);
   c.addInt(maxlen);
 }
 
@@ -696,6 +702,7 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCmd: boolean): void 
     }
   }
   c.server.dirty += changes;
+  if (changes !== 0) notify(c.server, NOTIFY_STRING, 'setbit', argv[1], c.db.id);
 }
 
 function bitfield(c: Client, argv: string[]): void {

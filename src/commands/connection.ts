@@ -10,6 +10,7 @@ import { ReplyMode, type Client, type ClientType } from '../server/client.js';
 import { VALKEY_COMPAT_VERSION } from '../server/server.js';
 import { INT64_MAX, parseInt64 } from '../util/numbers.js';
 import { E_DB_INDEX, E_NOT_INT, E_SYNTAX } from './errors.js';
+import { trackingCommands } from '../server/tracking.js';
 
 const E_WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 const E_AUTH_NOPASS =
@@ -147,7 +148,8 @@ function reset(c: Client): void {
   c.multi = null;
   c.dirtyCas = false;
   server.watch.unwatchAll(c);
-  // To clear here too once they exist: client tracking, READONLY/ASKING.
+  server.tracking.disable(c);
+  // To clear here too once they exist: READONLY/ASKING.
   c.addSimple('RESET');
 }
 
@@ -568,9 +570,9 @@ function clientCapa(c: Client): void {
 }
 
 // ---------------------------------------------------------------- tracking and unblocking
-// Client-side caching (CLIENT TRACKING) is not built yet, so no client is ever
-// tracking: those answer exactly what Valkey answers in that state. CLIENT
-// UNBLOCK works on clients blocked on keys (src/server/blocking.ts).
+// CLIENT TRACKING, CACHING, GETREDIR and TRACKINGINFO live with the tracking
+// manager (src/server/tracking.ts). CLIENT UNBLOCK works on clients blocked on
+// keys (src/server/blocking.ts).
 
 function clientUnblock(c: Client, argv: string[]): void {
   if (argv.length > 4) {
@@ -602,30 +604,9 @@ function clientUnblock(c: Client, argv: string[]): void {
   c.addInt(1);
 }
 
-function clientGetRedir(c: Client): void {
-  c.addInt(-1); // tracking is off
-}
-
-function clientTrackingInfo(c: Client): void {
-  c.addMapLen(3);
-  c.addBulk('flags');
-  c.addSetLen(1);
-  c.addBulk('off');
-  c.addBulk('redirect');
-  c.addInt(-1);
-  c.addBulk('prefixes');
-  c.addArrayLen(0);
-}
-
-function clientCaching(c: Client): void {
-  c.addError('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
-}
-
 export const commands: HandlerMap = {
   'client|unblock': clientUnblock,
-  'client|getredir': clientGetRedir,
-  'client|trackinginfo': clientTrackingInfo,
-  'client|caching': clientCaching,
+  ...trackingCommands,
   ping,
   echo,
   quit,

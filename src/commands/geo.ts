@@ -35,6 +35,7 @@ import {
 } from '../data/geohash.js';
 import { parseInt64 } from '../util/numbers.js';
 import { E_NOT_FLOAT, E_NOT_INT, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
 import { commands as zsetCommands, parseScore } from './zset.js';
 
 const E_MEMBER = 'ERR could not decode requested zset member';
@@ -379,7 +380,10 @@ function georadiusGeneric(c: Client, argv: string[], srcKeyIndex: number, flags:
 
   if (z === undefined) {
     if (storekey !== null) {
-      if (c.db.delete(storekey)) c.server.dirty++;
+      if (c.db.delete(storekey)) {
+        c.server.dirty++;
+        notify(c.server, NOTIFY_GENERIC, 'del', storekey, c.db.id);
+      }
       c.addInt(0);
     } else {
       c.addEmptyArray();
@@ -428,8 +432,10 @@ function georadiusGeneric(c: Client, argv: string[], srcKeyIndex: number, flags:
     const compact = d.size <= cfg.num('zset-max-listpack-entries') && maxLen <= cfg.num('zset-max-listpack-value');
     c.db.set(storekey, ZSet.fromMap(d, compact));
     c.server.dirty += returned;
+    notify(c.server, NOTIFY_ZSET, flags & GEOSEARCH ? 'geosearchstore' : 'georadiusstore', storekey, c.db.id);
   } else if (c.db.delete(storekey)) {
     c.server.dirty++;
+    notify(c.server, NOTIFY_GENERIC, 'del', storekey, c.db.id);
   }
   c.addInt(returned);
 }

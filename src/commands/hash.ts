@@ -22,6 +22,7 @@ import { parseInt64 } from '../util/numbers.js';
 import { addLongDouble, formatLongDouble, longDoubleFromInt, parseLongDouble } from '../util/longdouble.js';
 import { parseScanCursor } from './keyspace.js';
 import { E_INVALID_EXPIRE, E_NOT_FLOAT, E_NOT_INT, E_OVERFLOW, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC, NOTIFY_HASH } from '../server/notify.js';
 
 const E_HASH_NOT_INT = 'ERR hash value is not an integer';
 const E_HASH_NOT_FLOAT = 'ERR hash value is not a float';
@@ -162,6 +163,7 @@ function hsetGeneric(c: Client, argv: string[], isHmset: boolean): void {
   let created = 0;
   for (let i = 2; i < argc; i += 2) if (h.set(argv[i], argv[i + 1], me, mv)) created++;
   c.server.dirty += (argc - 2) / 2;
+  notify(c.server, NOTIFY_HASH, 'hset', argv[1], c.db.id);
   if (isHmset) c.addOK();
   else c.addInt(created);
 }
@@ -187,6 +189,7 @@ function hsetnx(c: Client, argv: string[]): void {
   tryConversion(c, h, argv, 2, 3);
   h.set(argv[2], argv[3], maxEntries(c), maxValue(c));
   c.server.dirty++;
+  notify(c.server, NOTIFY_HASH, 'hset', key, c.db.id);
   c.addInt(1);
 }
 
@@ -229,6 +232,8 @@ function hdel(c: Client, argv: string[]): void {
     }
   }
   c.server.dirty += deleted;
+  if (deleted !== 0) notify(c.server, NOTIFY_HASH, 'hdel', key, c.db.id);
+  if (deleted !== 0 && h.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
   c.addInt(deleted);
 }
 
@@ -309,6 +314,7 @@ function hincrby(c: Client, argv: string[]): void {
   const s = r.toString();
   h.set(field, s, maxEntries(c), maxValue(c), true);
   c.server.dirty++;
+  notify(c.server, NOTIFY_HASH, 'hincrby', argv[1], c.db.id);
   if (r >= -9007199254740991n && r <= 9007199254740991n) c.addInt(Number(r));
   else c.addBigInt(r);
 }
@@ -346,6 +352,7 @@ function hincrbyfloat(c: Client, argv: string[]): void {
   const s = formatLongDouble(r);
   h.set(field, s, maxEntries(c), maxValue(c), true);
   c.server.dirty++;
+  notify(c.server, NOTIFY_HASH, 'hincrbyfloat', argv[1], c.db.id);
   c.addBulk(s);
 }
 
@@ -724,6 +731,8 @@ function hexpireRun(
   }
   if (h !== undefined && changed > 0) {
     c.server.dirty += changed;
+    notify(c.server, NOTIFY_HASH, when <= now ? 'hexpired' : 'hexpire', key, c.db.id);
+    if (h.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
     if (h.size === 0) c.db.delete(key);
     else if (h.hasVolatile()) track(c.db, key, h);
   }
@@ -818,6 +827,7 @@ function hpersist(c: Client, argv: string[]): void {
     } else c.addInt(-1);
   }
   c.server.dirty += changes;
+  if (changes !== 0) notify(c.server, NOTIFY_HASH, 'hpersist', argv[1], c.db.id);
 }
 
 function hgetdel(c: Client, argv: string[]): void {
@@ -840,7 +850,9 @@ function hgetdel(c: Client, argv: string[]): void {
   }
   if (deleted > 0) {
     c.server.dirty += deleted;
+    notify(c.server, NOTIFY_HASH, 'hdel', key, c.db.id);
     if (h!.size === 0) c.db.delete(key);
+    if (h!.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
   }
 }
 
@@ -1071,6 +1083,8 @@ export function activeExpireHashFields(server: Server, now: number, budgetMs: nu
       if (n > 0) {
         total += n;
         hashFieldStats.expiredFields += n;
+        notify(server, NOTIFY_HASH, 'hexpired', key, db.id);
+        if (h.size === 0) notify(server, NOTIFY_GENERIC, 'del', key, db.id);
         if (h.size === 0) {
           db.delete(key);
           keys.delete(key);

@@ -5,6 +5,7 @@ import type { HandlerMap } from './table.js';
 import type { Client } from '../server/client.js';
 import { isStringValue, type Value } from '../keyspace/types.js';
 import { E_WRONGTYPE } from './errors.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_STRING } from '../server/notify.js';
 import {
   HLL_DENSE,
   HLL_DENSE_SIZE,
@@ -119,6 +120,7 @@ function pfadd(c: Client, argv: string[]): void {
     return;
   }
   if (updated > 0) c.server.dirty += updated;
+  if (updated > 0) notify(c.server, NOTIFY_STRING, 'pfadd', key, db.id);
   c.addInt(updated > 0 ? 1 : 0);
 }
 
@@ -214,6 +216,7 @@ function pfmerge(c: Client, argv: string[]): void {
   if (created) db.add(key, out);
   else if (out !== e) db.replace(key, out);
   c.server.dirty++;
+  notify(c.server, NOTIFY_STRING, 'pfadd', key, db.id);
   c.addOK();
 }
 

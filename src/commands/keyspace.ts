@@ -15,6 +15,7 @@ import { ObjType, objType, stringEncoding, typeName, type Value } from '../keysp
 import { globMatch } from '../util/glob.js';
 import { INT64_MAX, INT64_MIN, parseInt64 } from '../util/numbers.js';
 import { E_DB_INDEX, E_INVALID_EXPIRE, E_NO_SUCH_KEY, E_NOT_INT, E_SYNTAX } from './errors.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC } from '../server/notify.js';
 
 const E_SAME_OBJECT = 'ERR source and destination objects are the same';
 const E_INVALID_CURSOR = 'ERR invalid cursor';
@@ -62,8 +63,10 @@ function lookupRead(c: Client, db: Db, key: string): Value | undefined {
 
 function lookupNoTouch(db: Db, key: string): Value | undefined {
   const e = db.peek(key);
-  if (e === undefined) keyspaceStats.misses++;
-  else keyspaceStats.hits++;
+  if (e === undefined) {
+    keyspaceStats.misses++;
+    if (db.hooks.onKeyMiss) db.hooks.onKeyMiss(db, key);
+  } else keyspaceStats.hits++;
   return e;
 }
 
@@ -131,7 +134,10 @@ function delGeneric(c: Client, argv: string[]): void {
     const key = argv[i];
     // A key that expires now was not deleted by this command.
     if (db.expireIfNeeded(key)) continue;
-    if (db.delete(key)) n++;
+    if (db.delete(key)) {
+      n++;
+      notify(c.server, NOTIFY_GENERIC, 'del', key, db.id);
+    }
   }
   c.server.dirty += n;
   c.addInt(n);
@@ -355,9 +361,12 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
   const clk = db.clockOf(src);
   db.delete(src);
   db.dict.set(dst, e, clk);
+  if (db.hooks.onNew) db.hooks.onNew(db, dst);
   c.server.blocking.signalKeyReady(db, dst);
   if (when !== -1n) db.setExpireExact(dst, when);
   c.server.dirty++;
+  notify(c.server, NOTIFY_GENERIC, 'rename_from', src, db.id);
+  notify(c.server, NOTIFY_GENERIC, 'rename_to', dst, db.id);
   if (nx) c.addInt(1);
   else c.addOK();
 }
@@ -390,10 +399,13 @@ function move(c: Client, argv: string[]): void {
     return;
   }
   dst.dict.set(key, e, src.clockOf(key));
+  if (dst.hooks.onNew) dst.hooks.onNew(dst, key);
   c.server.blocking.signalKeyReady(dst, key);
   copyExpire(src, key, dst, key);
   src.delete(key);
   c.server.dirty++;
+  notify(c.server, NOTIFY_GENERIC, 'move_from', key, src.id);
+  notify(c.server, NOTIFY_GENERIC, 'move_to', key, dst.id);
   c.addInt(1);
 }
 
@@ -442,6 +454,7 @@ function copy(c: Client, argv: string[]): void {
   dst.add(newkey, v);
   copyExpire(src, key, dst, newkey);
   c.server.dirty++;
+  notify(c.server, NOTIFY_GENERIC, 'copy_to', newkey, dst.id);
   c.addInt(1);
 }
 
@@ -559,8 +572,10 @@ function expireGeneric(c: Client, argv: string[], name: string, relative: boolea
   if (when <= BigInt(clock.ms)) {
     // A time in the past deletes the key at once.
     db.delete(key);
+    notify(c.server, NOTIFY_GENERIC, 'del', key, db.id);
   } else {
     db.setExpireExact(key, when);
+    notify(c.server, NOTIFY_GENERIC, 'expire', key, db.id);
   }
   c.server.dirty++;
   c.addInt(1);
@@ -628,6 +643,7 @@ function persist(c: Client, argv: string[]): void {
   const key = argv[1];
   if (lookupWrite(c, db, key) !== undefined && db.removeExpire(key)) {
     c.server.dirty++;
+    notify(c.server, NOTIFY_GENERIC, 'persist', key, db.id);
     c.addInt(1);
   } else {
     c.addInt(0);

@@ -13,6 +13,7 @@ import { ObjType, objType, type Value } from '../keyspace/types.js';
 import { ListValue } from '../data/list.js';
 import { parseDouble, parseInt64 } from '../util/numbers.js';
 import { E_NOT_INT, E_NOT_POSITIVE, E_NO_SUCH_KEY, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../server/notify.js';
 
 const E_INDEX = 'ERR index out of range';
 const E_TIMEOUT_FLOAT = 'ERR timeout is not a float or out of range';
@@ -123,8 +124,10 @@ export function parseTimeout(c: Client, arg: string): number | null {
 
 /** Deletes the key when the list is empty, else lets a quicklist shrink back. */
 function afterRemoval(c: Client, db: Db, key: string, l: ListValue): void {
-  if (l.length === 0) db.delete(key);
-  else l.shrinkCheck(fill(c));
+  if (l.length === 0) {
+    db.delete(key);
+    notify(c.server, NOTIFY_GENERIC, 'del', key, db.id);
+  } else l.shrinkCheck(fill(c));
 }
 
 function replyRange(c: Client, l: ListValue, start: number, end: number, reverse: boolean): void {
@@ -166,6 +169,7 @@ function pushGeneric(c: Client, argv: string[], head: boolean, xx: boolean): voi
     l.pushAll(argv, 2, head, fill(c));
   }
   c.server.dirty += argv.length - 2;
+  notify(c.server, NOTIFY_LIST, head ? 'lpush' : 'rpush', key, db.id);
   c.addInt(l.length);
 }
 
@@ -202,12 +206,14 @@ function popGeneric(c: Client, argv: string[], head: boolean): void {
   }
   if (!hasCount) {
     const s = l.pop(head) as string;
+    notify(c.server, NOTIFY_LIST, head ? 'lpop' : 'rpop', argv[1], db.id);
     afterRemoval(c, db, argv[1], l);
     c.server.dirty++;
     c.addBulk(s);
     return;
   }
   const items = l.popMany(count, head);
+  notify(c.server, NOTIFY_LIST, head ? 'lpop' : 'rpop', argv[1], db.id);
   afterRemoval(c, db, argv[1], l);
   c.server.dirty += items.length;
   c.addArrayLen(items.length);
@@ -327,6 +333,7 @@ function lset(c: Client, argv: string[]): void {
     return;
   }
   c.server.dirty++;
+  notify(c.server, NOTIFY_LIST, 'lset', argv[1], db.id);
   c.addOK();
 }
 
@@ -350,6 +357,7 @@ function linsert(c: Client, argv: string[]): void {
     return;
   }
   c.server.dirty++;
+  notify(c.server, NOTIFY_LIST, 'linsert', argv[1], c.db.id);
   c.addInt(l.length);
 }
 
@@ -365,6 +373,7 @@ function lrem(c: Client, argv: string[]): void {
   }
   const removed = l.remove(argv[3], count);
   if (removed > 0) {
+    notify(c.server, NOTIFY_LIST, 'lrem', argv[1], db.id);
     afterRemoval(c, db, argv[1], l);
     c.server.dirty += removed;
   }
@@ -388,6 +397,7 @@ function ltrim(c: Client, argv: string[]): void {
   const left = r === null ? len : r[0];
   const right = r === null ? 0 : len - r[1] - 1;
   l.trim(left, right);
+  notify(c.server, NOTIFY_LIST, 'ltrim', argv[1], db.id);
   afterRemoval(c, db, argv[1], l);
   c.server.dirty += left + right;
   c.addOK();
@@ -403,6 +413,8 @@ function moveGeneric(c: Client, src: ListValue, argv: string[], fromHead: boolea
   if (dst === null) return;
   const s = src.pop(fromHead) as string;
   pushTo(c, db, dstKey, dst, s, toHead);
+  notify(c.server, NOTIFY_LIST, toHead ? 'lpush' : 'rpush', dstKey, db.id);
+  notify(c.server, NOTIFY_LIST, fromHead ? 'lpop' : 'rpop', argv[1], db.id);
   // The source may be the destination: it only goes away when it really is empty.
   afterRemoval(c, db, argv[1], src);
   c.server.dirty++;
@@ -442,6 +454,7 @@ function mpopFrom(c: Client, keys: string[], head: boolean, count: number, singl
     if (l === undefined || l.length === 0) continue;
     if (single) {
       const s = l.pop(head) as string;
+      notify(c.server, NOTIFY_LIST, head ? 'lpop' : 'rpop', key, db.id);
       afterRemoval(c, db, key, l);
       c.server.dirty++;
       c.addArrayLen(2);
@@ -450,6 +463,7 @@ function mpopFrom(c: Client, keys: string[], head: boolean, count: number, singl
       return true;
     }
     const items = l.popMany(count, head);
+    notify(c.server, NOTIFY_LIST, head ? 'lpop' : 'rpop', key, db.id);
     afterRemoval(c, db, key, l);
     c.server.dirty += items.length;
     c.addArrayLen(2);

@@ -15,6 +15,7 @@ import { globMatch } from '../util/glob.js';
 import { parseInt64 } from '../util/numbers.js';
 import { parseScanCursor } from './keyspace.js';
 import { E_NOT_INT, E_NOT_POSITIVE, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC, NOTIFY_SET } from '../server/notify.js';
 
 const E_NUMKEYS = 'ERR numkeys should be greater than 0';
 const E_NUMKEYS_ARGS = "ERR Number of keys can't be greater than number of args";
@@ -70,14 +71,18 @@ function replyMembers(c: Client, items: ArrayLike<string>): void {
 }
 
 /** Stores a *STORE result: the set when not empty (dropping any TTL), else deletes the destination. */
-function storeResult(c: Client, dstKey: string, dst: SetValue): void {
+function storeResult(c: Client, dstKey: string, dst: SetValue, event: string): void {
   const db = c.db;
   if (dst.size > 0) {
     db.set(dstKey, dst);
     c.server.dirty++;
+    notify(c.server, NOTIFY_SET, event, dstKey, db.id);
     c.addInt(dst.size);
   } else {
-    if (db.delete(dstKey)) c.server.dirty++;
+    if (db.delete(dstKey)) {
+      c.server.dirty++;
+      notify(c.server, NOTIFY_GENERIC, 'del', dstKey, db.id);
+    }
     c.addInt(0);
   }
 }
@@ -101,6 +106,7 @@ function sadd(c: Client, argv: string[]): void {
   let added = 0;
   for (let i = 2; i < argv.length; i++) if (set.add(argv[i], lim)) added++;
   c.server.dirty += added;
+  if (added !== 0) notify(c.server, NOTIFY_SET, 'sadd', key, c.db.id);
   c.addInt(added);
 }
 
@@ -124,6 +130,8 @@ function srem(c: Client, argv: string[]): void {
     }
   }
   c.server.dirty += deleted;
+  if (deleted !== 0) notify(c.server, NOTIFY_SET, 'srem', key, c.db.id);
+  if (deleted !== 0 && set.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
   c.addInt(deleted);
 }
 
@@ -152,14 +160,19 @@ function smove(c: Client, argv: string[]): void {
     c.addInt(0);
     return;
   }
+  notify(c.server, NOTIFY_SET, 'srem', srcKey, c.db.id);
   if (src.size === 0) c.db.delete(srcKey);
+  if (src.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', srcKey, c.db.id);
   const lim = limits(c);
   if (dst === null) {
     dst = SetValue.create(member, 1, lim);
     c.db.add(dstKey, dst);
   }
   c.server.dirty++;
-  if (dst.add(member, lim)) c.server.dirty++;
+  if (dst.add(member, lim)) {
+    c.server.dirty++;
+    notify(c.server, NOTIFY_SET, 'sadd', dstKey, c.db.id);
+  }
   c.addInt(1);
 }
 
@@ -219,7 +232,9 @@ function spop(c: Client, argv: string[]): void {
   if (set === null) return;
   const m = set.popRandom();
   c.addBulk(m);
+  notify(c.server, NOTIFY_SET, 'spop', key, c.db.id);
   if (set.size === 0) c.db.delete(key);
+  if (set.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
   c.server.dirty++;
 }
 
@@ -249,13 +264,16 @@ function spopWithCount(c: Client, argv: string[]): void {
     c.server.dirty += size;
     const all = unionOf([set], lim);
     replyMembers(c, all.items);
+    notify(c.server, NOTIFY_SET, 'spop', key, c.db.id);
     c.db.delete(key);
+    notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
     return;
   }
   c.server.dirty += count;
   const remaining = size - count;
   const popped = remaining * SPOP_MOVE_STRATEGY_MUL > count ? set.popMany(count) : set.popAllBut(remaining, lim);
   replyMembers(c, popped);
+  notify(c.server, NOTIFY_SET, 'spop', key, c.db.id);
 }
 
 function srandmember(c: Client, argv: string[]): void {
@@ -336,7 +354,10 @@ function interGeneric(c: Client, keys: string[], dstKey: string | null, cardOnly
   }
   if (empty) {
     if (dstKey !== null) {
-      if (c.db.delete(dstKey)) c.server.dirty++;
+      if (c.db.delete(dstKey)) {
+        c.server.dirty++;
+        notify(c.server, NOTIFY_GENERIC, 'del', dstKey, c.db.id);
+      }
       c.addInt(0);
     } else if (cardOnly) {
       c.addInt(0);
@@ -380,7 +401,7 @@ function interGeneric(c: Client, keys: string[], dstKey: string | null, cardOnly
     dst.add(m, lim);
   }
   if (onlyIntegers && dst.size > 0) dst.convertToIntsetIfFits(lim);
-  storeResult(c, dstKey, dst);
+  storeResult(c, dstKey, dst, 'sinterstore');
 }
 
 function inAll(m: string, sets: SetValue[], first: SetValue, n: number): boolean {
@@ -508,7 +529,7 @@ function unionDiffGeneric(c: Client, keys: string[], dstKey: string | null, diff
   const lim = limits(c);
   const dst = diff ? diffOf(sets, sameSet, lim) : unionOf(sets, lim);
   if (dstKey === null) replyMembers(c, dst.items);
-  else storeResult(c, dstKey, dst);
+  else storeResult(c, dstKey, dst, diff ? 'sdiffstore' : 'sunionstore');
 }
 
 function sunion(c: Client, argv: string[]): void {

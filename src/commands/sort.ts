@@ -21,6 +21,7 @@ import { ZSet } from '../data/zset.js';
 import { HashObject, fieldExpired } from '../data/hash.js';
 import { parseInt64 } from '../util/numbers.js';
 import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../server/notify.js';
 
 const E_SCORES = "ERR One or more scores can't be converted into double";
 
@@ -302,8 +303,10 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     l.pushAll(['', '', ...out], 2, false, c.server.config.num('list-max-listpack-size'));
     c.db.set(storekey, l);
     c.server.dirty += outputlen;
+    notify(c.server, NOTIFY_LIST, 'sortstore', storekey, c.db.id);
   } else if (c.db.delete(storekey)) {
     c.server.dirty++;
+    notify(c.server, NOTIFY_GENERIC, 'del', storekey, c.db.id);
   }
   c.addInt(outputlen);
 }

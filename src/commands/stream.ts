@@ -33,6 +33,7 @@ import {
 } from '../data/stream.js';
 import { parseInt64 } from '../util/numbers.js';
 import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_STREAM } from '../server/notify.js';
 import { replyHelp } from './connection.js';
 
 const E_INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
@@ -418,7 +419,8 @@ function xadd(c: Client, argv: string[]): void {
   if (created) db.add(key, s);
   addId(c, id);
   c.server.dirty++;
-  doTrim(s, a);
+  notify(c.server, NOTIFY_STREAM, 'xadd', key, db.id);
+  if (doTrim(s, a) !== 0) notify(c.server, NOTIFY_STREAM, 'xtrim', key, db.id);
   c.server.blocking.signalKeyReady(db, key);
 }
 
@@ -490,6 +492,7 @@ function xdel(c: Client, argv: string[]): void {
     if (s.length === 0) s.firstId = ZERO_ID;
     else if (firstEntry) s.updateFirstId();
     c.server.dirty += deleted;
+    notify(c.server, NOTIFY_STREAM, 'xdel', argv[1], c.db.id);
   }
   c.addInt(deleted);
 }
@@ -505,6 +508,7 @@ function xtrim(c: Client, argv: string[]): void {
   if (a === null) return;
   const n = doTrim(s, a);
   c.server.dirty += n;
+  if (n !== 0) notify(c.server, NOTIFY_STREAM, 'xtrim', argv[1], c.db.id);
   c.addInt(n);
 }
 
@@ -692,7 +696,10 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
         return;
       }
       let cons = g.consumers.get(consumerName);
-      if (cons === undefined) cons = g.createConsumer(consumerName, now)!;
+      if (cons === undefined) {
+        cons = g.createConsumer(consumerName, now)!;
+        notify(c.server, NOTIFY_STREAM, 'xgroup-createconsumer', key, c.db.id);
+      }
       cons.seenTime = now;
       if (history) replyFromConsumerPel(c, s, start, cons, cnt, now);
       else deliverNew(c, s, g, cons, start, cnt, noack, now);
@@ -867,6 +874,7 @@ function xgroupCreate(c: Client, argv: string[]): void {
     return;
   }
   c.server.dirty++;
+  notify(c.server, NOTIFY_STREAM, 'xgroup-create', argv[2], c.db.id);
   c.addOK();
 }
 
@@ -887,6 +895,7 @@ function xgroupSetid(c: Client, argv: string[]): void {
   x.g!.lastId = id;
   x.g!.entriesRead = x.entriesRead;
   c.server.dirty++;
+  notify(c.server, NOTIFY_STREAM, 'xgroup-setid', argv[2], c.db.id);
   c.addOK();
 }
 
@@ -899,6 +908,7 @@ function xgroupDestroy(c: Client, argv: string[]): void {
   }
   x.s!.groups!.delete(argv[3]);
   c.server.dirty++;
+  notify(c.server, NOTIFY_STREAM, 'xgroup-destroy', argv[2], c.db.id);
   c.addInt(1);
   // Blocked XREADGROUP clients on this group answer NOGROUP when they run again.
   c.server.blocking.signalKeyReady(c.db, argv[2]);
@@ -909,6 +919,7 @@ function xgroupCreateconsumer(c: Client, argv: string[]): void {
   if (x === null) return;
   const created = x.g!.createConsumer(argv[4], clock.ms);
   if (created !== null) c.server.dirty++;
+  if (created !== null) notify(c.server, NOTIFY_STREAM, 'xgroup-createconsumer', argv[2], c.db.id);
   c.addInt(created !== null ? 1 : 0);
 }
 
@@ -920,6 +931,7 @@ function xgroupDelconsumer(c: Client, argv: string[]): void {
   if (cons !== undefined) {
     pending = x.g!.deleteConsumer(cons);
     c.server.dirty++;
+    notify(c.server, NOTIFY_STREAM, 'xgroup-delconsumer', argv[2], c.db.id);
   }
   c.addInt(pending);
 }
@@ -1071,9 +1083,12 @@ function moveNack(g: Group, n: Nack, cons: Consumer, id: StreamID): void {
   void g;
 }
 
-function getConsumer(g: Group, name: string, now: number): Consumer {
+function getConsumer(c: Client, key: string, g: Group, name: string, now: number): Consumer {
   let cons = g.consumers.get(name);
-  if (cons === undefined) cons = g.createConsumer(name, now)!;
+  if (cons === undefined) {
+    cons = g.createConsumer(name, now)!;
+    notify(c.server, NOTIFY_STREAM, 'xgroup-createconsumer', key, c.db.id);
+  }
   cons.seenTime = now;
   return cons;
 }
@@ -1153,7 +1168,7 @@ function xclaim(c: Client, argv: string[]): void {
     }
     if (n === undefined) continue;
     if (n.consumer !== null && minidle && now - n.deliveryTime < minidle) continue;
-    if (cons === null) cons = getConsumer(g, argv[3], now);
+    if (cons === null) cons = getConsumer(c, argv[1], g, argv[3], now);
     n.deliveryTime = deliveryTime;
     if (retry >= 0) n.deliveryCount = retry;
     else if (!justid) n.deliveryCount++;
@@ -1225,7 +1240,7 @@ function xautoclaim(c: Client, argv: string[]): void {
       continue;
     }
     if (minidle && now - n.deliveryTime < minidle) continue;
-    if (cons === null) cons = getConsumer(g, argv[3], now);
+    if (cons === null) cons = getConsumer(c, argv[1], g, argv[3], now);
     n.deliveryTime = now;
     if (!justid) n.deliveryCount++;
     moveNack(g, n, cons, id);
@@ -1512,6 +1527,7 @@ function xsetid(c: Client, argv: string[]): void {
   if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
   if (!isZeroId(maxDel)) s.maxDeletedId = maxDel;
   c.server.dirty++;
+  notify(c.server, NOTIFY_STREAM, 'xsetid', argv[1], c.db.id);
   c.addOK();
 }
 

@@ -13,6 +13,7 @@ import { clock } from '../keyspace/db.js';
 import { isStringValue, stringLength, stringOf, type StringValue } from '../keyspace/types.js';
 import { INT64_MAX, INT64_MIN, compactInt, parseInt64 } from '../util/numbers.js';
 import { addLongDouble, formatLongDouble, longDoubleFromInt, parseLongDouble, LD_ZERO, type LongDouble } from '../util/longdouble.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../server/notify.js';
 import { E_INVALID_EXPIRE, E_NOT_FLOAT, E_NOT_INT, E_OVERFLOW, E_STRING_TOO_LONG, E_SYNTAX, E_WRONGTYPE } from './errors.js';
 
 const E_DECR_OVERFLOW = 'ERR decrement would overflow';
@@ -293,6 +294,7 @@ function genericSet(
     if (found) {
       c.db.delete(key);
       c.server.dirty++;
+      notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
     }
     if (!withGet) c.addOK();
     return;
@@ -300,6 +302,8 @@ function genericSet(
   c.db.set(key, compact(val), expire !== null || (flags & F_KEEPTTL) !== 0);
   if (expire !== null) storeExpire(c, key, when);
   c.server.dirty++;
+  notify(c.server, NOTIFY_STRING, 'set', key, c.db.id);
+  if (expire !== null) notify(c.server, NOTIFY_GENERIC, 'expire', key, c.db.id);
   if (!withGet) {
     if (intReplies) c.addInt(1);
     else c.addOK();
@@ -323,6 +327,7 @@ function set(c: Client, argv: string[]): void {
   if (argv.length === 3) {
     c.db.set(argv[1], compact(argv[2]));
     c.server.dirty++;
+    notify(c.server, NOTIFY_STRING, 'set', argv[1], c.db.id);
     c.addOK();
     return;
   }
@@ -347,6 +352,7 @@ function getset(c: Client, argv: string[]): void {
   if (!replyGet(c, argv[1])) return;
   c.db.set(argv[1], compact(argv[2]));
   c.server.dirty++;
+  notify(c.server, NOTIFY_STRING, 'set', argv[1], c.db.id);
 }
 
 function getdel(c: Client, argv: string[]): void {
@@ -364,6 +370,7 @@ function getdel(c: Client, argv: string[]): void {
   replyValue(c, v);
   c.db.delete(key);
   c.server.dirty++;
+  notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
 }
 
 function getex(c: Client, argv: string[]): void {
@@ -392,11 +399,16 @@ function getex(c: Client, argv: string[]): void {
   if ((flags & (F_EXAT | F_PXAT)) !== 0 && when <= clock.ms) {
     c.db.delete(key);
     c.server.dirty++;
+    notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
   } else if (expire !== null) {
     storeExpire(c, key, when);
     c.server.dirty++;
+    notify(c.server, NOTIFY_GENERIC, 'expire', key, c.db.id);
   } else if ((flags & F_PERSIST) !== 0) {
-    if (c.db.removeExpire(key)) c.server.dirty++;
+    if (c.db.removeExpire(key)) {
+      c.server.dirty++;
+      notify(c.server, NOTIFY_GENERIC, 'persist', key, c.db.id);
+    }
   }
 }
 
@@ -418,6 +430,7 @@ function delifeq(c: Client, argv: string[]): void {
   }
   c.db.delete(key);
   c.server.dirty++;
+  notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
   c.addInt(1);
 }
 
@@ -456,7 +469,10 @@ function msetGeneric(c: Client, argv: string[], nx: boolean): void {
       }
     }
   }
-  for (let j = 1; j < argc; j += 2) db.set(argv[j], compact(argv[j + 1]));
+  for (let j = 1; j < argc; j += 2) {
+    db.set(argv[j], compact(argv[j + 1]));
+    notify(c.server, NOTIFY_STRING, 'set', argv[j], db.id);
+  }
   c.server.dirty += (argc - 1) / 2;
   if (nx) c.addInt(1);
   else c.addOK();
@@ -479,6 +495,7 @@ function append(c: Client, argv: string[]): void {
   if (e === undefined) {
     c.db.add(key, compact(add));
     c.server.dirty++;
+    notify(c.server, NOTIFY_STRING, 'append', key, c.db.id);
     c.addInt(add.length);
     return;
   }
@@ -511,6 +528,7 @@ function append(c: Client, argv: string[]): void {
     replaceValue(c.db, key, nv);
   }
   c.server.dirty++;
+  notify(c.server, NOTIFY_STRING, 'append', key, c.db.id);
   c.addInt(total);
 }
 
@@ -563,6 +581,7 @@ function setrange(c: Client, argv: string[]): void {
     }
     c.db.add(key, nv);
     c.server.dirty++;
+    notify(c.server, NOTIFY_STRING, 'setrange', key, c.db.id);
     c.addInt(total);
     return;
   }
@@ -600,6 +619,7 @@ function setrange(c: Client, argv: string[]): void {
   }
   replaceValue(c.db, key, nv);
   c.server.dirty++;
+  notify(c.server, NOTIFY_STRING, 'setrange', key, c.db.id);
   c.addInt(total);
 }
 
@@ -677,6 +697,7 @@ function incrDecr(c: Client, key: string, by: number | bigint): void {
       if (e !== undefined) replaceValue(c.db, key, r);
       else c.db.add(key, r);
       c.server.dirty++;
+      notify(c.server, NOTIFY_STRING, 'incrby', key, c.db.id);
       c.addInt(r);
       return;
     }
@@ -691,6 +712,7 @@ function incrDecr(c: Client, key: string, by: number | bigint): void {
   if (e !== undefined) replaceValue(c.db, key, nv);
   else c.db.add(key, nv);
   c.server.dirty++;
+  notify(c.server, NOTIFY_STRING, 'incrby', key, c.db.id);
   if (big <= 9007199254740991n && big >= -9007199254740991n) c.addInt(Number(big));
   else c.addBigInt(big);
 }
@@ -759,6 +781,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
   if (e !== undefined) replaceValue(c.db, key, nv);
   else c.db.add(key, nv);
   c.server.dirty++;
+  notify(c.server, NOTIFY_STRING, 'incrbyfloat', key, c.db.id);
   c.addBulk(s);
 }
 

@@ -19,6 +19,7 @@ import { SetValue } from '../data/set.js';
 import { formatDouble, parseInt64, strtod } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
 import { E_NOT_FLOAT, E_NOT_INT, E_NOT_POSITIVE, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
 import { parseScanCursor } from './keyspace.js';
 import { parseTimeout } from './list.js';
 
@@ -163,12 +164,14 @@ function writeZSet(c: Client, key: string): ZSet | undefined | null {
 }
 
 /** Stores the result of a *STORE command, or deletes the destination when empty. */
-function storeResult(c: Client, dst: string, z: ZSet): void {
+function storeResult(c: Client, dst: string, z: ZSet, event: string): void {
   if (z.size > 0) {
     c.db.set(dst, z);
     c.server.dirty++;
+    notify(c.server, NOTIFY_ZSET, event, dst, c.db.id);
   } else if (c.db.delete(dst)) {
     c.server.dirty++;
+    notify(c.server, NOTIFY_GENERIC, 'del', dst, c.db.id);
   }
   c.addInt(z.size);
 }
@@ -295,6 +298,7 @@ function zaddGeneric(c: Client, argv: string[], flags: number): void {
     const r = zsetAdd(c, z, scores[j], argv[idx + j * 2 + 1], flags);
     if (r & OUT_NAN) {
       c.server.dirty += added + updated;
+      if (added + updated !== 0) notify(c.server, NOTIFY_ZSET, incr ? 'zincr' : 'zadd', key, c.db.id);
       c.addError(E_NAN);
       return;
     }
@@ -304,6 +308,7 @@ function zaddGeneric(c: Client, argv: string[], flags: number): void {
     score = addNewScore;
   }
   c.server.dirty += added + updated;
+  if (added + updated !== 0) notify(c.server, NOTIFY_ZSET, incr ? 'zincr' : 'zadd', key, c.db.id);
   if (incr) {
     if (processed) c.addDouble(score);
     else c.addNull();
@@ -339,6 +344,8 @@ function zrem(c: Client, argv: string[]): void {
     }
   }
   c.server.dirty += deleted;
+  if (deleted !== 0) notify(c.server, NOTIFY_ZSET, 'zrem', key, c.db.id);
+  if (deleted !== 0 && z.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
   c.addInt(deleted);
 }
 
@@ -577,7 +584,7 @@ function zrangeGeneric(c: Client, argv: string[], argStart: number, store: boole
   const z = readZSet(c, key);
   if (z === null) return;
   if (z === undefined) {
-    if (store) storeResult(c, argv[1], new ZSet());
+    if (store) storeResult(c, argv[1], new ZSet(), 'zrangestore');
     else c.addEmptyArray();
     return;
   }
@@ -605,7 +612,7 @@ function zrangeGeneric(c: Client, argv: string[], argStart: number, store: boole
     ms.reverse();
     ss.reverse();
   }
-  storeResult(c, argv[1], ZSet.fromSorted(ms, ss, fitsCompact(c, ms.length, maxLen)));
+  storeResult(c, argv[1], ZSet.fromSorted(ms, ss, fitsCompact(c, ms.length, maxLen)), 'zrangestore');
 }
 
 function zrange(c: Client, argv: string[]): void {
@@ -675,6 +682,8 @@ function zremrangeGeneric(c: Client, argv: string[], rtype: RangeType): void {
     count = hi - lo;
   }
   const n = z.removeRange(start, count);
+  if (n !== 0) notify(c.server, NOTIFY_ZSET, rtype === RangeType.Rank ? 'zremrangebyrank' : rtype === RangeType.Score ? 'zremrangebyscore' : 'zremrangebylex', key, c.db.id);
+  if (n !== 0 && z.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
   if (z.size === 0) c.db.delete(key);
   c.server.dirty += n;
   c.addInt(n);
@@ -706,7 +715,9 @@ function finishPop(c: Client, key: string, z: ZSet, n: number): boolean {
   popM = [];
   popS = [];
   c.server.dirty += n;
+  notify(c.server, NOTIFY_ZSET, popMax ? 'zpopmax' : 'zpopmin', key, c.db.id);
   if (z.size === 0) c.db.delete(key);
+  if (z.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
   return true;
 }
 
@@ -1185,7 +1196,7 @@ function setOpGeneric(c: Client, argv: string[], dst: string | null, numkeysIdx:
   const compact = dst !== null && fitsCompact(c, acc.size, maxLen);
   const z = ZSet.fromMap(acc, compact);
   if (dst !== null) {
-    storeResult(c, dst, z);
+    storeResult(c, dst, z, op === Op.Union ? 'zunionstore' : op === Op.Inter ? 'zinterstore' : 'zdiffstore');
     return;
   }
   emitRange(c, z, 0, z.size, false, withScores);

@@ -3,6 +3,7 @@
 // flags, CONFIG GET/SET/REWRITE and INFO all read this one table.
 import { statSync } from 'node:fs';
 import { DEFAULT_OBUF, parseObufLimits } from '../server/pubsub.js';
+import { parseNotifyConfig, showNotifyConfig } from '../server/notify.js';
 
 export type DirectiveType = 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'save' | 'list';
 
@@ -111,7 +112,11 @@ export const DIRECTIVES: Directive[] = [
   { name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'], type: 'int', default: '128', min: 0, max: LLONG_MAX, mutable: true },
   { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], type: 'memory', default: '64', min: 0, max: LLONG_MAX, mutable: true },
   // "<class> <hard> <soft> <soft seconds>" groups; classes normal, replica (shown as slave), pubsub (src/server/pubsub.ts).
+  // Client-side caching: keys remembered in the tracking table before random ones are invalidated (0: no limit).
+  { name: 'tracking-table-max-keys', type: 'int', default: '1000000', min: 0, max: LLONG_MAX, mutable: true },
   { name: 'client-output-buffer-limit', type: 'list', default: DEFAULT_OBUF, mutable: true, parse: parseObufLimits },
+  // Keyspace notification classes (src/server/notify.ts); shown in canonical order ("KEA" -> "AKE").
+  { name: 'notify-keyspace-events', type: 'string', default: '', mutable: true, parse: parseNotifyConfig, show: showNotifyConfig },
 ];
 
 export const DIRECTIVE_BY_NAME = new Map<string, Directive>();

@@ -30,9 +30,19 @@ export const keyspaceStats = {
 export interface KeyspaceHooks {
   /** Called when a key was removed because its TTL passed. */
   onExpired(db: Db, key: string): void;
+  /** Keyspace notifications (src/server/notify.ts): a read found no key (null: off). */
+  onKeyMiss?: ((db: Db, key: string) => void) | null;
+  /** Keyspace notifications: a key was created (null: off). */
+  onNew?: ((db: Db, key: string) => void) | null;
 }
 
-const noHooks: KeyspaceHooks = { onExpired() {} };
+const noHooks: KeyspaceHooks = { onExpired() {}, onKeyMiss: null, onNew: null };
+
+/** Client-side caching signals (src/server/tracking.ts); set once some client enabled tracking. */
+export interface DbTrackingSignals {
+  /** A key was removed because its TTL passed (lazily or actively). */
+  expired(db: Db, key: string): void;
+}
 
 /** WATCH invalidation signals (src/server/watch.ts); set on a Db only while it has watched keys. */
 export interface DbWatchSignals {
@@ -81,6 +91,8 @@ export class Db {
   readyHook: ((db: Db, key: string) => void) | null = null;
   /** Armed by the WATCH manager while clients watch keys of this database. */
   watch: DbWatchSignals | null = null;
+  /** Armed by the tracking manager (CLIENT TRACKING) once a client enabled tracking. */
+  tracking: DbTrackingSignals | null = null;
 
   constructor(public readonly id: number) {}
 
@@ -105,6 +117,7 @@ export class Db {
     keyspaceStats.expiredKeys++;
     this.hooks.onExpired(this, key);
     if (this.watch !== null) this.watch.touched(this, key);
+    if (this.tracking !== null) this.tracking.expired(this, key);
     return true;
   }
 
@@ -117,6 +130,7 @@ export class Db {
     const e = d.find(key);
     if (e < 0 || (this.expires.size !== 0 && this.expireIfNeeded(key))) {
       keyspaceStats.misses++;
+      if (this.hooks.onKeyMiss) this.hooks.onKeyMiss(this, key);
       return undefined;
     }
     keyspaceStats.hits++;
@@ -163,8 +177,10 @@ export class Db {
   /** Sets a key to a value, clearing its TTL unless keepTtl. */
   set(key: string, v: Value, keepTtl = false): void {
     const d = this.dict;
+    const n = d.size;
     const e = d.set(key, v, clock.lru);
     d.setClockAt(e, clock.lru);
+    if (d.size !== n && this.hooks.onNew) this.hooks.onNew(this, key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.readyHook !== null) this.readyHook(this, key);
   }
@@ -172,6 +188,7 @@ export class Db {
   /** Adds a key known to be absent (after lookup). */
   add(key: string, v: Value): void {
     this.dict.set(key, v, clock.lru);
+    if (this.hooks.onNew) this.hooks.onNew(this, key);
     if (this.readyHook !== null) this.readyHook(this, key);
   }
 
@@ -312,6 +329,7 @@ export class Db {
         keyspaceStats.expiredKeys++;
         this.hooks.onExpired(this, key);
         if (this.watch !== null) this.watch.touched(this, key);
+        if (this.tracking !== null) this.tracking.expired(this, key);
         expired++;
       } else {
         ttlSum += when - now;

@@ -10,6 +10,7 @@ import type { BlockedState } from './blocking.js';
 import type { MultiState } from '../commands/tx.js';
 import type { WatchedKey } from './watch.js';
 import type { ClientSubs } from './pubsub.js';
+import type { ClientTracking } from './tracking.js';
 
 const INITIAL_OUT = 16 * 1024;
 const SHRINK_OVER = 1024 * 1024;
@@ -81,6 +82,8 @@ export class Client extends ReplyWriter {
   obufSoftSince = 0;
   /** Over an output buffer limit: being closed, nothing more is written. */
   obufClosing = false;
+  /** CLIENT TRACKING state (src/server/tracking.ts); null while tracking is off. */
+  tracking: ClientTracking | null = null;
 
   constructor(server: Server, socket: Socket | null, id: number) {
     super(INITIAL_OUT);
@@ -215,6 +218,12 @@ export class Client extends ReplyWriter {
     if (this.subscribed) flags += 'P';
     if (this.multi !== null) flags += 'x';
     if (this.postponed !== null) flags += 'b';
+    const tr = this.tracking;
+    if (tr !== null) {
+      flags += 't';
+      if (tr.brokenRedir) flags += 'R';
+      if (tr.bcast) flags += 'B';
+    }
     if (this.dirtyCas) flags += 'd';
     if (this.closeAfterReply) flags += 'c';
     if (this.noEvict) flags += 'e';
@@ -230,7 +239,7 @@ export class Client extends ReplyWriter {
       ` age=${Math.floor((now - this.createdMs) / 1000)} idle=${Math.floor((now - this.lastInteractionMs) / 1000)}` +
       ` flags=${flags} db=${this.db.id} sub=${this.subs?.channels.size ?? 0} psub=${this.subs?.patterns.size ?? 0} ssub=${this.subs?.shard.size ?? 0} multi=${ms === null ? -1 : ms.cmds.length} watch=${this.watched === null ? 0 : this.watched.length} qbuf=${qbuf} qbuf-free=0` +
       ` argv-mem=${this.argvMem} multi-mem=${multiMem} rbs=${this.out.length} rbp=${this.len} obl=${this.len} oll=0 omem=${omem}` +
-      ` tot-mem=${this.out.length + qbuf + omem + this.argvMem + multiMem} events=${events} cmd=${this.lastCmd} user=${this.user} redir=-1` +
+      ` tot-mem=${this.out.length + qbuf + omem + this.argvMem + multiMem} events=${events} cmd=${this.lastCmd} user=${this.user} redir=${tr === null ? -1 : tr.redirect}` +
       ` resp=${this.resp} lib-name=${this.libName} lib-ver=${this.libVer}` +
       ` tot-net-in=${this.totNetIn} tot-net-out=${this.totNetOut} tot-cmds=${this.totCmds}`
     );

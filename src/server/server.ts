@@ -14,6 +14,8 @@ import { activeExpireHashFields } from '../commands/hash.js';
 import { BlockingManager } from './blocking.js';
 import { PubSub } from './pubsub.js';
 import { WatchManager } from './watch.js';
+import { TrackingManager } from './tracking.js';
+import { applyNotifyConfig } from './notify.js';
 import { queueIfMulti, rejectInMulti } from '../commands/tx.js';
 
 export const VIREO_VERSION = '0.1.0';
@@ -97,6 +99,10 @@ export class Server {
   inExec = false;
   /** Pub/Sub subscriptions, fan-out and output buffer limits. */
   readonly pubsub: PubSub = new PubSub(this);
+  /** Client-side caching (CLIENT TRACKING) and invalidation messages. */
+  readonly tracking: TrackingManager = new TrackingManager(this);
+  /** tracking-table-max-keys (0: no limit). */
+  trackingMaxKeys = 1000000;
   private nextClientId = 1;
   private listeners: net.Server[] = [];
   private cronTimer: NodeJS.Timeout | null = null;
@@ -110,6 +116,8 @@ export class Server {
   readonly startTimeMs = Date.now();
   readonly startHr = performance.now();
   dirty = 0;
+  /** Keyspace notification classes in effect (0: off); see src/server/notify.ts. */
+  notifyFlags = 0;
   /**
    * When the command being run started (performance.now()). Set once before a
    * batch and then to each command's end, so timing a pipeline of N commands
@@ -150,6 +158,7 @@ export class Server {
     this.applyConfig();
     const n = config.num('databases');
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i));
+    applyNotifyConfig(this);
     config.onChange = (name) => this.onConfigChange(name);
   }
 
@@ -160,12 +169,14 @@ export class Server {
     this.queryBufferLimit = cfg.num('client-query-buffer-limit');
     this.pubsub.setLimits(cfg.get('client-output-buffer-limit'));
     this.limits.maxBulk = cfg.num('proto-max-bulk-len');
+    this.trackingMaxKeys = cfg.num('tracking-table-max-keys');
     this.log.setLevel(cfg.get('loglevel'));
     this.log.file = cfg.get('logfile');
   }
 
   private onConfigChange(name: string): void {
     this.applyConfig();
+    if (name === 'notify-keyspace-events') applyNotifyConfig(this);
     if (name === 'hz' || name === 'dynamic-hz') this.startCron();
     if (name === 'tcp-keepalive') {
       const ka = this.config.num('tcp-keepalive');
@@ -322,6 +333,7 @@ export class Server {
     if (c.blocked !== null) this.blocking.removeClient(c);
     if (c.subs !== null) this.pubsub.removeClient(c);
     if (c.watched !== null) this.watch.unwatchAll(c);
+    if (c.tracking !== null) this.tracking.disable(c);
     c.multi = null;
   }
 
@@ -453,6 +465,9 @@ export class Server {
     const dirty0 = this.dirty;
     // While anyone WATCHes: note which watched keys this write may touch.
     const wp = this.watch.clients !== 0 ? this.watch.probe(c, cmd, argv) : null;
+    // While any client tracks keys (CLIENT TRACKING): note the keys a write may modify.
+    const tracking = this.tracking.clients !== 0;
+    const tp = tracking ? this.tracking.before(c, cmd, argv) : null;
     try {
       cmd.handler!(c, argv);
     } catch (e) {
@@ -461,6 +476,7 @@ export class Server {
       c.addError(`ERR internal error while running '${cmd.fullname}': ${(e as Error).message}`);
     }
     if (wp !== null) this.watch.settle(wp, this.dirty !== dirty0);
+    if (tracking) this.tracking.after(c, cmd, argv, tp, this.dirty !== dirty0);
     const t1 = performance.now();
     this.callClock = t1;
     const dt = t1 - t0;
@@ -624,6 +640,7 @@ export class Server {
       }
     }
     this.scanCursors.expire(now);
+    if (this.tracking.clients !== 0) this.tracking.limit();
     const hz = this.effectiveHz();
     if (hz !== this.lastHz) {
       this.lastHz = hz;

@@ -162,21 +162,9 @@ export class WatchManager implements DbWatchSignals {
   probe(c: Client, cmd: Command, argv: string[]): WatchProbe | null {
     if ((cmd.flags & CMD.WRITE) === 0) return null;
     let out: WatchProbe | null = null;
-    const refs = getCommandKeys(cmd, argv);
-    const name = cmd.fullname;
-    for (const r of refs) {
-      if (r.flags.includes('RO')) continue;
-      let db = c.db;
-      // COPY ... DB n writes its destination in another database.
-      if (name === 'copy' && r.pos === 2) db = copyTargetDb(c, argv) ?? db;
-      out = this.add(out, db, argv[r.pos]);
-    }
-    // MOVE key db also creates the key in the target database.
-    if (name === 'move' && argv.length === 3) {
-      const id = Number(argv[2]);
-      const dst = Number.isInteger(id) ? c.server.dbs[id] : undefined;
-      if (dst !== undefined) out = this.add(out, dst, argv[1]);
-    }
+    forEachWrittenKey(c, cmd, argv, (db, key) => {
+      out = this.add(out, db, key);
+    });
     return out;
   }
 
@@ -199,6 +187,30 @@ export class WatchManager implements DbWatchSignals {
       const key = p.keys[i];
       if (p.existed[i] || db.dict.find(key) >= 0) this.touched(db, key);
     }
+  }
+}
+
+/**
+ * The (database, key) pairs a WRITE command may modify: its key-spec keys not
+ * flagged RO, COPY's destination in its DB, MOVE's key in the target database.
+ * Shared by WATCH and client tracking (src/server/tracking.ts).
+ */
+export function forEachWrittenKey(c: Client, cmd: Command, argv: string[], fn: (db: Db, key: string) => void): void {
+  const refs = getCommandKeys(cmd, argv);
+  const name = cmd.fullname;
+  for (const r of refs) {
+    if (r.flags.includes('RO')) continue;
+    let db = c.db;
+    // COPY ... DB n writes its destination in another database.
+    if (name === 'copy' && r.pos === 2) db = copyTargetDb(c, argv) ?? db;
+    const key = argv[r.pos];
+    if (key !== undefined) fn(db, key);
+  }
+  // MOVE key db also creates the key in the target database.
+  if (name === 'move' && argv.length === 3) {
+    const id = Number(argv[2]);
+    const dst = Number.isInteger(id) ? c.server.dbs[id] : undefined;
+    if (dst !== undefined) fn(dst, argv[1]);
   }
 }
 
