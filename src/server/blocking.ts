@@ -260,7 +260,6 @@ export class BlockingManager {
     } finally {
       this.handling = false;
     }
-    this.server.flushPending();
   }
 
   private serveKey(db: Db, key: string): void {

@@ -14,6 +14,8 @@ import type { ClientTracking } from './tracking.js';
 
 const INITIAL_OUT = 16 * 1024;
 const SHRINK_OVER = 1024 * 1024;
+/** Output added for a client outside its own processing is written at once past this size. */
+const WAKE_FLUSH_BYTES = 64 * 1024;
 
 export const enum ReplyMode {
   On = 0,
@@ -126,7 +128,10 @@ export class Client extends ReplyWriter {
     this.processInput();
     this.parser.detach(chunk);
     this.flush();
-    if (this.server.pendingClients.size !== 0) this.server.flushPending();
+    // Output this read produced for other clients (pub/sub messages, served
+    // blocked clients, MONITOR lines) is written once per event-loop turn by the
+    // scheduled flushPending (Valkey's beforeSleep), not after every read: with
+    // many publishers that batches many messages into one write per subscriber.
   }
 
   /** Runs every complete command in the query buffer, until blocked or closing. */
@@ -183,7 +188,14 @@ export class Client extends ReplyWriter {
 
   /** Schedules a flush of replies added outside this client's own processing. */
   wake(): void {
-    if (this.inProcess || this.pendingFlush) return;
+    if (this.inProcess) return;
+    // Small output waits for the once-per-turn flush (many messages, one write);
+    // a large backlog is written at once so it never piles up in our buffer.
+    if (this.len >= WAKE_FLUSH_BYTES) {
+      this.flush();
+      return;
+    }
+    if (this.pendingFlush) return;
     this.pendingFlush = true;
     this.server.schedulePending(this);
   }
