@@ -13,6 +13,7 @@
 // touches it (lazy expiry applies meanwhile).
 import { performance } from 'node:perf_hooks';
 import type { HandlerMap } from './table.js';
+import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { clock, type Db } from '../keyspace/db.js';
@@ -472,21 +473,6 @@ function hrandfieldWithCount(c: Client, key: string, l: number | bigint, withVal
 
 // ------------------------------------------------------------------ HSCAN
 
-/** An iterator with one field taken ahead (so a scan that ends exactly at a page answers cursor 0). */
-class Lookahead implements Iterator<string> {
-  constructor(
-    public first: string | null,
-    private readonly rest: Iterator<string>,
-  ) {}
-  next(): IteratorResult<string> {
-    const f = this.first;
-    if (f !== null) {
-      this.first = null;
-      return { done: false, value: f };
-    }
-    return this.rest.next();
-  }
-}
 
 function hscan(c: Client, argv: string[]): void {
   const cursor = parseScanCursor(argv[2]);
@@ -502,40 +488,11 @@ function hscan(c: Client, argv: string[]): void {
     c.addEmptyArray();
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  let noValues = false;
-  const argc = argv.length;
-  for (let i = 3; i < argc; ) {
-    const opt = argv[i];
-    const more = argc - i;
-    if (more >= 2 && isOpt(opt, 'count')) {
-      const v = parseInt64(argv[i + 1]);
-      if (v === null) {
-        c.addError(E_NOT_INT);
-        return;
-      }
-      if (v < 1) {
-        c.addError(E_SYNTAX);
-        return;
-      }
-      count = typeof v === 'bigint' ? Number.MAX_SAFE_INTEGER : v;
-      i += 2;
-    } else if (more >= 2 && isOpt(opt, 'match')) {
-      const p = argv[i + 1];
-      pattern = p === '*' ? null : p;
-      i += 2;
-    } else if (isOpt(opt, 'novalues')) {
-      noValues = true;
-      i++;
-    } else if (isOpt(opt, 'noscores')) {
-      c.addError('ERR NOSCORES option can only be used in ZSCAN');
-      return;
-    } else {
-      c.addError(E_SYNTAX);
-      return;
-    }
-  }
+  const opts = parseScanOptions(c, argv, 3, ScanKind.Hash);
+  if (opts === null) return;
+  const count = opts.count;
+  const pattern = opts.pattern;
+  const noValues = opts.noValues;
   const out: string[] = [];
   if (h.isListpack()) {
     // A listpack answers everything at once, COUNT notwithstanding.
@@ -571,8 +528,8 @@ function hscan(c: Client, argv: string[]): void {
   if (!done) {
     const r = it.next();
     if (r.done) done = true;
-    else if (it instanceof Lookahead) it.first = r.value;
-    else it = new Lookahead(r.value, it);
+    else if (it instanceof LookaheadIterator) it.first = r.value;
+    else it = new LookaheadIterator(r.value, it);
   }
   c.addArrayLen(2);
   if (done) c.addBulk('0');

@@ -11,6 +11,7 @@
 import type { HandlerMap } from './table.js';
 import type { Client } from '../server/client.js';
 import { clock, keyspaceStats, type Db } from '../keyspace/db.js';
+import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import { ObjType, objType, stringEncoding, typeName, type Value } from '../keyspace/types.js';
 import { globMatch } from '../util/glob.js';
 import { INT64_MAX, INT64_MIN, parseInt64 } from '../util/numbers.js';
@@ -221,72 +222,20 @@ const TYPE_BY_NAME = new Map<string, ObjType>([
   ['stream', ObjType.Stream],
 ]);
 
-/** A Map key iterator with one key taken ahead of time (re-armed, never nested). */
-class LookaheadIterator implements Iterator<string> {
-  constructor(
-    public first: string | null,
-    private readonly rest: Iterator<string>,
-  ) {}
-  next(): IteratorResult<string> {
-    const f = this.first;
-    if (f !== null) {
-      this.first = null;
-      return { done: false, value: f };
-    }
-    return this.rest.next();
-  }
-}
-
 function scan(c: Client, argv: string[]): void {
   const cursor = parseScanCursor(argv[1]);
   if (cursor === null) {
     c.addError(E_INVALID_CURSOR);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  let typeFilter = -1;
-  const argc = argv.length;
-  for (let i = 2; i < argc; ) {
-    const opt = argv[i];
-    const more = argc - i;
-    if (more >= 2 && isOpt(opt, 'count')) {
-      const v = parseInt64(argv[i + 1]);
-      if (v === null) {
-        c.addError(E_NOT_INT);
-        return;
-      }
-      if (v < 1) {
-        c.addError(E_SYNTAX);
-        return;
-      }
-      count = typeof v === 'bigint' ? Number.MAX_SAFE_INTEGER : v;
-      i += 2;
-    } else if (more >= 2 && isOpt(opt, 'match')) {
-      const p = argv[i + 1];
-      // The pattern "*" matches everything: no need to run the matcher.
-      pattern = p === '*' ? null : p;
-      i += 2;
-    } else if (more >= 2 && isOpt(opt, 'type')) {
-      const name = cstr(argv[i + 1]);
-      const t = TYPE_BY_NAME.get(name.toLowerCase());
-      if (t === undefined) {
-        c.addError(`ERR unknown type name '${name}'`);
-        return;
-      }
-      typeFilter = t;
-      i += 2;
-    } else if (isOpt(opt, 'novalues')) {
-      c.addError('ERR NOVALUES option can only be used in HSCAN');
-      return;
-    } else if (isOpt(opt, 'noscores')) {
-      c.addError('ERR NOSCORES option can only be used in ZSCAN');
-      return;
-    } else {
-      c.addError(E_SYNTAX);
-      return;
-    }
-  }
+  const opts = parseScanOptions(c, argv, 2, ScanKind.Keys, (raw) => {
+    const name = cstr(raw);
+    return TYPE_BY_NAME.has(name.toLowerCase()) ? null : `ERR unknown type name '${name}'`;
+  });
+  if (opts === null) return;
+  const count = opts.count;
+  const pattern = opts.pattern;
+  const typeFilter = opts.typeName === null ? -1 : TYPE_BY_NAME.get(cstr(opts.typeName).toLowerCase())!;
 
   const db = c.db;
   const dict = db.dict;

@@ -7,6 +7,7 @@
 // SSCAN on a hashtable-encoded set names a live Map iterator (like SCAN, see
 // keyspace.ts); intset and listpack sets answer everything at once, cursor 0.
 import type { HandlerMap } from './table.js';
+import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
 import { clock, keyspaceStats } from '../keyspace/db.js';
 import type { Value } from '../keyspace/types.js';
@@ -550,21 +551,6 @@ function sdiffstore(c: Client, argv: string[]): void {
 
 // ------------------------------------------------------------------ SSCAN
 
-/** A Map key iterator with one key taken ahead of time (re-armed, never nested). */
-class LookaheadIterator implements Iterator<string> {
-  constructor(
-    public first: string | null,
-    private readonly rest: Iterator<string>,
-  ) {}
-  next(): IteratorResult<string> {
-    const f = this.first;
-    if (f !== null) {
-      this.first = null;
-      return { done: false, value: f };
-    }
-    return this.rest.next();
-  }
-}
 
 function sscan(c: Client, argv: string[]): void {
   const cursor = parseScanCursor(argv[2]);
@@ -579,39 +565,10 @@ function sscan(c: Client, argv: string[]): void {
   }
   const set = asSet(c, v);
   if (set === null) return;
-  let count = 10;
-  let pattern: string | null = null;
-  const argc = argv.length;
-  for (let i = 3; i < argc; ) {
-    const opt = argv[i];
-    const more = argc - i;
-    if (more >= 2 && isOpt(opt, 'count')) {
-      const n = parseInt64(argv[i + 1]);
-      if (n === null) {
-        c.addError(E_NOT_INT);
-        return;
-      }
-      if (n < 1) {
-        c.addError(E_SYNTAX);
-        return;
-      }
-      count = typeof n === 'bigint' ? Number.MAX_SAFE_INTEGER : n;
-      i += 2;
-    } else if (more >= 2 && isOpt(opt, 'match')) {
-      const p = argv[i + 1];
-      pattern = p === '*' ? null : p;
-      i += 2;
-    } else if (isOpt(opt, 'novalues')) {
-      c.addError('ERR NOVALUES option can only be used in HSCAN');
-      return;
-    } else if (isOpt(opt, 'noscores')) {
-      c.addError('ERR NOSCORES option can only be used in ZSCAN');
-      return;
-    } else {
-      c.addError(E_SYNTAX);
-      return;
-    }
-  }
+  const opts = parseScanOptions(c, argv, 3, ScanKind.Set);
+  if (opts === null) return;
+  const count = opts.count;
+  const pattern = opts.pattern;
 
   const out: string[] = [];
   if (set.enc !== SetEnc.Hashtable) {

@@ -11,6 +11,7 @@
 // zset-max-listpack-entries members of at most zset-max-listpack-value bytes,
 // "skiplist" beyond; conversions happen where Valkey converts.
 import type { HandlerMap } from './table.js';
+import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
 import { clock } from '../keyspace/db.js';
 import { ObjType, objType, type Value } from '../keyspace/types.js';
@@ -1226,21 +1227,6 @@ function zintercard(c: Client, argv: string[]): void {
 
 // ------------------------------------------------------------------ ZSCAN
 
-/** A Map key iterator with one key taken ahead (so a finished scan can answer cursor 0). */
-class Lookahead implements Iterator<string> {
-  constructor(
-    public first: string | null,
-    private readonly rest: Iterator<string>,
-  ) {}
-  next(): IteratorResult<string> {
-    const f = this.first;
-    if (f !== null) {
-      this.first = null;
-      return { done: false, value: f };
-    }
-    return this.rest.next();
-  }
-}
 
 function zscan(c: Client, argv: string[]): void {
   const cursor = parseScanCursor(argv[2]);
@@ -1256,39 +1242,11 @@ function zscan(c: Client, argv: string[]): void {
     c.addEmptyArray();
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  let noScores = false;
-  for (let i = 3; i < argv.length; ) {
-    const more = argv.length - i;
-    const o = argv[i];
-    if (more >= 2 && tok(o, 'count')) {
-      const v = parseInt64(argv[i + 1]);
-      if (v === null) {
-        c.addError(E_NOT_INT);
-        return;
-      }
-      if (v < 1) {
-        c.addError(E_SYNTAX);
-        return;
-      }
-      count = typeof v === 'bigint' ? Number.MAX_SAFE_INTEGER : v;
-      i += 2;
-    } else if (more >= 2 && tok(o, 'match')) {
-      const p = argv[i + 1];
-      pattern = p === '*' ? null : p;
-      i += 2;
-    } else if (tok(o, 'noscores')) {
-      noScores = true;
-      i++;
-    } else if (tok(o, 'novalues')) {
-      c.addError('ERR NOVALUES option can only be used in HSCAN');
-      return;
-    } else {
-      c.addError(E_SYNTAX);
-      return;
-    }
-  }
+  const opts = parseScanOptions(c, argv, 3, ScanKind.ZSet);
+  if (opts === null) return;
+  const count = opts.count;
+  const pattern = opts.pattern;
+  const noScores = opts.noScores;
   const out: string[] = [];
   const add = (m: string, s: number) => {
     if (pattern !== null && !globMatch(pattern, m)) return;
@@ -1318,8 +1276,8 @@ function zscan(c: Client, argv: string[]): void {
     if (!done) {
       const r = it.next();
       if (r.done) done = true;
-      else if (it instanceof Lookahead) it.first = r.value;
-      else it = new Lookahead(r.value, it);
+      else if (it instanceof LookaheadIterator) it.first = r.value;
+      else it = new LookaheadIterator(r.value, it);
     }
     if (!done) next = cursors.put(it, source, clock.ms).toString();
   }
