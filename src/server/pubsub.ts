@@ -35,6 +35,9 @@ export interface ObufLimit {
 export const OBUF_CLASSES = ['normal', 'slave', 'pubsub'] as const;
 export type ObufClass = 0 | 1 | 2;
 
+/** Up to this many subscribers of a channel, messages are written without a shared frame. */
+const DIRECT_MAX = 4;
+
 /** Commands a RESP2 client may run while subscribed. */
 const ALLOWED_IN_CONTEXT = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
@@ -272,8 +275,8 @@ export class PubSub {
     let receivers = 0;
     const set = (shard ? this.shardChannels : this.channels).get(channel);
     if (set !== undefined) {
-      const frame2 = encodeFrame([shard ? 'smessage' : 'message', channel, message]);
-      receivers += this.deliver(set, frame2);
+      if (set.size <= DIRECT_MAX) receivers += this.deliverDirect(set, shard ? 'smessage' : 'message', channel, message);
+      else receivers += this.deliver(set, encodeFrame([shard ? 'smessage' : 'message', channel, message]));
     }
     if (!shard && this.patterns.size !== 0) {
       for (const [pat, clients] of this.patterns) {
@@ -283,6 +286,25 @@ export class PubSub {
     }
     if (this.toClose.length !== 0) this.closeOverLimit();
     return receivers;
+  }
+
+  /**
+   * Few subscribers: write the message straight into each reply buffer, which
+   * costs less than encoding a shared frame first and copying it.
+   */
+  private deliverDirect(clients: Set<Client>, kind: string, channel: string, message: string): number {
+    let n = 0;
+    for (const c of clients) {
+      n++;
+      if (c.closed || c.obufClosing) continue;
+      c.addPushLen(3);
+      c.addBulk(kind);
+      c.addBulk(channel);
+      c.addBulk(message);
+      c.wake();
+      this.checkOutputLimits(c);
+    }
+    return n;
   }
 
   private deliver(clients: Set<Client>, frame2: Buffer): number {
