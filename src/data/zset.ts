@@ -336,7 +336,7 @@ export class ZTree {
 
   /** Calls fn for `count` elements from `start` (ascending) or from rank size-1-start downwards (rev). */
   walk(start: number, count: number, rev: boolean, fn: (m: string, s: number) => void): void {
-    if (count <= 0 || start >= this.size) return;
+    if (count <= 0 || start < 0 || start >= this.size) return;
     let [leaf, i] = this.locate(rev ? this.size - 1 - start : start);
     let l: ZLeaf | null = leaf;
     while (count > 0 && l !== null) {
