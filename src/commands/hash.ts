@@ -13,6 +13,7 @@
 // touches it (lazy expiry applies meanwhile).
 import { performance } from 'node:perf_hooks';
 import type { HandlerMap } from './table.js';
+import { removeMembers } from './collection-common.js';
 import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -222,20 +223,7 @@ function hdel(c: Client, argv: string[]): void {
     c.addInt(0);
     return;
   }
-  let deleted = 0;
-  for (let i = 2; i < argv.length; i++) {
-    if (h.delete(argv[i])) {
-      deleted++;
-      if (h.size === 0) {
-        c.db.delete(key);
-        break;
-      }
-    }
-  }
-  c.server.dirty += deleted;
-  if (deleted !== 0) notify(c.server, NOTIFY_HASH, 'hdel', key, c.db.id);
-  if (deleted !== 0 && h.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
-  c.addInt(deleted);
+  removeMembers(c, key, h, argv, 2, (x, m) => x.delete(m), NOTIFY_HASH, 'hdel');
 }
 
 function hlen(c: Client, argv: string[]): void {

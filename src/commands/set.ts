@@ -7,6 +7,7 @@
 // SSCAN on a hashtable-encoded set names a live Map iterator (like SCAN, see
 // keyspace.ts); intset and listpack sets answer everything at once, cursor 0.
 import type { HandlerMap } from './table.js';
+import { removeMembers } from './collection-common.js';
 import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
 import { clock, keyspaceStats } from '../keyspace/db.js';
@@ -120,20 +121,7 @@ function srem(c: Client, argv: string[]): void {
   }
   const set = asSet(c, v);
   if (set === null) return;
-  let deleted = 0;
-  for (let i = 2; i < argv.length; i++) {
-    if (set.remove(argv[i])) {
-      deleted++;
-      if (set.size === 0) {
-        c.db.delete(key);
-        break;
-      }
-    }
-  }
-  c.server.dirty += deleted;
-  if (deleted !== 0) notify(c.server, NOTIFY_SET, 'srem', key, c.db.id);
-  if (deleted !== 0 && set.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
-  c.addInt(deleted);
+  removeMembers(c, key, set, argv, 2, (x, m) => x.remove(m), NOTIFY_SET, 'srem');
 }
 
 function smove(c: Client, argv: string[]): void {

@@ -11,6 +11,7 @@
 // zset-max-listpack-entries members of at most zset-max-listpack-value bytes,
 // "skiplist" beyond; conversions happen where Valkey converts.
 import type { HandlerMap } from './table.js';
+import { removeMembers } from './collection-common.js';
 import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
 import { clock } from '../keyspace/db.js';
@@ -336,18 +337,7 @@ function zrem(c: Client, argv: string[]): void {
     c.addInt(0);
     return;
   }
-  let deleted = 0;
-  for (let j = 2; j < argv.length; j++) {
-    if (z.remove(argv[j])) deleted++;
-    if (z.size === 0) {
-      c.db.delete(key);
-      break;
-    }
-  }
-  c.server.dirty += deleted;
-  if (deleted !== 0) notify(c.server, NOTIFY_ZSET, 'zrem', key, c.db.id);
-  if (deleted !== 0 && z.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
-  c.addInt(deleted);
+  removeMembers(c, key, z, argv, 2, (x, m) => x.remove(m), NOTIFY_ZSET, 'zrem');
 }
 
 function zcard(c: Client, argv: string[]): void {

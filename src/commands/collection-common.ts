@@ -1,0 +1,41 @@
+// Pieces the collection families (hash, set, zset) share.
+import type { Client } from '../server/client.js';
+import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC } from '../server/notify.js';
+
+/** What HDEL, SREM and ZREM need from a collection. */
+export interface Removable {
+  readonly size: number;
+}
+
+/**
+ * Removes the members argv[from..] from the collection at `key` (HDEL, SREM,
+ * ZREM): counts removals, deletes the key once the collection is empty, bumps
+ * dirty, sends the family's event (and `del` when the key went) and replies the count.
+ */
+export function removeMembers<T extends Removable>(
+  c: Client,
+  key: string,
+  coll: T,
+  argv: string[],
+  from: number,
+  remove: (coll: T, member: string) => boolean,
+  cls: number,
+  event: string,
+): void {
+  let deleted = 0;
+  for (let i = from; i < argv.length; i++) {
+    if (remove(coll, argv[i])) {
+      deleted++;
+      if (coll.size === 0) {
+        c.db.delete(key);
+        break;
+      }
+    }
+  }
+  c.server.dirty += deleted;
+  if (deleted !== 0) {
+    notify(c.server, cls, event, key, c.db.id);
+    if (coll.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
+  }
+  c.addInt(deleted);
+}
