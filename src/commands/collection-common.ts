@@ -1,5 +1,7 @@
 // Pieces the collection families (hash, set, zset) share.
 import type { Client } from '../server/client.js';
+import type { Value } from '../keyspace/types.js';
+import { E_WRONGTYPE } from './errors.js';
 import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC } from '../server/notify.js';
 
 /** What HDEL, SREM and ZREM need from a collection. */
@@ -38,4 +40,15 @@ export function removeMembers<T extends Removable>(
     if (coll.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
   }
   c.addInt(deleted);
+}
+
+/**
+ * A looked-up value as the expected collection class: the value, undefined when
+ * the key is missing, or null after replying WRONGTYPE.
+ */
+export function ofType<T>(c: Client, v: Value | undefined, cls: abstract new (...args: never[]) => T): T | undefined | null {
+  if (v === undefined) return undefined;
+  if (v instanceof cls) return v;
+  c.addError(E_WRONGTYPE);
+  return null;
 }

@@ -34,9 +34,9 @@ import {
   type GeoShape,
 } from '../data/geohash.js';
 import { parseInt64 } from '../util/numbers.js';
-import { E_NOT_FLOAT, E_NOT_INT, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import { E_NOT_FLOAT, E_NOT_INT, E_SYNTAX } from './errors.js';
 import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../server/notify.js';
-import { commands as zsetCommands, parseScore } from './zset.js';
+import { commands as zsetCommands, parseScore, readZSet } from './zset.js';
 
 const E_MEMBER = 'ERR could not decode requested zset member';
 const E_UNIT = 'ERR unsupported unit provided. please use M, KM, FT, MI';
@@ -83,15 +83,6 @@ function unitOrReply(c: Client, u: string): number {
   return -1;
 }
 
-function readZSet(c: Client, key: string): ZSet | undefined | null {
-  const v = c.db.lookup(key);
-  if (v === undefined) return undefined;
-  if (!(v instanceof ZSet)) {
-    c.addError(E_WRONGTYPE);
-    return null;
-  }
-  return v;
-}
 
 // ------------------------------------------------------------------ GEOADD
 

@@ -13,7 +13,7 @@
 // touches it (lazy expiry applies meanwhile).
 import { performance } from 'node:perf_hooks';
 import type { HandlerMap } from './table.js';
-import { removeMembers } from './collection-common.js';
+import { ofType, removeMembers } from './collection-common.js';
 import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -23,7 +23,7 @@ import { globMatch } from '../util/glob.js';
 import { parseInt64 } from '../util/numbers.js';
 import { addLongDouble, formatLongDouble, longDoubleFromInt, parseLongDouble } from '../util/longdouble.js';
 import { parseScanCursor } from './keyspace.js';
-import { E_INVALID_EXPIRE, E_NOT_FLOAT, E_NOT_INT, E_OVERFLOW, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import { E_INVALID_EXPIRE, E_NOT_FLOAT, E_NOT_INT, E_OVERFLOW, E_SYNTAX } from './errors.js';
 import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC, NOTIFY_HASH } from '../server/notify.js';
 
 const E_HASH_NOT_INT = 'ERR hash value is not an integer';
@@ -97,26 +97,18 @@ function reclaim(db: Db, key: string, h: HashObject, now: number): boolean {
  * hash, undefined when missing, or null after replying WRONGTYPE.
  */
 function readHash(c: Client, key: string): HashObject | undefined | null {
-  const v = c.db.lookup(key);
-  if (v === undefined) return undefined;
-  if (!(v instanceof HashObject)) {
-    c.addError(E_WRONGTYPE);
-    return null;
-  }
-  if (v.hasVolatile() && reclaim(c.db, key, v, clock.ms)) return undefined;
-  return v;
+  return liveFields(c, key, ofType(c, c.db.lookup(key), HashObject));
 }
 
 /** Looks a hash up for writing (not counted); same returns as readHash. */
 function writeHash(c: Client, key: string): HashObject | undefined | null {
-  const v = c.db.lookupWrite(key);
-  if (v === undefined) return undefined;
-  if (!(v instanceof HashObject)) {
-    c.addError(E_WRONGTYPE);
-    return null;
-  }
-  if (v.hasVolatile() && reclaim(c.db, key, v, clock.ms)) return undefined;
-  return v;
+  return liveFields(c, key, ofType(c, c.db.lookupWrite(key), HashObject));
+}
+
+/** Drops the expired fields of a looked-up hash; undefined when that emptied it. */
+function liveFields(c: Client, key: string, h: HashObject | undefined | null): HashObject | undefined | null {
+  if (h && h.hasVolatile() && reclaim(c.db, key, h, clock.ms)) return undefined;
+  return h;
 }
 
 /** The hash at key for a write that creates it, or null after replying WRONGTYPE. */

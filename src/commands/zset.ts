@@ -11,7 +11,7 @@
 // zset-max-listpack-entries members of at most zset-max-listpack-value bytes,
 // "skiplist" beyond; conversions happen where Valkey converts.
 import type { HandlerMap } from './table.js';
-import { removeMembers } from './collection-common.js';
+import { ofType, removeMembers } from './collection-common.js';
 import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
 import { clock } from '../keyspace/db.js';
@@ -145,24 +145,12 @@ function createZSet(c: Client, sizeHint: number, lenHint: number): ZSet {
 }
 
 /** Looks up a zset for reading; replies WRONGTYPE and returns null for other types. */
-function readZSet(c: Client, key: string): ZSet | undefined | null {
-  const v = c.db.lookup(key);
-  if (v === undefined) return undefined;
-  if (!(v instanceof ZSet)) {
-    c.addError(E_WRONGTYPE);
-    return null;
-  }
-  return v;
+export function readZSet(c: Client, key: string): ZSet | undefined | null {
+  return ofType(c, c.db.lookup(key), ZSet);
 }
 
 function writeZSet(c: Client, key: string): ZSet | undefined | null {
-  const v = c.db.lookupWrite(key);
-  if (v === undefined) return undefined;
-  if (!(v instanceof ZSet)) {
-    c.addError(E_WRONGTYPE);
-    return null;
-  }
-  return v;
+  return ofType(c, c.db.lookupWrite(key), ZSet);
 }
 
 /** Stores the result of a *STORE command, or deletes the destination when empty. */
