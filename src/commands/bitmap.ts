@@ -173,35 +173,53 @@ function unitArg(c: Client, s: string): number {
   return -1;
 }
 
+/** Start, end and unit of BITCOUNT/BITPOS ranges. */
+interface BitRange {
+  start: number | bigint;
+  end: number | bigint;
+  isBit: number;
+}
+
+/**
+ * Parses `[start [end [BYTE|BIT]]]` beginning at argv[first], in Valkey's order
+ * (start, then the unit, then end). Null after replying the error.
+ */
+function parseBitRange(c: Client, argv: string[], first: number): BitRange | null {
+  const r: BitRange = { start: 0, end: 0, isBit: 0 };
+  const argc = argv.length;
+  if (argc > first) {
+    const s = parseInt64(argv[first]);
+    if (s === null) {
+      c.addError(E_NOT_INT);
+      return null;
+    }
+    r.start = s;
+    if (argc === first + 3) {
+      r.isBit = unitArg(c, argv[first + 2]);
+      if (r.isBit < 0) return null;
+    }
+    if (argc > first + 1) {
+      const e = parseInt64(argv[first + 1]);
+      if (e === null) {
+        c.addError(E_NOT_INT);
+        return null;
+      }
+      r.end = e;
+    }
+  }
+  return r;
+}
+
 function bitcount(c: Client, argv: string[]): void {
   const argc = argv.length;
-  let start: number | bigint = 0;
-  let end: number | bigint = 0;
-  let isBit = 0;
   if (argc > 5) {
     c.addError(E_SYNTAX);
     return;
   }
-  if (argc >= 3) {
-    const s = parseInt64(argv[2]);
-    if (s === null) {
-      c.addError(E_NOT_INT);
-      return;
-    }
-    start = s;
-    if (argc === 5) {
-      isBit = unitArg(c, argv[4]);
-      if (isBit < 0) return;
-    }
-    if (argc >= 4) {
-      const e = parseInt64(argv[3]);
-      if (e === null) {
-        c.addError(E_NOT_INT);
-        return;
-      }
-      end = e;
-    }
-  }
+  const range = parseBitRange(c, argv, 2);
+  if (range === null) return;
+  const { start, isBit } = range;
+  let end = range.end;
   const v = c.db.lookup(argv[1]);
   if (v !== undefined && !isStringValue(v)) {
     c.addError(E_WRONGTYPE);
@@ -265,30 +283,11 @@ function bitpos(c: Client, argv: string[]): void {
     c.addError(E_SYNTAX);
     return;
   }
-  let start: number | bigint = 0;
-  let end: number | bigint = 0;
-  let isBit = 0;
   const endGiven = argc >= 5;
-  if (argc >= 4) {
-    const s = parseInt64(argv[3]);
-    if (s === null) {
-      c.addError(E_NOT_INT);
-      return;
-    }
-    start = s;
-    if (argc === 6) {
-      isBit = unitArg(c, argv[5]);
-      if (isBit < 0) return;
-    }
-    if (argc >= 5) {
-      const e = parseInt64(argv[4]);
-      if (e === null) {
-        c.addError(E_NOT_INT);
-        return;
-      }
-      end = e;
-    }
-  }
+  const range = parseBitRange(c, argv, 3);
+  if (range === null) return;
+  const { start, isBit } = range;
+  let end = range.end;
   const v = c.db.lookup(argv[1]);
   if (v !== undefined && !isStringValue(v)) {
     c.addError(E_WRONGTYPE);
