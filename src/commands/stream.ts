@@ -275,8 +275,10 @@ function parseAddTrim(c: Client, argv: string[], xadd: boolean): AddTrimArgs | n
     const more = argv.length - 1 - i;
     const opt = argv[i];
     if (xadd && cstr(opt) === '*') break;
-    if (tok(opt, 'maxlen') && more) {
-      if (a.minid !== null) {
+    const isMaxlen = tok(opt, 'maxlen');
+    if ((isMaxlen || tok(opt, 'minid')) && more) {
+      // MAXLEN and MINID share: the conflict check and the optional ~ or = modifier.
+      if ((isMaxlen ? a.minid : a.maxlen) !== null) {
         c.addError('ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
         return null;
       }
@@ -287,29 +289,19 @@ function parseAddTrim(c: Client, argv: string[], xadd: boolean): AddTrimArgs | n
       } else if (more >= 2 && next === '=') {
         i++;
       }
-      const v = getLL(c, argv[i + 1]);
-      if (v === null) return null;
-      if (v < 0) {
-        c.addError('ERR The MAXLEN argument must be >= 0.');
-        return null;
+      if (isMaxlen) {
+        const v = getLL(c, argv[i + 1]);
+        if (v === null) return null;
+        if (v < 0) {
+          c.addError('ERR The MAXLEN argument must be >= 0.');
+          return null;
+        }
+        a.maxlen = v;
+      } else {
+        const id = parseStrictId(c, argv[i + 1]);
+        if (id === null) return null;
+        a.minid = id;
       }
-      a.maxlen = v;
-      i++;
-    } else if (tok(opt, 'minid') && more) {
-      if (a.maxlen !== null) {
-        c.addError('ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
-        return null;
-      }
-      const next = cstr(argv[i + 1]);
-      if (more >= 2 && next === '~') {
-        a.approx = true;
-        i++;
-      } else if (more >= 2 && next === '=') {
-        i++;
-      }
-      const id = parseStrictId(c, argv[i + 1]);
-      if (id === null) return null;
-      a.minid = id;
       i++;
     } else if (tok(opt, 'limit') && more) {
       const v = getLL(c, argv[i + 1]);
