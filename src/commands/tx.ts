@@ -131,8 +131,9 @@ function exec(c: Client): void {
   const oldDeny = c.denyBlocking;
   c.denyBlocking = true; // blocking commands answer as if timed out
   server.watch.unwatchAll(c);
-  // The whole queue runs here, synchronously: a future propagation stream
-  // wraps the effects produced between execBegin and execEnd in one MULTI/EXEC.
+  // The whole queue runs here, synchronously. EXEC itself is not propagated:
+  // the queued writes are, and the stream wraps them in one MULTI/EXEC.
+  server.prop.prevent();
   server.inExec = true;
   const n = ms.cmds.length;
   c.addArrayLen(n);

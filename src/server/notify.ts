@@ -126,11 +126,14 @@ export function applyNotifyConfig(server: Server): void {
   let f = notifyFlagsFromString(server.config.get('notify-keyspace-events'));
   if (f < 0 || (f & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT)) === 0) f = 0;
   server.notifyFlags = f;
+  const prop = server.prop;
+  const notifyExpired = (f & NOTIFY_EXPIRED) !== 0;
   const hooks: KeyspaceHooks = {
-    onExpired:
-      (f & NOTIFY_EXPIRED) !== 0
-        ? (db: Db, key: string) => notifyKeyspaceEvent(server, NOTIFY_EXPIRED, 'expired', key, db.id)
-        : () => {},
+    // An expired key also enters the propagation stream as a DEL (AOF, replicas).
+    onExpired: (db: Db, key: string) => {
+      if (prop.active) prop.also(db.id, ['DEL', key]);
+      if (notifyExpired) notifyKeyspaceEvent(server, NOTIFY_EXPIRED, 'expired', key, db.id);
+    },
     onKeyMiss: (f & NOTIFY_KEY_MISS) !== 0 ? (db: Db, key: string) => notifyKeyspaceEvent(server, NOTIFY_KEY_MISS, 'keymiss', key, db.id) : null,
     onNew: (f & NOTIFY_NEW) !== 0 ? (db: Db, key: string) => notifyKeyspaceEvent(server, NOTIFY_NEW, 'new', key, db.id) : null,
   };

@@ -17,6 +17,7 @@ import { WatchManager } from './watch.js';
 import { TrackingManager } from './tracking.js';
 import { applyNotifyConfig } from './notify.js';
 import { queueIfMulti, rejectInMulti } from '../commands/tx.js';
+import { Propagation } from './propagate.js';
 
 export const VIREO_VERSION = '0.1.0';
 /** Valkey release whose behaviour Vireo follows (reported as valkey_version / HELLO version). */
@@ -97,6 +98,8 @@ export class Server {
   readonly watch = new WatchManager();
   /** True while EXEC runs its queue (a propagation stream will wrap it as one unit). */
   inExec = false;
+  /** The stream of effective writes that AOF and replicas consume (src/server/propagate.ts). */
+  readonly prop = new Propagation();
   /** Pub/Sub subscriptions, fan-out and output buffer limits. */
   readonly pubsub: PubSub = new PubSub(this);
   /** Client-side caching (CLIENT TRACKING) and invalidation messages. */
@@ -468,12 +471,15 @@ export class Server {
     // While any client tracks keys (CLIENT TRACKING): note the keys a write may modify.
     const tracking = this.tracking.clients !== 0;
     const tp = tracking ? this.tracking.before(c, cmd, argv) : null;
-    try {
-      cmd.handler!(c, argv);
-    } catch (e) {
-      this.log.warning(`Unexpected error in '${cmd.fullname}': ${(e as Error).stack ?? e}`);
-      this.stats.unexpectedErrorReplies++;
-      c.addError(`ERR internal error while running '${cmd.fullname}': ${(e as Error).message}`);
+    const prop = this.prop;
+    if (prop.active) {
+      this.callPropagating(c, cmd, argv, dirty0);
+    } else {
+      try {
+        cmd.handler!(c, argv);
+      } catch (e) {
+        this.handlerFailed(c, cmd, e);
+      }
     }
     if (wp !== null) this.watch.settle(wp, this.dirty !== dirty0);
     if (tracking) this.tracking.after(c, cmd, argv, tp, this.dirty !== dirty0);
@@ -487,6 +493,33 @@ export class Server {
     c.totCmds++;
     this.stats.numCommands++;
     if (this.monitors.size !== 0 && (cmd.flags & (CMD.SKIP_MONITOR | CMD.ADMIN)) === 0) this.feedMonitors(c, cmd, argv);
+  }
+
+  private handlerFailed(c: Client, cmd: Command, e: unknown): void {
+    this.log.warning(`Unexpected error in '${cmd.fullname}': ${(e as Error).stack ?? e}`);
+    this.stats.unexpectedErrorReplies++;
+    c.addError(`ERR internal error while running '${cmd.fullname}': ${(e as Error).message}`);
+  }
+
+  /** call()'s handler step while the propagation stream has consumers. */
+  private callPropagating(c: Client, cmd: Command, argv: string[], dirty0: number): void {
+    const prop = this.prop;
+    const db = c.db.id;
+    const { prevented, forced, replacement } = prop;
+    prop.prevented = false;
+    prop.forced = false;
+    prop.replacement = null;
+    prop.depth++;
+    try {
+      cmd.handler!(c, argv);
+    } catch (e) {
+      this.handlerFailed(c, cmd, e);
+    }
+    prop.depth--;
+    prop.commandDone(db, argv, this.dirty !== dirty0);
+    prop.prevented = prevented;
+    prop.forced = forced;
+    prop.replacement = replacement;
   }
 
   private feedMonitors(c: Client, cmd: Command, argv: string[]): void {

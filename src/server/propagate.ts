@@ -1,0 +1,140 @@
+// The propagation stream: every effective write, once, in order, for AOF and
+// replicas (see ../shared/DESIGN.md, "One propagation stream").
+//
+// How a command gets into the stream (mirrors Valkey's call()/alsoPropagate):
+//  - After a handler ran, if it changed the dataset (server.dirty moved) or
+//    asked for it with force(), its argv is queued, unless it called
+//    prevent() or replaced what is queued with replace(argv).
+//  - A handler may queue extra commands with also(dbId, argv) (SPOP with a
+//    count queues SREMs, a served BLPOP queues an LPOP, ...).
+//  - Nested calls (EXEC's queue, a script's redis.call) queue their own
+//    commands; the outer EXEC/EVAL calls prevent().
+//  - When the outermost call ends, the queued commands go to every target:
+//    one command as is, several wrapped in MULTI ... EXEC, like Valkey 7+.
+//  - Keys removed by expiry (lazily or by the active cycle) are queued as DEL.
+//
+// The work is skipped when nothing consumes the stream (no AOF, no replica):
+// `active` is false and the dispatcher tests only that flag.
+
+/** One command of the stream: the database it ran in, and its arguments. */
+export interface PropagatedOp {
+  db: number;
+  argv: (string | Buffer)[];
+}
+
+/** A consumer of the stream (the AOF writer, the replication backlog, tests). */
+export interface PropagationTarget {
+  /**
+   * Receives one unit of the stream in order: a single command, or a
+   * transaction already wrapped as MULTI, ..., EXEC (all in ops[0].db's
+   * context except where an op says otherwise). The target tracks its own
+   * selected database and emits SELECT when an op's db differs.
+   */
+  feed(ops: PropagatedOp[]): void;
+}
+
+const MULTI: string[] = ['MULTI'];
+const EXEC: string[] = ['EXEC'];
+
+export class Propagation {
+  /** True while at least one target listens; everything else is skipped when false. */
+  active = false;
+  private readonly targets = new Set<PropagationTarget>();
+  /** Commands queued by the outermost call that is running. */
+  private pending: PropagatedOp[] = [];
+  /** Depth of nested call()s (0: idle). */
+  depth = 0;
+  // State of the innermost running call (saved and restored by the dispatcher).
+  /** The running command's own argv must not be propagated. */
+  prevented = false;
+  /** The running command is propagated even if it changed nothing (PUBLISH, ...). */
+  forced = false;
+  /** What to propagate instead of the running command's argv (null: its argv). */
+  replacement: (string | Buffer)[] | null = null;
+
+  addTarget(t: PropagationTarget): void {
+    this.targets.add(t);
+    this.active = true;
+  }
+
+  removeTarget(t: PropagationTarget): void {
+    this.targets.delete(t);
+    this.active = this.targets.size !== 0;
+  }
+
+  /** The running command's own argv is not propagated (its effects are, through also()). */
+  prevent(): void {
+    this.prevented = true;
+  }
+
+  /** The running command is propagated even when it did not change the dataset. */
+  force(): void {
+    this.forced = true;
+  }
+
+  /** Propagate `argv` instead of the running command's arguments (EXPIRE -> PEXPIREAT, ...). */
+  replace(argv: (string | Buffer)[]): void {
+    this.replacement = argv;
+  }
+
+  /** Queues an extra command, in the order of the calls, ahead of the running command's own argv. */
+  also(db: number, argv: (string | Buffer)[]): void {
+    if (!this.active) return;
+    this.pending.push({ db, argv });
+    if (this.depth === 0) this.flush();
+  }
+
+  /** Called by the dispatcher after a handler ran (depth already decremented). */
+  commandDone(db: number, argv: (string | Buffer)[], changed: boolean): void {
+    if (!this.prevented && (changed || this.forced)) this.pending.push({ db, argv: this.replacement ?? argv });
+    if (this.depth === 0) this.flush();
+  }
+
+  /** Sends what the outermost call queued to every target. */
+  flush(): void {
+    const ops = this.pending;
+    if (ops.length === 0) return;
+    this.pending = [];
+    let unit = ops;
+    if (ops.length > 1) {
+      const db = ops[0].db;
+      unit = [{ db, argv: MULTI }, ...ops, { db: ops[ops.length - 1].db, argv: EXEC }];
+    }
+    for (const t of this.targets) t.feed(unit);
+  }
+}
+
+/** Encodes argv as a RESP multibulk (the form AOF files and replication links carry). */
+export function encodeCommand(argv: (string | Buffer)[]): Buffer {
+  let size = 16;
+  for (const a of argv) size += (typeof a === 'string' ? a.length : a.length) + 16;
+  const out = Buffer.allocUnsafe(size);
+  let o = out.write(`*${argv.length}\r\n`, 0, 'latin1');
+  for (const a of argv) {
+    const n = a.length;
+    o += out.write(`$${n}\r\n`, o, 'latin1');
+    if (typeof a === 'string') o += out.write(a, o, 'latin1');
+    else o += a.copy(out, o);
+    out[o++] = 13;
+    out[o++] = 10;
+  }
+  return out.subarray(0, o);
+}
+
+/**
+ * Helper for targets: turns a unit of the stream into RESP bytes, inserting
+ * SELECT when the database changes. `state.db` is the target's current db
+ * (-1 at the start, so the first op always selects).
+ */
+export function encodeUnit(ops: PropagatedOp[], state: { db: number }): Buffer {
+  const parts: Buffer[] = [];
+  for (const op of ops) {
+    if (op.argv !== EXEC && op.db !== state.db) {
+      // SELECT before the first command of another db (MULTI counts; inside a transaction too, like Valkey).
+      parts.push(encodeCommand(['SELECT', String(op.db)]));
+      state.db = op.db;
+    }
+    parts.push(encodeCommand(op.argv));
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
