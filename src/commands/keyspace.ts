@@ -439,13 +439,17 @@ function flushArgsOk(c: Client, argv: string[]): boolean {
 function flushdb(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
   c.server.dirty += c.db.flush();
+  c.server.blocking.onFlush(c.db);
   c.addOK();
 }
 
 function flushall(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
   let n = 0;
-  for (const db of c.server.dbs) n += db.flush();
+  for (const db of c.server.dbs) {
+    n += db.flush();
+    c.server.blocking.onFlush(db);
+  }
   c.server.dirty += n;
   c.addOK();
 }

@@ -235,6 +235,23 @@ export class BlockingManager {
     }
   }
 
+  /**
+   * After FLUSHDB/FLUSHALL: keys that clients wait on with unblockOnNoKey
+   * (XREADGROUP) are gone, so those clients are served their error.
+   */
+  onFlush(db: Db): void {
+    const byKey = this.waiting.get(db);
+    if (byKey === undefined) return;
+    for (const [key, q] of byKey) {
+      for (const st of q) {
+        if (st.opts.unblockOnNoKey) {
+          this.signalKeyReady(db, key);
+          break;
+        }
+      }
+    }
+  }
+
   /** Serves clients blocked on ready keys, then resumes their input. Re-entrant calls return at once. */
   handleReady(): void {
     if (this.handling) return;

@@ -219,6 +219,25 @@ test('blocked XREADGROUP: served by XADD, unblocked by DEL and by XGROUP DESTROY
   }
 });
 
+test('blocked XREADGROUP is unblocked with an error by FLUSHDB, like Valkey', async () => {
+  const c1 = await RawConn.connect(srv.port);
+  const c2 = await RawConn.connect(srv.port);
+  try {
+    // Database 7 so the rest of this file's keys are untouched.
+    assert.equal(await c1.call('SELECT', '7'), '+OK\r\n');
+    assert.equal(await c2.call('SELECT', '7'), '+OK\r\n');
+    assert.equal(await c2.call('XGROUP', 'CREATE', 'fq', 'g', '$', 'MKSTREAM'), '+OK\r\n');
+    c1.send('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 'fq', '>');
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(await c2.call('FLUSHDB'), '+OK\r\n');
+    assert.equal(await c1.readReply(), '-UNBLOCKED the stream key no longer exists\r\n');
+    assert.equal(await c1.call('PING'), '+PONG\r\n');
+  } finally {
+    c1.close();
+    c2.close();
+  }
+});
+
 test('XCLAIM, XAUTOCLAIM with deleted entries', async () => {
   await r.del('c');
   for (let i = 1; i <= 4; i++) await r.xadd('c', `${i}-0`, 'f', String(i));
