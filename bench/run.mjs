@@ -7,7 +7,7 @@
 //
 // Usage: node bench/run.mjs [--tests set,get] [--pipelines 1,16] [-n 1000000]
 //        [--clients 50] [--rounds 2] [--memory] [--no-throughput] [--write bench/RESULTS.md]
-//        [--issue3] [--issue4] [--collections] [--members 1000000] [--servers vireo,redis] [-r 100000]
+//        [--issue3] [--issue4] [--collections] [--rdb] [--members 1000000] [--servers vireo,redis] [-r 100000]
 //   --issue3       default test list: the collection commands of issue 3
 //                  (LPUSH, RPUSH, LPOP, RPOP, SADD, HSET, SPOP, ZADD, ZPOPMIN,
 //                  LRANGE_100, LRANGE_600, MSET); --tests still overrides it.
@@ -28,6 +28,10 @@
 //                                 transactions; rate and CPU per transaction
 //                  Drivers and subscribers run under taskset -c 1 (bench/driver.mjs);
 //                  pre-fill happens before the CPU sample is taken.
+//   --issue5       default test list: the issue 5 scripting tests:
+//                    evalsha_2    redis-benchmark EVALSHA of a script doing GET + INCR
+//                                 of KEYS[1] (-r keys, loaded with SCRIPT LOAD first)
+//                    evalsha_10   EVALSHA of a script doing 10 redis.call (5 GET + 5 INCR)
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -43,9 +47,13 @@ const opt = (name, def) => {
   return i >= 0 ? args[i + 1] : def;
 };
 const flag = (name) => args.includes(name);
+// --rdb: RDB persistence side by side (bench/rdb.mjs: SAVE and load time of -n mixed keys,
+// GET p50/p99 and peak RSS during BGSAVE); it runs alone and exits.
+if (flag('--rdb')) await import('./rdb.mjs');
 const ISSUE3_TESTS = 'lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600,mset';
 const ISSUE4_TESTS = 'xadd,xrange_100,xreadgroup,publish_1,publish_100,multi_exec';
-const TESTS = opt('--tests', flag('--issue4') ? ISSUE4_TESTS : flag('--issue3') ? ISSUE3_TESTS : 'ping_inline,ping_mbulk,set,get,incr,mset').split(',');
+const ISSUE5_TESTS = 'evalsha_2,evalsha_10';
+const TESTS = opt('--tests', flag('--issue5') ? ISSUE5_TESTS : flag('--issue4') ? ISSUE4_TESTS : flag('--issue3') ? ISSUE3_TESTS : 'ping_inline,ping_mbulk,set,get,incr,mset').split(',');
 const PIPES = opt('--pipelines', '1,16').split(',').map(Number);
 const N = Number(opt('-n', '1000000'));
 const CLIENTS = Number(opt('--clients', '50'));
@@ -222,6 +230,14 @@ const PAYLOAD = 'x'.repeat(16); // PUBLISH payload (16 bytes)
  * divisor for CPU per operation, `rate` what goes in the req/s column.
  */
 const CUSTOM = {
+  evalsha_2: {
+    label: 'EVALSHA (GET+INCR)',
+    measure: (s, P) => evalsha(s, P, "redis.call('GET', KEYS[1]) return redis.call('INCR', KEYS[1])"),
+  },
+  evalsha_10: {
+    label: 'EVALSHA (10 calls)',
+    measure: (s, P) => evalsha(s, P, "local n = 0 for i = 1, 5 do redis.call('GET', KEYS[1]) n = redis.call('INCR', KEYS[1]) end return n"),
+  },
   xadd: {
     label: 'XADD',
     async measure(s, P) {
@@ -283,6 +299,17 @@ const CUSTOM = {
     },
   },
 };
+
+/** redis-benchmark EVALSHA <sha> 1 key:__rand_int__ of a script loaded first. */
+async function evalsha(s, P, script) {
+  const c = await Client.open(s.port);
+  const sha = await c.call('SCRIPT', 'LOAD', script);
+  c.close();
+  if (typeof sha !== 'string' || sha.length !== 40) throw new Error(`SCRIPT LOAD failed: ${sha?.message ?? sha}`);
+  const c0 = cpuTicks(s.pid);
+  const rate = await benchmarkCommand(s.port, P, N, ['EVALSHA', sha, '1', 'bench:key:__rand_int__']);
+  return { rate, ops: N, ticks: cpuTicks(s.pid) - c0 };
+}
 
 async function publish(s, P, subs, publishes) {
   const c = await Client.open(s.port);

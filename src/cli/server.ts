@@ -1,6 +1,9 @@
 // vireo-server: the command-line entry point, taking valkey-server's arguments.
 import { readFileSync, writeFileSync, unlinkSync, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import v8 from 'node:v8';
+import { constants as osConstants } from 'node:os';
 import { Config, ConfigError, applyConfigText, argsToConfig, errText } from '../config/config.js';
 import { Server, VIREO_VERSION, VALKEY_COMPAT_VERSION } from '../server/server.js';
 
@@ -35,6 +38,36 @@ function earlyLog(mark: string, msg: string): void {
   process.stdout.write(`${process.pid}:C ${ts} ${mark} ${msg}\n`);
 }
 
+/** V8 old-space size (MB) a server told `maxmemory` bytes needs: the data, as much again of garbage between collections, and room for the runtime. */
+export function heapMbFor(maxmemory: number): number {
+  return Math.ceil((maxmemory * 2) / 1048576) + 256;
+}
+
+/**
+ * With maxmemory set beyond what V8's heap limit can hold, runs the server in a
+ * child node with --max-old-space-size large enough (the heap limit cannot be
+ * raised once V8 is running), so eviction, not heap exhaustion, bounds memory.
+ * The parent forwards signals and exits with the child's status. True when the
+ * child took over.
+ */
+function reexecForHeap(maxmemory: number, argv: string[], stdinText: string | null): boolean {
+  if (maxmemory === 0 || process.env.VIREO_HEAP_REEXEC === '1') return false;
+  const wantMb = heapMbFor(maxmemory);
+  if (v8.getHeapStatistics().heap_size_limit >= wantMb * 1048576) return false;
+  const script = process.argv[1];
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--max-old-space-size'));
+  const child = spawn(process.execPath, [...execArgv, `--max-old-space-size=${wantMb}`, script, ...argv], {
+    stdio: [stdinText === null ? 'inherit' : 'pipe', 'inherit', 'inherit'],
+    env: { ...process.env, VIREO_HEAP_REEXEC: '1' },
+  });
+  if (stdinText !== null) child.stdin!.end(stdinText, 'latin1');
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    process.exit(code ?? 128 + (signal !== null ? (osConstants.signals[signal] ?? 0) : 0));
+  });
+  return true;
+}
+
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] === '-v' || argv[0] === '--version') {
     process.stdout.write(`Vireo server v=${VIREO_VERSION} valkey-compat=${VALKEY_COMPAT_VERSION} node=${process.versions.node} bits=64\n`);
@@ -43,6 +76,7 @@ export async function main(argv: string[]): Promise<void> {
   if (argv[0] === '-h' || argv[0] === '--help') usage();
   const cfg = new Config();
   let server: Server;
+  let stdinText: string | null = null;
   try {
     const { file, stdin, options } = argsToConfig(argv);
     if (file !== null) {
@@ -58,9 +92,11 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (stdin) {
       earlyLog('#', 'Reading config from stdin');
-      applyConfigText(cfg, readFileSync(0, 'latin1'), '(stdin)');
+      stdinText = readFileSync(0, 'latin1');
+      applyConfigText(cfg, stdinText, '(stdin)');
     }
     if (options !== '') applyConfigText(cfg, options, '(command line)');
+    if (reexecForHeap(cfg.num('maxmemory'), argv, stdinText)) return;
     const dir = cfg.get('dir');
     if (dir !== '') {
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`Can't chdir to '${dir}': No such file or directory`);

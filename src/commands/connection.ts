@@ -4,7 +4,6 @@
 //
 // Arity and "unknown subcommand" errors come from the dispatcher; everything
 // a handler checks beyond that answers with Valkey 8's exact error text.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HandlerMap } from './table.js';
 import { ReplyMode, type Client, type ClientType } from '../server/client.js';
 import { VALKEY_COMPAT_VERSION } from '../server/server.js';
@@ -20,7 +19,7 @@ const E_HELLO_NOAUTH =
 const E_NAME_CHARS = 'ERR Client names cannot contain spaces, newlines or special characters.';
 const E_INT_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
 
-/** The only user until ACLs exist: "default", whose password is requirepass. */
+/** The user AUTH <password> logs in as (its password is requirepass unless ACL rules say otherwise). */
 const DEFAULT_USER = 'default';
 
 // ------------------------------------------------------------------ helpers
@@ -34,26 +33,12 @@ function validAttr(s: string): boolean {
   return true;
 }
 
-function sha256(s: string): Buffer {
-  return createHash('sha256').update(s, 'latin1').digest();
-}
-
-/** Whether user/pass would log in (compared in constant time, like Valkey's ACL). */
-function credentialsOk(c: Client, user: string, pass: string): boolean {
-  if (user !== DEFAULT_USER) return false;
-  const required = c.server.requirePass;
-  if (required === '') return true; // the default user is "nopass": any password works
-  return timingSafeEqual(sha256(pass), sha256(required));
-}
-
-/** Logs the client in, or replies WRONGPASS and leaves its state as it was. */
-function authenticate(c: Client, user: string, pass: string): boolean {
-  if (!credentialsOk(c, user, pass)) {
+/** Logs the client in through the ACL module, or replies WRONGPASS (logged in ACL LOG) and leaves its state as it was. */
+function authenticate(c: Client, user: string, pass: string, argv0: string): boolean {
+  if (!c.server.acl.authenticate(c, user, pass, argv0)) {
     c.addError(E_WRONGPASS);
     return false;
   }
-  c.user = user;
-  c.setAuthenticated(true);
   return true;
 }
 
@@ -137,8 +122,7 @@ function reset(c: Client): void {
   }
   c.db = server.dbs[0];
   c.resp = 2;
-  c.user = DEFAULT_USER;
-  c.setAuthenticated(server.requirePass === '');
+  server.acl.setDefaultAuth(c);
   c.name = '';
   c.replyMode = ReplyMode.On;
   c.noEvict = false;
@@ -210,7 +194,7 @@ function hello(c: Client, argv: string[]): void {
       return;
     }
   }
-  if (user !== null && !authenticate(c, user, pass)) return;
+  if (user !== null && !authenticate(c, user, pass, argv[0])) return;
   if (!c.authenticated) {
     c.addError(E_HELLO_NOAUTH);
     return;
@@ -244,7 +228,7 @@ function auth(c: Client, argv: string[]): void {
   let user = DEFAULT_USER;
   let pass: string;
   if (argc === 2) {
-    if (c.server.requirePass === '') {
+    if (c.server.acl.defaultUser.nopass) {
       c.addError(E_AUTH_NOPASS);
       return;
     }
@@ -253,7 +237,7 @@ function auth(c: Client, argv: string[]): void {
     user = argv[1];
     pass = argv[2];
   }
-  if (authenticate(c, user, pass)) c.addOK();
+  if (authenticate(c, user, pass, argv[0])) c.addOK();
 }
 
 // ------------------------------------------------------------------ CLIENT subcommands
@@ -413,7 +397,7 @@ function clientKill(c: Client, argv: string[]): void {
       } else if (opt === 'laddr' && more) {
         laddr = val;
       } else if (opt === 'user' && more) {
-        if (val !== DEFAULT_USER) {
+        if (c.server.acl.getUser(val) === undefined) {
           c.addError(`ERR No such user '${val}'`);
           return;
         }

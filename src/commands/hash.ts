@@ -190,9 +190,9 @@ function hsetnx(c: Client, argv: string[]): void {
 function hget(c: Client, argv: string[]): void {
   const h = readHash(c, argv[1]);
   if (h === null) return;
-  const v = h?.get(argv[2]);
+  const v = h?.getRaw(argv[2]);
   if (v === undefined) c.addNull();
-  else c.addBulk(v);
+  else c.addBulkValue(v);
 }
 
 function hmget(c: Client, argv: string[]): void {
@@ -201,9 +201,9 @@ function hmget(c: Client, argv: string[]): void {
   const argc = argv.length;
   c.addArrayLen(argc - 2);
   for (let i = 2; i < argc; i++) {
-    const v = h?.get(argv[i]);
+    const v = h?.getRaw(argv[i]);
     if (v === undefined) c.addNull();
-    else c.addBulk(v);
+    else c.addBulkValue(v);
   }
 }
 
@@ -250,7 +250,7 @@ function hgetallGeneric(c: Client, argv: string[], what: number): void {
   if (h === undefined) return;
   for (let i = 0; i < n; i++) {
     if (what & WANT_FIELDS) c.addBulk(h.fieldAt(i));
-    if (what & WANT_VALUES) c.addBulk(h.valueAt(i));
+    if (what & WANT_VALUES) c.addBulkValue(h.rawValueAt(i));
   }
 }
 
@@ -334,6 +334,8 @@ function hincrbyfloat(c: Client, argv: string[]): void {
   h.set(field, s, maxEntries(c), maxValue(c), true);
   c.server.dirty++;
   notify(c.server, NOTIFY_HASH, 'hincrbyfloat', argv[1], c.db.id);
+  // Propagated as HSET key field result, like Valkey.
+  if (c.server.prop.active) c.server.prop.replace(['HSET', argv[1], field, s]);
   c.addBulk(s);
 }
 
@@ -658,6 +660,8 @@ function hexpireRun(
   const key = argv[1];
   const h = writeHash(c, key);
   if (h === null) return;
+  // Propagated with an absolute time: HPEXPIREAT key <unix ms> [condition] FIELDS n field...
+  if (c.server.prop.active && (relative || seconds)) c.server.prop.replace(['HPEXPIREAT', key, String(when), ...argv.slice(3)]);
   c.addArrayLen(argc - start);
   let changed = 0;
   for (let i = start; i < argc; i++) {
@@ -843,6 +847,21 @@ function parseExtArgs(c: Client, argv: string[], from: number, to: number, setMo
   return { flags, expire };
 }
 
+/** HGETEX/HSETEX with EX/PX/EXAT are propagated with PXAT <unix ms> instead (options lie before FIELDS at fi). */
+function propagateAbsoluteExpire(c: Client, argv: string[], fi: number, when: number): void {
+  for (let j = 2; j < fi - 1; j++) {
+    const o = argv[j].toLowerCase();
+    if (o === 'ex' || o === 'px' || o === 'exat' || o === 'pxat') {
+      if (o === 'pxat') return;
+      const out = argv.slice();
+      out[j] = 'PXAT';
+      out[j + 1] = String(when);
+      c.server.prop.replace(out);
+      return;
+    }
+  }
+}
+
 function hgetex(c: Client, argv: string[]): void {
   const argc = argv.length;
   const fi = findFields(argv, 1);
@@ -877,6 +896,7 @@ function hgetex(c: Client, argv: string[]): void {
     const secs = (ext.flags & (ARG_EX | ARG_EXAT)) !== 0;
     const w = expireArgToUnixMs(c, ext.expire, abs ? 0 : now, secs, 'hgetex');
     if (w === null) return;
+    if (c.server.prop.active) propagateAbsoluteExpire(c, argv, fi, w);
     if (w <= now) setExpired = true;
     else when = w;
   }
@@ -946,6 +966,7 @@ function hsetex(c: Client, argv: string[]): void {
     const secs = (flags & (ARG_EX | ARG_EXAT)) !== 0;
     const w = expireArgToUnixMs(c, ext.expire, abs ? 0 : now, secs, 'hsetex');
     if (w === null) return;
+    if (c.server.prop.active) propagateAbsoluteExpire(c, argv, fi, w);
     if (w <= now) setExpired = true;
     else when = w;
   }

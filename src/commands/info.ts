@@ -10,7 +10,9 @@ import { createHash } from 'node:crypto';
 import type { Server } from '../server/server.js';
 import { VIREO_VERSION, VALKEY_COMPAT_VERSION, REDIS_COMPAT_VERSION } from '../server/server.js';
 import { clock, keyspaceStats } from '../keyspace/db.js';
+import { scriptingInfo } from '../scripting/index.js';
 import type { Command } from './table.js';
+import { histTotal, trimDouble, valueAtPercentile } from '../server/latency.js';
 
 /** Sections in output order; `inDefault` marks the ones plain INFO shows. */
 const SECTIONS: { name: string; inDefault: boolean }[] = [
@@ -95,14 +97,7 @@ function section(title: string, lines: Lines): string {
 }
 
 function listenerLines(server: Server): Lines {
-  if (server.port === 0) return [];
-  const binds = server.config
-    .get('bind')
-    .split(' ')
-    .filter((b) => b !== '')
-    .map((b) => `bind=${b}`)
-    .join(',');
-  return [['listener0', `name=tcp,${binds},port=${server.port}`]];
+  return server.listeners.infoLines();
 }
 
 function executablePath(): string {
@@ -191,6 +186,7 @@ const GEN: Record<string, (server: Server) => string> = {
     const net = used - startup;
     const maxmemory = server.config.num('maxmemory');
     const total = os.totalmem();
+    const si = scriptingInfo(server);
     return section('Memory', [
       ['used_memory', used],
       ['used_memory_human', bytesToHuman(used)],
@@ -209,19 +205,19 @@ const GEN: Record<string, (server: Server) => string> = {
       ['allocator_muzzy', 0],
       ['total_system_memory', total],
       ['total_system_memory_human', bytesToHuman(total)],
-      ['used_memory_lua', 0],
-      ['used_memory_vm_eval', 0],
-      ['used_memory_lua_human', '0B'],
-      ['used_memory_scripts_eval', 0],
-      ['number_of_cached_scripts', 0],
-      ['number_of_functions', 0],
-      ['number_of_libraries', 0],
+      ['used_memory_lua', si.vmMemory],
+      ['used_memory_vm_eval', si.vmMemory],
+      ['used_memory_lua_human', bytesToHuman(si.vmMemory)],
+      ['used_memory_scripts_eval', si.scriptsMemory],
+      ['number_of_cached_scripts', si.scripts],
+      ['number_of_functions', si.functions],
+      ['number_of_libraries', si.libraries],
       ['used_memory_vm_functions', 0],
-      ['used_memory_vm_total', 0],
-      ['used_memory_vm_total_human', '0B'],
-      ['used_memory_functions', 0],
-      ['used_memory_scripts', 0],
-      ['used_memory_scripts_human', '0B'],
+      ['used_memory_vm_total', si.vmMemory],
+      ['used_memory_vm_total_human', bytesToHuman(si.vmMemory)],
+      ['used_memory_functions', si.functionsMemory],
+      ['used_memory_scripts', si.scriptsMemory + si.functionsMemory],
+      ['used_memory_scripts_human', bytesToHuman(si.scriptsMemory + si.functionsMemory)],
       ['maxmemory', maxmemory],
       ['maxmemory_human', bytesToHuman(maxmemory)],
       ['maxmemory_policy', server.config.get('maxmemory-policy')],
@@ -239,7 +235,7 @@ const GEN: Record<string, (server: Server) => string> = {
       ['mem_clients_slaves', 0],
       ['mem_clients_normal', clientMem],
       ['mem_cluster_links', 0],
-      ['mem_aof_buffer', 0],
+      ['mem_aof_buffer', server.aof.bufLen],
       ['mem_allocator', `v8-${process.versions.v8}`],
       ['mem_overhead_db_hashtable_rehashing', 0],
       ['active_defrag_running', 0],
@@ -249,38 +245,14 @@ const GEN: Record<string, (server: Server) => string> = {
   },
 
   persistence(server) {
-    // No RDB/AOF yet: what Valkey shows with persistence off and nothing saved.
+    // RDB fields come from src/persistence/manager.ts, AOF fields from src/persistence/aof/aof.ts.
     return section('Persistence', [
-      ['loading', 0],
-      ['async_loading', 0],
-      ['current_cow_peak', 0],
-      ['current_cow_size', 0],
-      ['current_cow_size_age', 0],
-      ['current_fork_perc', '0.00'],
-      ['current_save_keys_processed', 0],
-      ['current_save_keys_total', 0],
-      ['rdb_changes_since_last_save', server.dirty],
-      ['rdb_bgsave_in_progress', 0],
-      ['rdb_last_save_time', Math.floor(server.startTimeMs / 1000)],
-      ['rdb_last_bgsave_status', 'ok'],
-      ['rdb_last_bgsave_time_sec', -1],
-      ['rdb_current_bgsave_time_sec', -1],
-      ['rdb_saves', 0],
-      ['rdb_last_cow_size', 0],
-      ['rdb_last_load_keys_expired', 0],
-      ['rdb_last_load_keys_loaded', 0],
-      ['aof_enabled', 0],
-      ['aof_rewrite_in_progress', 0],
-      ['aof_rewrite_scheduled', 0],
-      ['aof_last_rewrite_time_sec', -1],
-      ['aof_current_rewrite_time_sec', -1],
-      ['aof_last_bgrewrite_status', 'ok'],
-      ['aof_rewrites', 0],
-      ['aof_rewrites_consecutive_failures', 0],
-      ['aof_last_write_status', 'ok'],
-      ['aof_last_cow_size', 0],
+      ...server.rdb.infoFields(),
+      ...server.aof.infoFields(),
       ['module_fork_in_progress', 0],
       ['module_fork_last_cow_size', 0],
+      ...server.aof.infoExtra(),
+      ...server.rdb.loadingFields(),
     ]);
   },
 
@@ -294,25 +266,25 @@ const GEN: Record<string, (server: Server) => string> = {
       ['instantaneous_ops_per_sec', Math.round(server.opsMetric.get())],
       ['total_net_input_bytes', st.netInputBytes],
       ['total_net_output_bytes', st.netOutputBytes],
-      ['total_net_repl_input_bytes', 0],
-      ['total_net_repl_output_bytes', 0],
+      ['total_net_repl_input_bytes', server.repl.stats.replInBytes],
+      ['total_net_repl_output_bytes', server.repl.stats.replOutBytes],
       ['instantaneous_input_kbps', fmt2(server.inMetric.get() / 1024)],
       ['instantaneous_output_kbps', fmt2(server.outMetric.get() / 1024)],
       ['instantaneous_input_repl_kbps', '0.00'],
       ['instantaneous_output_repl_kbps', '0.00'],
       ['rejected_connections', st.rejectedConnections],
-      ['sync_full', 0],
-      ['sync_partial_ok', 0],
-      ['sync_partial_err', 0],
+      ['sync_full', server.repl.stats.syncFull],
+      ['sync_partial_ok', server.repl.stats.syncPartialOk],
+      ['sync_partial_err', server.repl.stats.syncPartialErr],
       ['expired_keys', keyspaceStats.expiredKeys],
       ['expired_stale_perc', fmt2(keyspaceStats.expiredStalePerc * 100)],
       ['expired_time_cap_reached_count', keyspaceStats.expiredTimeCapReached],
       ['expire_cycle_cpu_milliseconds', Math.floor(keyspaceStats.expireCycleCpuMs)],
-      ['evicted_keys', 0],
-      ['evicted_clients', 0],
-      ['evicted_scripts', 0],
-      ['total_eviction_exceeded_time', 0],
-      ['current_eviction_exceeded_time', 0],
+      ['evicted_keys', server.evictor.evictedKeys],
+      ['evicted_clients', server.stats.evictedClients],
+      ['evicted_scripts', scriptingInfo(server).evictedScripts],
+      ['total_eviction_exceeded_time', server.evictor.exceededTotalMs + (server.evictor.exceededSince !== 0 ? clock.ms - server.evictor.exceededSince : 0)],
+      ['current_eviction_exceeded_time', server.evictor.exceededSince !== 0 ? clock.ms - server.evictor.exceededSince : 0],
       ['keyspace_hits', keyspaceStats.hits],
       ['keyspace_misses', keyspaceStats.misses],
       ['pubsub_channels', server.pubsub.channels.size],
@@ -352,28 +324,16 @@ const GEN: Record<string, (server: Server) => string> = {
       ['eventloop_duration_cmd_sum', Math.floor(cmdUsec)],
       ['instantaneous_eventloop_cycles_per_sec', 0],
       ['instantaneous_eventloop_duration_usec', 0],
-      ['acl_access_denied_auth', 0],
-      ['acl_access_denied_cmd', 0],
-      ['acl_access_denied_key', 0],
-      ['acl_access_denied_channel', 0],
+      ['acl_access_denied_auth', server.acl.stats.authFailures],
+      ['acl_access_denied_cmd', server.acl.stats.cmd],
+      ['acl_access_denied_key', server.acl.stats.key],
+      ['acl_access_denied_channel', server.acl.stats.channel],
     ]);
   },
 
   replication(server) {
-    return section('Replication', [
-      ['role', 'master'],
-      ['connected_slaves', 0],
-      ['replicas_waiting_psync', 0],
-      ['master_failover_state', 'no-failover'],
-      ['master_replid', server.replId],
-      ['master_replid2', '0000000000000000000000000000000000000000'],
-      ['master_repl_offset', 0],
-      ['second_repl_offset', -1],
-      ['repl_backlog_active', 0],
-      ['repl_backlog_size', 1048576],
-      ['repl_backlog_first_byte_offset', 0],
-      ['repl_backlog_histlen', 0],
-    ]);
+    // Fields and their order: src/replication/replication.ts.
+    return section('Replication', server.repl.infoFields());
   },
 
   cpu() {
@@ -417,10 +377,18 @@ const GEN: Record<string, (server: Server) => string> = {
     );
   },
 
-  latencystats() {
-    // Per-command latency histograms are not kept (yet): the section is empty,
-    // as in Valkey with latency-tracking disabled.
-    return section('Latencystats', []);
+  latencystats(server) {
+    // Per-command percentiles (latency-tracking-info-percentiles) of the
+    // histograms the dispatcher keeps while latency-tracking is on.
+    const lines: Lines = [];
+    const pcts = server.insight.percentiles;
+    for (const cmd of server.table.allWithSubs()) {
+      const h = cmd.latencyHist;
+      if (h === null || histTotal(h) === 0) continue;
+      const parts = pcts.map((p) => `p${trimDouble(p)}=${(valueAtPercentile(h, p) / 1000).toFixed(3)}`);
+      lines.push([`latency_percentiles_usec_${safeInfoName(cmd.fullname)}`, parts.join(',')]);
+    }
+    return section('Latencystats', lines);
   },
 
   cluster() {

@@ -8,6 +8,8 @@
 // idle too long), or whose database was flushed or swapped since, restarts the
 // iteration from the beginning: keys may then be returned again (SCAN allows
 // duplicates) but no key present throughout is ever missed.
+import { delCommand } from '../persistence/aof/effective.js';
+import { lfuDecrAndReturn } from '../keyspace/evict.js';
 import type { HandlerMap } from './table.js';
 import type { Client } from '../server/client.js';
 import { clock, keyspaceStats, type Db } from '../keyspace/db.js';
@@ -54,7 +56,7 @@ function isOpt(arg: string, lowerName: string): boolean {
 
 function lookupWrite(c: Client, db: Db, key: string): Value | undefined {
   const e = db.peek(key);
-  if (e !== undefined && !c.noTouch) db.setClock(key, clock.lru);
+  if (e !== undefined && !c.noTouch) db.touchClock(key);
   return e;
 }
 
@@ -451,6 +453,7 @@ function flushall(c: Client, argv: string[]): void {
     c.server.blocking.onFlush(db);
   }
   c.server.dirty += n;
+  c.server.rdb.afterFlushAll();
   c.addOK();
 }
 
@@ -526,9 +529,12 @@ function expireGeneric(c: Client, argv: string[], name: string, relative: boolea
     // A time in the past deletes the key at once.
     db.delete(key);
     notify(c.server, NOTIFY_GENERIC, 'del', key, db.id);
+    if (c.server.prop.active) c.server.prop.replace([delCommand(c.server, 'lazyfree-lazy-expire'), key]);
   } else {
     db.setExpireExact(key, when);
     notify(c.server, NOTIFY_GENERIC, 'expire', key, db.id);
+    // Propagated as PEXPIREAT key <unix ms> [flags], like Valkey.
+    if (c.server.prop.active && (relative || seconds)) c.server.prop.replace(['PEXPIREAT', key, when.toString(), ...argv.slice(3)]);
   }
   c.server.dirty++;
   c.addInt(1);
@@ -667,8 +673,7 @@ function objectFreq(c: Client, argv: string[]): void {
     c.addError(E_LFU_NOT_SELECTED);
     return;
   }
-  // Access frequency is not tracked yet (no LFU eviction); report no accesses.
-  c.addInt(0);
+  c.addInt(lfuDecrAndReturn(c.db.clockOf(argv[2])));
 }
 
 // ------------------------------------------------------------------ table

@@ -131,9 +131,37 @@ function afterRemoval(c: Client, db: Db, key: string, l: ListValue): void {
 }
 
 function replyRange(c: Client, l: ListValue, start: number, end: number, reverse: boolean): void {
-  const items = l.range(start, end, reverse);
-  c.addArrayLen(items.length);
-  for (let i = 0; i < items.length; i++) c.addBulk(items[i]);
+  c.addArrayLen(end - start + 1);
+  l.forRange(start, end, reverse, addBulkBytes, c);
+}
+
+/**
+ * Appends buf[off, off+len) as a bulk string, straight from the list's packed
+ * node into the output buffer (the same bytes addBulk writes for a string).
+ */
+function addBulkBytes(buf: Buffer, off: number, len: number, c: Client): void {
+  if (c.len + len + 16 > c.out.length) {
+    c.addBulkBuf(buf.subarray(off, off + len)); // grows the output buffer
+    return;
+  }
+  const out = c.out;
+  let p = c.len;
+  out[p++] = 36; // $
+  if (len < 10) out[p++] = 48 + len;
+  else if (len < 100) {
+    const t = (len / 10) | 0;
+    out[p++] = 48 + t;
+    out[p++] = 48 + len - t * 10;
+  } else p += out.latin1Write(String(len), p);
+  out[p++] = 13;
+  out[p++] = 10;
+  if (len < 32) {
+    for (let j = 0; j < len; j++) out[p + j] = buf[off + j];
+  } else buf.copy(out, p, off, off + len);
+  p += len;
+  out[p++] = 13;
+  out[p++] = 10;
+  c.len = p;
 }
 
 /** Pushes onto `key`, creating the list; returns the new length. */
@@ -460,6 +488,8 @@ function mpopFrom(c: Client, keys: string[], head: boolean, count: number, singl
       c.addArrayLen(2);
       c.addBulk(key);
       c.addBulk(s);
+      // BLPOP/BRPOP are propagated as LPOP/RPOP key.
+      if (c.server.prop.active) c.server.prop.replace([head ? 'LPOP' : 'RPOP', key]);
       return true;
     }
     const items = l.popMany(count, head);
@@ -470,6 +500,8 @@ function mpopFrom(c: Client, keys: string[], head: boolean, count: number, singl
     c.addBulk(key);
     c.addArrayLen(items.length);
     for (const s of items) c.addBulk(s);
+    // LMPOP/BLMPOP are propagated as LPOP/RPOP key count.
+    if (c.server.prop.active) c.server.prop.replace([head ? 'LPOP' : 'RPOP', key, String(count)]);
     return true;
   }
   return false;
@@ -559,6 +591,8 @@ function blmoveCommon(c: Client, argv: string[], fromHead: boolean, toHead: bool
     return;
   }
   moveGeneric(c, src, argv, fromHead, toHead);
+  // Served: propagated as LMOVE (BLMOVE) or RPOPLPUSH (BRPOPLPUSH).
+  if (c.server.prop.active) c.server.prop.replace(argv.length === 6 ? ['LMOVE', argv[1], argv[2], argv[3], argv[4]] : ['RPOPLPUSH', argv[1], argv[2]]);
 }
 
 function blmove(c: Client, argv: string[]): void {

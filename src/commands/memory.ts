@@ -34,6 +34,7 @@ import { HashObject } from '../data/hash.js';
 import { formatDouble, parseInt64 } from '../util/numbers.js';
 import { E_SYNTAX, E_NOT_INT } from './errors.js';
 import { replyHelp } from './connection.js';
+import { collectGarbage } from '../keyspace/evict.js';
 
 const ROBJ = 16;
 const DICT_ENTRY = 24;
@@ -229,30 +230,38 @@ function memoryHelp(c: Client, argv: string[]): void {
   replyHelp(c, argv[0], MEMORY_HELP);
 }
 
+/** Bytes held by normal clients: reply buffers, unparsed input, socket backlog. */
+function clientBuffers(c: Client): number {
+  let n = 0;
+  for (const cl of c.server.clients.values()) n += cl.out.length + cl.parser.pending() + (cl.socket ? cl.socket.writableLength : 0);
+  return n;
+}
+
 function memoryStats(c: Client): void {
   const mu = process.memoryUsage();
   let keys = 0;
   const dbs: [number, number, number][] = [];
-  const server = c.server as unknown as { dbs?: { dict: { size: number }; expires: Map<string, number> }[] };
-  if (Array.isArray(server.dbs)) {
-    server.dbs.forEach((db, i) => {
-      const n = db.dict.size;
-      if (n > 0) dbs.push([i, n * DICT_ENTRY + 8 * nextPow2(n), db.expires.size * DICT_ENTRY]);
-      keys += n;
-    });
-  }
-  const allocated = mu.heapUsed + mu.external + mu.arrayBuffers;
-  const startup = 0;
-  let overhead = 0;
+  c.server.dbs.forEach((db, i) => {
+    const n = db.dict.size;
+    if (n > 0) dbs.push([i, n * DICT_ENTRY + 8 * nextPow2(n), db.expires.size * DICT_ENTRY]);
+    keys += n;
+  });
+  // The same measure as INFO used_memory (what maxmemory compares with).
+  c.server.sampleMemory();
+  const allocated = c.server.usedMemory;
+  const peak = Math.max(c.server.peakMemory, allocated);
+  const startup = c.server.startupMemory;
+  const clients = clientBuffers(c);
+  let overhead = startup + clients;
   for (const d of dbs) overhead += d[1] + d[2];
-  const dataset = Math.max(0, allocated - overhead - startup);
+  const dataset = Math.max(0, allocated - overhead);
   const pairs: [string, number | string][] = [
-    ['peak.allocated', allocated],
+    ['peak.allocated', peak],
     ['total.allocated', allocated],
     ['startup.allocated', startup],
     ['replication.backlog', 0],
     ['clients.slaves', 0],
-    ['clients.normal', 0],
+    ['clients.normal', clients],
     ['cluster.links', 0],
     ['aof.buffer', 0],
     ['lua.caches', 0],
@@ -262,7 +271,7 @@ function memoryStats(c: Client): void {
     ['keys.bytes-per-key', keys ? Math.floor(allocated / keys) : 0],
     ['dataset.bytes', dataset],
     ['dataset.percentage', allocated ? (dataset * 100) / allocated : 0],
-    ['peak.percentage', 100],
+    ['peak.percentage', peak ? (allocated * 100) / peak : 100],
     ['allocator.allocated', allocated],
     ['allocator.active', mu.heapTotal + mu.external],
     ['allocator.resident', mu.rss],
@@ -300,14 +309,55 @@ function memoryCommand(c: Client, argv: string[]): void {
   const sub = argv[1].toLowerCase();
   if (sub === 'stats') memoryStats(c);
   else if (sub === 'doctor') {
-    c.addVerbatim('No memory problems detected. (Vireo keeps data on the V8 heap; see MEMORY STATS and INFO memory.)\n');
+    c.addVerbatim(memoryDoctor(c));
   } else if (sub === 'malloc-stats') {
+    // The allocator is V8's garbage-collected heap: there are no malloc statistics to show.
     c.addBulk('Stats not supported for the current allocator');
   } else if (sub === 'purge') {
-    const g = (globalThis as { gc?: () => void }).gc;
-    if (typeof g === 'function') g();
+    // A full garbage collection gives back what deleted keys held.
+    collectGarbage();
     c.addOK();
   }
+}
+
+/**
+ * MEMORY DOCTOR: the checks Valkey's doctor makes, on Vireo's numbers (used
+ * memory as INFO shows it, its peak, RSS, client buffers).
+ */
+function memoryDoctor(c: Client): string {
+  const server = c.server;
+  server.sampleMemory();
+  const used = server.usedMemory;
+  const peak = Math.max(server.peakMemory, used);
+  const rss = process.memoryUsage.rss();
+  if (used < 5 * 1024 * 1024) {
+    return 'This server holds very little data (under 5 MB), too little for a meaningful memory analysis. Store some data and ask again.\n';
+  }
+  const issues: string[] = [];
+  if (peak > used * 1.5) {
+    issues.push(`- Peak memory: the server once used ${fmtMb(peak)}, ${((peak / used) * 100 - 100).toFixed(0)}% more than the ${fmtMb(used)} it uses now. RSS may stay near the peak until the runtime returns the pages (MEMORY PURGE runs a full garbage collection).`);
+  }
+  if (rss > used * 1.4 && rss - used > 10 * 1024 * 1024) {
+    issues.push(`- RSS (${fmtMb(rss)}) is ${(rss / used).toFixed(2)} times the used memory (${fmtMb(used)}): garbage not collected yet, the young generation of the V8 heap, and the runtime itself (about 50 MB for Node.js and compiled code) are not data but count in RSS.`);
+  }
+  let n = 0;
+  let bytes = 0;
+  for (const cl of server.clients.values()) {
+    n++;
+    bytes += cl.out.length + cl.parser.pending() + (cl.socket ? cl.socket.writableLength : 0);
+  }
+  if (n > 0 && bytes / n > 200 * 1024) {
+    issues.push(`- Client buffers: ${n} clients hold ${fmtMb(bytes)} in query and reply buffers (${fmtMb(bytes / n)} each on average). Check client-output-buffer-limit and clients that read slowly (CLIENT LIST omem, qbuf).`);
+  }
+  if (server.maxmemory !== 0 && used > server.maxmemory) {
+    issues.push(`- Used memory (${fmtMb(used)}) is over maxmemory (${fmtMb(server.maxmemory)}); with maxmemory-policy ${server.config.get('maxmemory-policy')} writes ${server.config.get('maxmemory-policy') === 'noeviction' ? 'are refused with -OOM' : 'evict keys'}.`);
+  }
+  if (issues.length === 0) return `No memory problem found: ${fmtMb(used)} used, peak ${fmtMb(peak)}, RSS ${fmtMb(rss)}.\n`;
+  return `Memory report (${fmtMb(used)} used, peak ${fmtMb(peak)}, RSS ${fmtMb(rss)}):\n\n${issues.join('\n\n')}\n`;
+}
+
+function fmtMb(n: number): string {
+  return `${(n / (1024 * 1024)).toFixed(2)} MB`;
 }
 
 export const commands: HandlerMap = {

@@ -51,10 +51,13 @@ function sunsubscribe(c: Client, argv: string[]): void {
 }
 
 function publish(c: Client, argv: string[]): void {
+  // PUBLISH always reaches replicas (the AOF leaves it out, as Valkey's PROPAGATE_REPL does).
+  if (c.server.prop.active) c.server.prop.force();
   c.addInt(c.server.pubsub.publish(argv[1], argv[2], false));
 }
 
 function spublish(c: Client, argv: string[]): void {
+  if (c.server.prop.active) c.server.prop.force();
   c.addInt(c.server.pubsub.publish(argv[1], argv[2], true));
 }
 

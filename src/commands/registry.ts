@@ -16,11 +16,19 @@ import { commands as memory } from './memory.js';
 import { commands as stream } from './stream.js';
 import { commands as pubsub } from './pubsub.js';
 import { commands as tx } from './tx.js';
+import { commands as scripting } from './scripting.js';
+import { commands as persistence } from './persistence.js';
+import { commands as aof } from '../persistence/aof/commands.js';
+import { commands as acl } from './acl.js';
+import { commands as observability, COMMANDLOG_META } from './observability.js';
+import { commands as replication } from './replication.js';
 
 /** Metadata for commands newer than the reference snapshot (Valkey 8.1/9.0). */
 export const EXTRA_META: Record<string, MetaEntry> = {
   // Valkey 9.0/9.1 hash field expiration commands (src/commands/hash.ts).
   ...HASH_META,
+  // Valkey 8.1: COMMANDLOG GET/LEN/RESET/HELP (src/commands/observability.ts).
+  ...COMMANDLOG_META,
   // Valkey 9.0: DELIFEQ key value (src/commands/delifeq.json).
   delifeq: {
     name: 'delifeq',
@@ -49,7 +57,7 @@ export const EXTRA_META: Record<string, MetaEntry> = {
 };
 
 export function allHandlers(): HandlerMap {
-  return { ...connection, ...string, ...keyspace, ...server, ...bitmap, ...hyperloglog, ...set, ...hash, ...list, ...zset, ...stream, ...pubsub, ...geo, ...sort, ...memory, ...tx };
+  return { ...connection, ...string, ...keyspace, ...server, ...bitmap, ...hyperloglog, ...set, ...hash, ...list, ...zset, ...stream, ...pubsub, ...geo, ...sort, ...memory, ...tx, ...aof, ...acl, ...persistence, ...scripting, ...observability, ...replication };
 }
 
 export function buildCommandTable(): CommandTable {

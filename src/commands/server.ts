@@ -22,6 +22,7 @@ import { ConfigError, errText, rewriteConfigFile } from '../config/config.js';
 import { globMatch } from '../util/glob.js';
 import { genInfo, selectSections } from './info.js';
 import { E_NOT_INT, E_SYNTAX } from './errors.js';
+import { debugPersistence, DEBUG_PERSISTENCE_HELP } from './persistence.js';
 
 // ------------------------------------------------------------------ helpers
 
@@ -409,7 +410,7 @@ function configGet(c: Client, argv: string[]): void {
 }
 
 /** Directives whose change needs the TCP listeners bound again. */
-const LISTENER_DIRECTIVES = new Set(['port', 'bind']);
+const LISTENER_DIRECTIVES = new Set(['port', 'bind', 'tls-port']);
 
 /**
  * CONFIG SET name value [name value ...]: all or nothing. Every name is checked
@@ -479,14 +480,24 @@ function configSet(c: Client, argv: string[]): void {
       }
     }
   }
+  for (const ch of changes) {
+    if (ch.d.apply === undefined || ch.old === ch.value) continue;
+    const reason = ch.d.apply(server);
+    if (reason !== null) {
+      restore();
+      ch.d.apply(server);
+      c.addError(`ERR CONFIG SET failed (possibly related to argument '${ch.d.name}') - ${reason}`);
+      return;
+    }
+  }
   const listener = changes.find((ch) => LISTENER_DIRECTIVES.has(ch.d.name) && ch.old !== ch.value);
   if (listener === undefined) {
     c.addOK();
     return;
   }
   const failure =
-    listener.d.name === 'port'
-      ? "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs."
+    listener.d.name !== 'bind'
+      ? `ERR CONFIG SET failed (possibly related to argument '${listener.d.name}') - Unable to listen on this port. Check server logs.`
       : "ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.";
   waitFor(c, async () => {
     const err = await server.rebindListeners();
@@ -629,8 +640,8 @@ function shutdown(c: Client, argv: string[]): void {
     c.addError('ERR No shutdown in progress.');
     return;
   }
-  if (save) {
-    // No persistence yet: the save that SHUTDOWN SAVE asks for cannot be made.
+  // RDB: SAVE, or save points configured and no NOSAVE (src/persistence/manager.ts).
+  if (!server.rdb.shutdownSave(save, nosave)) {
     server.log.warning('Error trying to save the DB, can\'t exit.');
     if (!force) {
       c.addError('ERR Errors trying to SHUTDOWN. Check logs.');
@@ -652,6 +663,7 @@ const DEBUG_HELP = [
   '    Stop the server for <seconds> (may be fractional); nothing else runs meanwhile.',
   'SET-ACTIVE-EXPIRE <0|1>',
   '    Turn the active expiry of keys in the background off (0) or on (1).',
+  ...DEBUG_PERSISTENCE_HELP,
 ];
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -681,6 +693,7 @@ function debug(c: Client, argv: string[]): void {
     c.addOK();
     return;
   }
+  if (debugPersistence(c, sub, argv)) return;
   c.addError(`ERR unknown subcommand or wrong number of arguments for '${argv[1].slice(0, 128)}'. Try DEBUG HELP.`);
 }
 

@@ -6,6 +6,7 @@
 //
 // SSCAN on a hashtable-encoded set names a live Map iterator (like SCAN, see
 // keyspace.ts); intset and listpack sets answer everything at once, cursor 0.
+import { delCommand } from '../persistence/aof/effective.js';
 import type { HandlerMap } from './table.js';
 import { removeMembers } from './collection-common.js';
 import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
@@ -221,6 +222,8 @@ function spop(c: Client, argv: string[]): void {
   if (set === null) return;
   const m = set.popRandom();
   c.addBulk(m);
+  // Propagated as SREM key member, like Valkey.
+  if (c.server.prop.active) c.server.prop.replace(['SREM', key, m]);
   notify(c.server, NOTIFY_SET, 'spop', key, c.db.id);
   if (set.size === 0) c.db.delete(key);
   if (set.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
@@ -256,6 +259,7 @@ function spopWithCount(c: Client, argv: string[]): void {
     notify(c.server, NOTIFY_SET, 'spop', key, c.db.id);
     c.db.delete(key);
     notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
+    if (c.server.prop.active) c.server.prop.replace([delCommand(c.server, 'lazyfree-lazy-server-del'), key]);
     return;
   }
   c.server.dirty += count;
@@ -263,6 +267,12 @@ function spopWithCount(c: Client, argv: string[]): void {
   const popped = remaining * SPOP_MOVE_STRATEGY_MUL > count ? set.popMany(count) : set.popAllBut(remaining, lim);
   replyMembers(c, popped);
   notify(c.server, NOTIFY_SET, 'spop', key, c.db.id);
+  const prop = c.server.prop;
+  if (prop.active) {
+    // Propagated as SREMs of the popped members, at most 1024 per command (Valkey's batches).
+    prop.prevent();
+    for (let i = 0; i < popped.length; i += 1024) prop.also(c.db.id, ['SREM', key, ...popped.slice(i, i + 1024)]);
+  }
 }
 
 function srandmember(c: Client, argv: string[]): void {

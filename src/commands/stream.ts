@@ -265,10 +265,13 @@ interface AddTrimArgs {
   seqGiven: boolean;
   /** Index of the ID argument (XADD). */
   idPos: number;
+  /** Index of the MAXLEN/MINID value and of the LIMIT token (-1 if absent), for the propagated exact form. */
+  trimPos: number;
+  limitPos: number;
 }
 
 function parseAddTrim(c: Client, argv: string[], xadd: boolean): AddTrimArgs | null {
-  const a: AddTrimArgs = { maxlen: null, minid: null, approx: false, limit: -1, noMkstream: false, id: null, seqGiven: true, idPos: argv.length };
+  const a: AddTrimArgs = { maxlen: null, minid: null, approx: false, limit: -1, noMkstream: false, id: null, seqGiven: true, idPos: argv.length, trimPos: -1, limitPos: -1 };
   let limitGiven = false;
   let i = 2;
   for (; i < argv.length; i++) {
@@ -289,6 +292,7 @@ function parseAddTrim(c: Client, argv: string[], xadd: boolean): AddTrimArgs | n
       } else if (more >= 2 && next === '=') {
         i++;
       }
+      a.trimPos = i + 1;
       if (isMaxlen) {
         const v = getLL(c, argv[i + 1]);
         if (v === null) return null;
@@ -304,6 +308,7 @@ function parseAddTrim(c: Client, argv: string[], xadd: boolean): AddTrimArgs | n
       }
       i++;
     } else if (tok(opt, 'limit') && more) {
+      a.limitPos = i;
       const v = getLL(c, argv[i + 1]);
       if (v === null) return null;
       if (v < 0) {
@@ -354,6 +359,24 @@ function parseAddTrim(c: Client, argv: string[], xadd: boolean): AddTrimArgs | n
 function doTrim(s: Stream, a: AddTrimArgs): number {
   if (a.maxlen === null && a.minid === null) return 0;
   return s.trim(a.maxlen, a.minid, a.approx, a.limit);
+}
+
+/**
+ * After an approximate (~) trim that removed entries: the propagated form
+ * trims exactly to what is left (MAXLEN = <length> or MINID = <first id>, like
+ * Valkey's streamRewriteTrimArgument), so AOF and replicas end up the same.
+ * LIMIT goes too (it needs ~).
+ */
+function exactTrimArgv(argv: string[], s: Stream, a: AddTrimArgs): string[] {
+  const out = argv.slice();
+  if (a.maxlen !== null) out[a.trimPos] = String(s.length);
+  else {
+    const f = s.firstValidId();
+    out[a.trimPos] = f === null ? idStr(s.lastId.ms, s.lastId.seq) : idStr(f.ms, f.seq);
+  }
+  out[a.trimPos - 1] = '=';
+  if (a.limitPos >= 0) out.splice(a.limitPos, 2);
+  return out;
 }
 
 // ------------------------------------------------------------------ XADD
@@ -412,7 +435,15 @@ function xadd(c: Client, argv: string[]): void {
   addId(c, id);
   c.server.dirty++;
   notify(c.server, NOTIFY_STREAM, 'xadd', key, db.id);
-  if (doTrim(s, a) !== 0) notify(c.server, NOTIFY_STREAM, 'xtrim', key, db.id);
+  const trimmed = doTrim(s, a);
+  if (trimmed !== 0) notify(c.server, NOTIFY_STREAM, 'xtrim', key, db.id);
+  if (c.server.prop.active && (a.id === null || !a.seqGiven || (a.approx && trimmed !== 0))) {
+    // Propagated with the ID it got (not * or ms-*) and an exact trim.
+    let pv = argv.slice();
+    pv[a.idPos] = idStr(id.ms, id.seq);
+    if (a.approx && trimmed !== 0) pv = exactTrimArgv(pv, s, a);
+    c.server.prop.replace(pv);
+  }
   c.server.blocking.signalKeyReady(db, key);
 }
 
@@ -501,6 +532,7 @@ function xtrim(c: Client, argv: string[]): void {
   const n = doTrim(s, a);
   c.server.dirty += n;
   if (n !== 0) notify(c.server, NOTIFY_STREAM, 'xtrim', argv[1], c.db.id);
+  if (n !== 0 && a.approx && c.server.prop.active) c.server.prop.replace(exactTrimArgv(argv, s, a));
   c.addInt(n);
 }
 
@@ -691,10 +723,14 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
       if (cons === undefined) {
         cons = g.createConsumer(consumerName, now)!;
         notify(c.server, NOTIFY_STREAM, 'xgroup-createconsumer', key, c.db.id);
+        // With NOACK no XCLAIM will carry the consumer: Valkey propagates its creation.
+        if (noack && c.server.prop.active) c.server.prop.also(c.db.id, ['XGROUP', 'CREATECONSUMER', key, g.name, consumerName]);
       }
       cons.seenTime = now;
+      // XREADGROUP propagates its effects only (XCLAIM per delivered entry, XGROUP SETID with NOACK).
+      if (c.server.prop.active) c.server.prop.prevent();
       if (history) replyFromConsumerPel(c, s, start, cons, cnt, now);
-      else deliverNew(c, s, g, cons, start, cnt, noack, now);
+      else deliverNew(c, key, s, g, cons, start, cnt, noack, now);
       c.server.dirty++;
     });
   }
@@ -719,7 +755,21 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
 }
 
 /** XREADGROUP `>`: entries after start, added to the PELs unless NOACK. */
-function deliverNew(c: Client, s: Stream, g: Group, cons: Consumer, start: StreamID, count: number, noack: boolean, now: number): void {
+/** The effective form of a claim or delivery: XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID LASTID id (Valkey's streamPropagateXCLAIM). */
+function propagateXclaim(c: Client, key: string, g: Group, consumer: string, ms: U64, seq: U64, n: Nack | null): void {
+  c.server.prop.also(c.db.id, [
+    'XCLAIM', key, g.name, consumer, '0', idStr(ms, seq),
+    'TIME', String(n === null ? clock.ms : n.deliveryTime), 'RETRYCOUNT', String(n === null ? 0 : n.deliveryCount),
+    'FORCE', 'JUSTID', 'LASTID', idStr(g.lastId.ms, g.lastId.seq),
+  ]);
+}
+
+/** XGROUP SETID key group last-id ENTRIESREAD n (Valkey's streamPropagateGroupID). */
+function propagateGroupId(c: Client, key: string, g: Group): void {
+  c.server.prop.also(c.db.id, ['XGROUP', 'SETID', key, g.name, idStr(g.lastId.ms, g.lastId.seq), 'ENTRIESREAD', String(g.entriesRead)]);
+}
+
+function deliverNew(c: Client, key: string, s: Stream, g: Group, cons: Consumer, start: StreamID, count: number, noack: boolean, now: number): void {
   const e = s.entries;
   const out: Array<[U64, U64, Fields]> = [];
   const p = e.seekGE(start.ms, start.seq);
@@ -729,9 +779,13 @@ function deliverNew(c: Client, s: Stream, g: Group, cons: Consumer, start: Strea
     } while ((count === 0 || out.length < count) && e.next(p));
   }
   c.addArrayLen(out.length);
+  let advanced = false;
   for (const [ms, seq, f] of out) {
     const id = { ms, seq };
-    if (cmpIds(id, g.lastId) > 0) s.advanceGroup(g, id);
+    if (cmpIds(id, g.lastId) > 0) {
+      s.advanceGroup(g, id);
+      advanced = true;
+    }
     addEntry(c, ms, seq, f);
     if (!noack) {
       const old = g.pel.get(ms, seq);
@@ -747,8 +801,11 @@ function deliverNew(c: Client, s: Stream, g: Group, cons: Consumer, start: Strea
         cons.pel.set(ms, seq, old);
       }
       cons.activeTime = now;
+      if (c.server.prop.active) propagateXclaim(c, key, g, cons.name, ms, seq, g.pel.get(ms, seq)!);
     }
   }
+  // Valkey (since Redis 7.2) propagates the group's last ID and entries_read after every delivery, NOACK or not.
+  if (advanced && c.server.prop.active) propagateGroupId(c, key, g);
 }
 
 /** XREADGROUP with an ID: the consumer's pending entries from start. */
@@ -1135,9 +1192,13 @@ function xclaim(c: Client, argv: string[]): void {
       return;
     }
   }
+  const prop = c.server.prop;
+  if (prop.active) prop.prevent();
+  let lastIdMoved = false;
   if (cmpIds(lastId, g.lastId) > 0) {
     g.lastId = lastId;
     c.server.dirty++;
+    lastIdMoved = true;
   }
   if (deliveryTime !== -1) {
     if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
@@ -1151,6 +1212,7 @@ function xclaim(c: Client, argv: string[]): void {
         g.pel.delete(id.ms, id.seq);
         n.consumer?.pel.delete(id.ms, id.seq);
         c.server.dirty++;
+        if (prop.active) propagateXclaim(c, argv[1], g, argv[3], id.ms, id.seq, null);
       }
       continue;
     }
@@ -1168,7 +1230,9 @@ function xclaim(c: Client, argv: string[]): void {
     cons.activeTime = now;
     out.push(id);
     c.server.dirty++;
+    if (prop.active) propagateXclaim(c, argv[1], g, argv[3], id.ms, id.seq, n);
   }
+  if (lastIdMoved && out.length === 0 && prop.active) propagateGroupId(c, argv[1], g);
   c.addArrayLen(out.length);
   for (const id of out) {
     if (justid) addId(c, id);
@@ -1215,6 +1279,8 @@ function xautoclaim(c: Client, argv: string[]): void {
   }
   let attempts = count * 10;
   const now = clock.ms;
+  const prop = c.server.prop;
+  if (prop.active) prop.prevent();
   const candidates = g.pel.idsFrom(start.ms, start.seq, Math.min(attempts + 1, 0x7fffffff));
   const claimed: StreamID[] = [];
   const deleted: StreamID[] = [];
@@ -1229,6 +1295,7 @@ function xautoclaim(c: Client, argv: string[]): void {
       deleted.push(id);
       count--;
       c.server.dirty++;
+      if (prop.active) propagateXclaim(c, argv[1], g, argv[3], id.ms, id.seq, null);
       continue;
     }
     if (minidle && now - n.deliveryTime < minidle) continue;
@@ -1240,6 +1307,7 @@ function xautoclaim(c: Client, argv: string[]): void {
     count--;
     cons.activeTime = now;
     c.server.dirty++;
+    if (prop.active) propagateXclaim(c, argv[1], g, argv[3], id.ms, id.seq, n);
   }
   let cursor = ZERO_ID;
   if (k < candidates.length) cursor = candidates[k];

@@ -6,6 +6,7 @@
 // Valkey's "int" encoding), a latin1 string, or a Buffer. Buffers are used for
 // big values grown by APPEND/SETRANGE: they are views over an ArrayBuffer with
 // spare capacity so repeated appends do not copy the whole value each time.
+import { delCommand } from '../persistence/aof/effective.js';
 import type { HandlerMap } from './table.js';
 import type { Client } from '../server/client.js';
 import type { Db } from '../keyspace/db.js';
@@ -295,12 +296,17 @@ function genericSet(
       c.db.delete(key);
       c.server.dirty++;
       notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
+      if (c.server.prop.active) c.server.prop.replace([delCommand(c.server, 'lazyfree-lazy-expire'), key]);
     }
     if (!withGet) c.addOK();
     return;
   }
   c.db.set(key, compact(val), expire !== null || (flags & F_KEEPTTL) !== 0);
-  if (expire !== null) storeExpire(c, key, when);
+  if (expire !== null) {
+    storeExpire(c, key, when);
+    // Propagated with an absolute time: SET key value PXAT <unix ms> (like Valkey).
+    if (c.server.prop.active && (flags & F_PXAT) === 0) c.server.prop.replace(['SET', key, val, 'PXAT', exactWhen !== null ? exactWhen.toString() : String(when)]);
+  }
   c.server.dirty++;
   notify(c.server, NOTIFY_STRING, 'set', key, c.db.id);
   if (expire !== null) notify(c.server, NOTIFY_GENERIC, 'expire', key, c.db.id);
@@ -371,6 +377,7 @@ function getdel(c: Client, argv: string[]): void {
   c.db.delete(key);
   c.server.dirty++;
   notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
+  if (c.server.prop.active) c.server.prop.replace(['DEL', key]);
 }
 
 function getex(c: Client, argv: string[]): void {
@@ -396,18 +403,22 @@ function getex(c: Client, argv: string[]): void {
     if (when < 0) return;
   }
   replyValue(c, v);
+  const prop = c.server.prop;
   if ((flags & (F_EXAT | F_PXAT)) !== 0 && when <= clock.ms) {
     c.db.delete(key);
     c.server.dirty++;
     notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
+    if (prop.active) prop.replace([delCommand(c.server, 'lazyfree-lazy-expire'), key]);
   } else if (expire !== null) {
     storeExpire(c, key, when);
     c.server.dirty++;
     notify(c.server, NOTIFY_GENERIC, 'expire', key, c.db.id);
+    if (prop.active) prop.replace(['PEXPIREAT', key, exactWhen !== null ? exactWhen.toString() : String(when)]);
   } else if ((flags & F_PERSIST) !== 0) {
     if (c.db.removeExpire(key)) {
       c.server.dirty++;
       notify(c.server, NOTIFY_GENERIC, 'persist', key, c.db.id);
+      if (prop.active) prop.replace(['PERSIST', key]);
     }
   }
 }
@@ -782,6 +793,8 @@ function incrbyfloat(c: Client, argv: string[]): void {
   else c.db.add(key, nv);
   c.server.dirty++;
   notify(c.server, NOTIFY_STRING, 'incrbyfloat', key, c.db.id);
+  // Propagated as the result, so float formatting never differs between copies.
+  if (c.server.prop.active) c.server.prop.replace(['SET', key, s, 'KEEPTTL']);
   c.addBulk(s);
 }
 

@@ -135,7 +135,7 @@ export function keyFlagNames(flags: string[]): string[] {
  * (write, read unless scripting, admin+dangerous, pubsub, fast, blocking, slow
  * when not fast), in Valkey's order.
  */
-function aclCategories(meta: MetaEntry): string[] {
+export function aclCategories(meta: MetaEntry): string[] {
   const cats = new Set(meta.acl);
   const f = new Set(meta.flags);
   if (f.has('write')) cats.add('write');
@@ -177,6 +177,8 @@ export interface Command {
   usec: number;
   rejectedCalls: number;
   failedCalls: number;
+  /** Latency histogram for INFO latencystats / LATENCY HISTOGRAM (src/server/latency.ts); null until first used. */
+  latencyHist: Float64Array | null;
 }
 
 const require = createRequire(import.meta.url);
@@ -255,6 +257,7 @@ function makeCommand(meta: MetaEntry, name: string, parent: Command | null, hand
     usec: 0,
     rejectedCalls: 0,
     failedCalls: 0,
+    latencyHist: null,
   };
 }
 

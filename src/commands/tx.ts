@@ -11,6 +11,7 @@
 //   interleaves and clients blocked on keys are served only after it.
 import type { Client } from '../server/client.js';
 import { CMD, type Command, type HandlerMap } from './table.js';
+import { aclExecDenied } from '../acl/acl.js';
 
 /** The queued commands of a client inside MULTI. */
 export class MultiState {
@@ -138,6 +139,14 @@ function exec(c: Client): void {
   const n = ms.cmds.length;
   c.addArrayLen(n);
   for (let i = 0; i < n; i++) {
+    // ACL rules may have changed since the command was queued (Valkey re-checks at EXEC).
+    if (!c.aclUser.unrestricted) {
+      const denied = aclExecDenied(c, ms.cmds[i], ms.argvs[i]);
+      if (denied !== null) {
+        c.addError(denied);
+        continue;
+      }
+    }
     server.call(c, ms.cmds[i], ms.argvs[i]);
     if (c.closed) break;
   }

@@ -751,6 +751,10 @@ function zpop(
     c.addEmptyArray();
     return true;
   }
+  if (emitKey && c.server.prop.active) {
+    // BZPOPMIN/BZPOPMAX/ZMPOP/BZMPOP are propagated as ZPOPMIN/ZPOPMAX key [count].
+    c.server.prop.replace(count === -1 ? [max ? 'ZPOPMAX' : 'ZPOPMIN', key] : [max ? 'ZPOPMAX' : 'ZPOPMIN', key, String(count)]);
+  }
   if (count === -1) count = 1;
   const n = Math.min(count, z.size);
   if (!nested && !emitKey) c.addArrayLen(n * 2);

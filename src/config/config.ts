@@ -1,7 +1,8 @@
 // Config values, the config file / command line reader (valkey.conf syntax) and
 // CONFIG REWRITE.
-import { readFileSync, writeFileSync, renameSync, unlinkSync, openSync, fsyncSync, closeSync } from 'node:fs';
-import { resolve, dirname, basename, join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { readFileSync } from 'node:fs';
+import { resolve, join } from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
 import { VIREO_VERSION } from '../server/server.js';
 import { DIRECTIVES, DIRECTIVE_BY_NAME, formatMemory, normalize, type Directive } from './schema.js';
@@ -14,6 +15,8 @@ export class Config {
   file: string | null = null;
   /** Listeners run after a directive changed at run time (name, new value). */
   onChange: ((name: string, value: string) => void) | null = null;
+  /** `user <name> <rules...>` directives in order (name first), loaded by the ACL module at start-up. */
+  users: string[][] = [];
 
   constructor() {
     for (const d of DIRECTIVES) this.values.set(d.name, d.default);
@@ -142,6 +145,10 @@ export function applyConfigText(cfg: Config, text: string, file: string): void {
   let saveSeen = false;
   for (const l of lines) {
     const name = l.args[0].toLowerCase();
+    if (name === 'user' && l.args.length >= 2) {
+      cfg.users.push(l.args.slice(1));
+      continue;
+    }
     const d = DIRECTIVE_BY_NAME.get(name);
     if (!d) throw configFail(l.file, l.lineNo, l.text, 'Bad directive or wrong number of arguments');
     let args = l.args.slice(1);
@@ -326,22 +333,5 @@ export function rewriteConfigFile(cfg: Config): void {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   const text = rewriteConfigText(cfg, old);
-  const tmp = join(dirname(file), `${basename(file)}.tmp-${process.pid}-${Date.now()}`);
-  try {
-    writeFileSync(tmp, text, 'latin1');
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* not created */
-    }
-    throw e;
-  }
+  writeFileAtomic(file, text);
 }

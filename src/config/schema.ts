@@ -3,7 +3,10 @@
 // flags, CONFIG GET/SET/REWRITE and INFO all read this one table.
 import { statSync } from 'node:fs';
 import { DEFAULT_OBUF, parseObufLimits } from '../server/pubsub.js';
+import { rdbPreambleAvailable } from '../persistence/aof/preamble.js';
 import { parseNotifyConfig, showNotifyConfig } from '../server/notify.js';
+import type { Server } from '../server/server.js';
+import { applyMaxclients, parseMaxmemoryClients } from '../server/limits.js';
 
 export type DirectiveType = 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'save' | 'list';
 
@@ -35,10 +38,50 @@ export interface Directive {
    * (client-output-buffer-limit sets only the classes it names).
    */
   parse?: (value: string, current: string | undefined) => { value: string } | { error: string };
+  /**
+   * Run by CONFIG SET after the new values are stored (all of them); returns
+   * the reason of a failure (then every value goes back), e.g. TLS files that
+   * do not load.
+   */
+  apply?: (server: Server) => string | null;
 }
 
 const notYet = (what: string) => (v: string) =>
   v === '' || v === 'no' || v === 'noeviction' ? null : `${what} is not implemented by Vireo yet`;
+
+/** CONFIG SET of a tls-* directive rebuilds the TLS context when TLS is in use. */
+const applyTls = (server: Server): string | null => server.listeners.configureTls();
+
+/** unixsocketperm: octal permission bits 0..0777 ("700" or "0700"), shown in octal. */
+function parseOctalPerm(v: string): { value: string } | { error: string } {
+  if (!/^[0-7]+$/.test(v)) return { error: "argument couldn't be parsed into an integer" };
+  const n = Number.parseInt(v, 8);
+  if (n > 0o777) return { error: 'argument must be between 0 and 777 inclusive' };
+  return { value: n.toString(8) };
+}
+
+/** latency-tracking-info-percentiles: numbers between 0 and 100, shown as %f trimmed like Valkey ("50 99 99.9"). */
+function parsePercentiles(value: string): { value: string } | { error: string } {
+  const out: string[] = [];
+  for (const t of value.split(/\s+/).filter((x) => x !== '')) {
+    const n = Number(t);
+    if (!/^[0-9.eE+-]+$/.test(t) || !Number.isFinite(n)) return { error: 'Invalid latency-tracking-info-percentiles parameters' };
+    if (n < 0 || n > 100) return { error: 'latency-tracking-info-percentiles parameters should sit between [0.0,100.0]' };
+    let f = n.toFixed(6);
+    f = f.replace(/0+$/, '').replace(/\.$/, '');
+    out.push(f);
+  }
+  return { value: out.join(' ') };
+}
+
+/** replicaof: "<host> <port>" (or empty). */
+function parseReplicaof(v: string): { value: string } | { error: string } {
+  const parts = v.split(/\s+/).filter((x) => x !== '');
+  if (parts.length === 0) return { value: '' };
+  if (parts.length !== 2) return { error: 'wrong number of arguments' };
+  if (!/^\d+$/.test(parts[1]) || Number(parts[1]) > 65535) return { error: 'Invalid master port' };
+  return { value: `${parts[0]} ${Number(parts[1])}` };
+}
 
 const LLONG_MAX = 9223372036854775807n;
 const ULLONG_MAX = 18446744073709551615n;
@@ -49,8 +92,33 @@ export const DIRECTIVES: Directive[] = [
   { name: 'tcp-backlog', type: 'int', default: '511', min: 0, max: 2147483647, mutable: false },
   { name: 'tcp-keepalive', type: 'int', default: '300', min: 0, max: 2147483647, mutable: true },
   { name: 'timeout', type: 'int', default: '0', min: 0, max: 2147483647, mutable: true },
-  { name: 'maxclients', type: 'int', default: '10000', min: 1, max: 4294967295, mutable: true },
+  { name: 'maxclients', type: 'int', default: '10000', min: 1, max: 4294967295, mutable: true, apply: (server) => applyMaxclients(server) },
+  // Protected mode, the Unix socket and TLS (src/server/listeners.ts, src/server/tls.ts).
+  { name: 'protected-mode', type: 'bool', default: 'yes', mutable: true },
+  { name: 'unixsocket', type: 'string', default: '', mutable: false },
+  { name: 'unixsocketperm', type: 'string', default: '0', mutable: false, parse: parseOctalPerm },
+  { name: 'tls-port', type: 'int', default: '0', min: 0, max: 65535, mutable: true, apply: applyTls },
+  { name: 'tls-cert-file', type: 'string', default: '', mutable: true, apply: applyTls },
+  { name: 'tls-key-file', type: 'string', default: '', mutable: true, apply: applyTls },
+  { name: 'tls-key-file-pass', type: 'string', default: '', mutable: true, apply: applyTls },
+  { name: 'tls-ca-cert-file', type: 'string', default: '', mutable: true, apply: applyTls },
+  { name: 'tls-ca-cert-dir', type: 'string', default: '', mutable: true, apply: applyTls },
+  { name: 'tls-dh-params-file', type: 'string', default: '', mutable: true, apply: applyTls },
+  { name: 'tls-auth-clients', type: 'enum', default: 'yes', values: ['no', 'yes', 'optional'], mutable: true, apply: applyTls },
+  { name: 'tls-protocols', type: 'string', default: '', mutable: true, apply: applyTls },
+  { name: 'tls-ciphers', type: 'string', default: '', mutable: true, apply: applyTls },
+  { name: 'tls-ciphersuites', type: 'string', default: '', mutable: true, apply: applyTls },
+  { name: 'tls-prefer-server-ciphers', type: 'bool', default: 'no', mutable: true, apply: applyTls },
+  { name: 'tls-session-caching', type: 'bool', default: 'yes', mutable: true, apply: applyTls },
+  { name: 'tls-session-cache-size', type: 'int', default: '20480', min: 0, max: 2147483647, mutable: true, apply: applyTls },
+  { name: 'tls-session-cache-timeout', type: 'int', default: '300', min: 0, max: 2147483647, mutable: true, apply: applyTls },
+  // Client eviction (src/server/limits.ts): bytes, or a percentage of maxmemory ("10%"); 0: off.
+  { name: 'maxmemory-clients', type: 'string', default: '0', mutable: true, parse: parseMaxmemoryClients },
   { name: 'requirepass', type: 'string', default: '', mutable: true },
+  // ACL (src/acl/acl.ts): the users file, the ACL LOG length, and what new users get for channels.
+  { name: 'aclfile', type: 'string', default: '', mutable: false },
+  { name: 'acllog-max-len', type: 'int', default: '128', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'acl-pubsub-default', type: 'enum', default: 'resetchannels', values: ['allchannels', 'resetchannels'], mutable: true },
   { name: 'databases', type: 'int', default: '16', min: 1, max: 2147483647, mutable: false },
   { name: 'hz', type: 'int', default: '10', min: 0, max: 2147483647, mutable: true, fix: (v) => String(Math.min(500, Math.max(1, Number(v)))) },
   { name: 'dynamic-hz', type: 'bool', default: 'yes', mutable: true },
@@ -78,8 +146,30 @@ export const DIRECTIVES: Directive[] = [
     alwaysRewrite: true,
     protected: true,
   },
-  { name: 'save', type: 'save', default: '', mutable: true, check: notYet('RDB persistence (save points)') },
-  { name: 'appendonly', type: 'bool', default: 'no', mutable: true, check: notYet('AOF persistence (appendonly yes)') },
+  // RDB persistence (src/persistence/manager.ts). Vireo's default keeps save points off (Valkey's is "3600 1 300 100 60 10000").
+  { name: 'save', type: 'save', default: '', mutable: true },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, protected: true, check: (v) => (v === '' || /[/\\]/.test(v) ? "dbfilename can't be a path, just a filename" : null) },
+  { name: 'rdbcompression', type: 'bool', default: 'yes', mutable: true },
+  { name: 'rdbchecksum', type: 'bool', default: 'yes', mutable: false },
+  { name: 'stop-writes-on-bgsave-error', type: 'bool', default: 'yes', mutable: true },
+  // Testing aid as in Valkey: microseconds to wait per key in a background save.
+  { name: 'rdb-key-save-delay', type: 'int', default: '0', min: 0, max: 2147483647, mutable: true, hidden: true },
+  // Append-only file (src/persistence/aof/). aof-use-rdb-preamble: the base file in RDB form (src/persistence/rdb/).
+  { name: 'appendonly', type: 'bool', default: 'no', mutable: true, apply: (server) => server.aof.takeTurnOnError() },
+  { name: 'appendfilename', type: 'string', default: 'appendonly.aof', mutable: false, check: (v) => (v === '' || /[/\\]/.test(v) || v === '.' || v === '..' ? 'appendfilename can\'t be a path, just a filename' : null) },
+  { name: 'appenddirname', type: 'string', default: 'appendonlydir', mutable: false, check: (v) => (v === '' || /[/\\]/.test(v) || v === '.' || v === '..' ? 'appenddirname can\'t be a path, just a dirname' : null) },
+  { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'], mutable: true },
+  { name: 'no-appendfsync-on-rewrite', type: 'bool', default: 'no', mutable: true },
+  { name: 'auto-aof-rewrite-percentage', type: 'int', default: '100', min: 0, max: 2147483647, mutable: true },
+  { name: 'auto-aof-rewrite-min-size', type: 'memory', default: '67108864', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'aof-load-truncated', type: 'bool', default: 'yes', mutable: true },
+  { name: 'aof-use-rdb-preamble', type: 'bool', default: 'yes', mutable: true, check: (v) => (v === 'yes' && !rdbPreambleAvailable() ? 'aof-use-rdb-preamble yes (an RDB base file) needs the RDB module' : null) },
+  { name: 'aof-timestamp-enabled', type: 'bool', default: 'no', mutable: true },
+  // Valkey 8 frees lazily by default; here these choose the propagated form of expired keys (UNLINK or DEL).
+  { name: 'lazyfree-lazy-expire', type: 'bool', default: 'yes', mutable: true },
+  { name: 'lazyfree-lazy-server-del', type: 'bool', default: 'yes', mutable: true },
+  // Evicted keys enter the propagation stream as UNLINK (yes, Valkey 8's default) or DEL (src/keyspace/evict.ts).
+  { name: 'lazyfree-lazy-eviction', type: 'bool', default: 'yes', mutable: true },
   { name: 'maxmemory', type: 'memory', default: '0', min: 0, max: ULLONG_MAX, mutable: true },
   {
     name: 'maxmemory-policy',
@@ -87,8 +177,22 @@ export const DIRECTIVES: Directive[] = [
     default: 'noeviction',
     values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'],
     mutable: true,
-    check: notYet('eviction (maxmemory-policy other than noeviction)'),
   },
+  // Eviction (src/keyspace/evict.ts): keys sampled per database, time budget per call, LFU counter tuning.
+  { name: 'maxmemory-samples', type: 'int', default: '5', min: 1, max: 64, mutable: true },
+  { name: 'maxmemory-eviction-tenacity', type: 'int', default: '10', min: 0, max: 100, mutable: true },
+  { name: 'lfu-log-factor', type: 'int', default: '10', min: 0, max: 2147483647, mutable: true },
+  { name: 'lfu-decay-time', type: 'int', default: '1', min: 0, max: 2147483647, mutable: true },
+  // Command log (Valkey 8.1; SLOWLOG is its "slow" log) and latency monitor (src/server/commandlog.ts, latency.ts).
+  { name: 'commandlog-execution-slower-than', aliases: ['slowlog-log-slower-than'], type: 'int', default: '10000', min: -1, max: LLONG_MAX, mutable: true },
+  { name: 'commandlog-slow-execution-max-len', aliases: ['slowlog-max-len'], type: 'int', default: '128', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'commandlog-request-larger-than', type: 'int', default: '1048576', min: -1, max: LLONG_MAX, mutable: true },
+  { name: 'commandlog-large-request-max-len', type: 'int', default: '128', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'commandlog-reply-larger-than', type: 'int', default: '1048576', min: -1, max: LLONG_MAX, mutable: true },
+  { name: 'commandlog-large-reply-max-len', type: 'int', default: '128', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'latency-monitor-threshold', type: 'int', default: '0', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'latency-tracking', type: 'bool', default: 'yes', mutable: true },
+  { name: 'latency-tracking-info-percentiles', type: 'list', default: '50 99 99.9', mutable: true, parse: parsePercentiles },
   { name: 'proto-max-bulk-len', type: 'memory', default: '536870912', min: 1024 * 1024, max: LLONG_MAX, mutable: true },
   { name: 'client-query-buffer-limit', type: 'memory', default: '1073741824', min: 1024 * 1024, max: LLONG_MAX, mutable: true },
   { name: 'enable-debug-command', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], mutable: false },
@@ -114,7 +218,27 @@ export const DIRECTIVES: Directive[] = [
   // "<class> <hard> <soft> <soft seconds>" groups; classes normal, replica (shown as slave), pubsub (src/server/pubsub.ts).
   // Client-side caching: keys remembered in the tracking table before random ones are invalidated (0: no limit).
   { name: 'tracking-table-max-keys', type: 'int', default: '1000000', min: 0, max: LLONG_MAX, mutable: true },
+  // Scripts (src/scripting/): after this many ms other clients get -BUSY and SCRIPT/FUNCTION KILL may stop them.
+  { name: 'busy-reply-threshold', aliases: ['lua-time-limit'], type: 'int', default: '5000', min: 0, max: LLONG_MAX, mutable: true },
   { name: 'client-output-buffer-limit', type: 'list', default: DEFAULT_OBUF, mutable: true, parse: parseObufLimits },
+  // Replication (src/replication/replication.ts). `replicaof <host> <port>` is read at start-up (REPLICAOF changes the role at run time).
+  { name: 'replicaof', aliases: ['slaveof'], type: 'string', default: '', mutable: false, parse: parseReplicaof },
+  { name: 'masterauth', type: 'string', default: '', mutable: true },
+  { name: 'masteruser', type: 'string', default: '', mutable: true },
+  { name: 'repl-backlog-size', type: 'memory', default: '1048576', min: 1, max: LLONG_MAX, mutable: true },
+  { name: 'repl-backlog-ttl', type: 'int', default: '3600', min: 0, max: 2147483647, mutable: true },
+  { name: 'repl-timeout', type: 'int', default: '60', min: 1, max: 2147483647, mutable: true },
+  { name: 'repl-ping-replica-period', aliases: ['repl-ping-slave-period'], type: 'int', default: '10', min: 1, max: 2147483647, mutable: true },
+  { name: 'repl-diskless-sync', type: 'bool', default: 'yes', mutable: true },
+  { name: 'repl-diskless-sync-delay', type: 'int', default: '5', min: 0, max: 2147483647, mutable: true },
+  { name: 'repl-diskless-sync-max-replicas', type: 'int', default: '0', min: 0, max: 2147483647, mutable: true },
+  { name: 'replica-read-only', aliases: ['slave-read-only'], type: 'bool', default: 'yes', mutable: true },
+  { name: 'replica-serve-stale-data', aliases: ['slave-serve-stale-data'], type: 'bool', default: 'yes', mutable: true },
+  { name: 'replica-priority', aliases: ['slave-priority'], type: 'int', default: '100', min: 0, max: 2147483647, mutable: true },
+  { name: 'replica-announce-ip', aliases: ['slave-announce-ip'], type: 'string', default: '', mutable: true },
+  { name: 'replica-announce-port', aliases: ['slave-announce-port'], type: 'int', default: '0', min: 0, max: 65535, mutable: true },
+  { name: 'min-replicas-to-write', aliases: ['min-slaves-to-write'], type: 'int', default: '0', min: 0, max: 2147483647, mutable: true },
+  { name: 'min-replicas-max-lag', aliases: ['min-slaves-max-lag'], type: 'int', default: '10', min: 0, max: 2147483647, mutable: true },
   // Keyspace notification classes (src/server/notify.ts); shown in canonical order ("KEA" -> "AKE").
   { name: 'notify-keyspace-events', type: 'string', default: '', mutable: true, parse: parseNotifyConfig, show: showNotifyConfig },
 ];

@@ -6,14 +6,25 @@
 //   keep their place, deletes close the gap). Lookups are linear, like a real
 //   listpack, which is fine up to hash-max-listpack-entries (512) fields. Small
 //   hashes cost one array instead of a Map.
-// - "hashtable": a Map field -> slot plus two parallel arrays (fields, values).
-//   Deleting moves the last slot into the hole, so the slots stay dense and a
-//   random field is O(1) (HRANDFIELD). The Map's own iteration order drives
-//   HSCAN: a live Map iterator returns every field present for the whole scan
-//   exactly once.
+// - "hashtable", in one of two forms:
+//   - plain: a Map field -> value and nothing else (the smallest form a JS
+//     engine offers). Lookups, updates and walks in order (HGETALL, HSCAN,
+//     fieldAt(0), fieldAt(1), ... through a cursor) need nothing more.
+//   - indexed: a Map field -> slot plus two parallel arrays (fields, values).
+//     Deleting moves the last slot into the hole, so the slots stay dense and
+//     a random field is O(1) (HRANDFIELD). A plain hashtable becomes indexed
+//     on its first random position access (O(n) once, like a rehash) and
+//     stays indexed: only hashes that are sampled pay the ~20 bytes per field.
+//   The Map's own iteration order drives HSCAN: a live Map iterator returns
+//   every field present for the whole scan exactly once.
 // A listpack never holds volatile fields: setting a field's expire time
 // converts the hash to a hashtable first (Valkey does the same), and a hash
 // never goes back to listpack.
+//
+// Values that are canonical decimal integers of at most 9 digits ("0", "-12",
+// "999999999", not "007" or "-0") are stored as numbers (V8 small integers: no
+// heap object), the way a listpack stores integer entries; get/valueAt give
+// back the exact same string. Fields are always strings.
 //
 // Expire times are absolute unix ms in a Map field -> time, plus a binary
 // min-heap of (time, field) for finding due fields in O(log n) each. Heap
@@ -26,21 +37,56 @@ export function fieldExpired(when: number, now: number): boolean {
   return now > when;
 }
 
+/** A value as stored: a small integer when `s` is its canonical decimal form, else `s`. */
+export function packValue(s: string): string | number {
+  const n = s.length;
+  if (n === 0 || n > 10) return s;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 45) {
+    if (n === 1 || n > 10) return s;
+    i = 1;
+    c = s.charCodeAt(1);
+    if (c === 48) return s; // "-0", "-01"
+  } else if (n > 9) return s;
+  if (c === 48) return n === 1 ? 0 : s;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return s;
+    v = v * 10 + d;
+  }
+  return s.charCodeAt(0) === 45 ? -v : v;
+}
+
+/** The string form of a stored value. */
+function unpack(v: string | number): string {
+  return typeof v === 'number' ? String(v) : v;
+}
+
 export class HashObject implements DataObject {
   readonly objType = ObjType.Hash;
-  /** Listpack encoding: [f0, v0, f1, v1, ...]; null once converted. */
-  private lp: string[] | null = [];
-  /** Hashtable encoding: field -> slot in ks/vs. */
+  /** Listpack encoding: [f0, v0, f1, v1, ...] (values packed); null once converted. */
+  private lp: (string | number)[] | null = [];
+  /** Plain hashtable: field -> packed value, in insertion order. */
+  private dict: Map<string, string | number> | null = null;
+  /** Indexed hashtable: field -> slot in ks/vs. */
   private idx: Map<string, number> | null = null;
   private ks: string[] = [];
-  private vs: string[] = [];
+  private vs: (string | number)[] = [];
+  /** Sequential cursor over a plain hashtable for fieldAt/valueAt (index curI, or -1). */
+  private curIt: Iterator<[string, string | number]> | null = null;
+  private curI = -1;
+  private curF = '';
+  private curV: string | number = '';
   /** Expire times of volatile fields (hashtable only); null when there are none. */
   private ttl: Map<string, number> | null = null;
   private heapT: number[] = [];
   private heapF: string[] = [];
 
   get size(): number {
-    return this.lp !== null ? this.lp.length >> 1 : this.ks.length;
+    if (this.lp !== null) return this.lp.length >> 1;
+    return this.dict !== null ? this.dict.size : this.ks.length;
   }
 
   isListpack(): boolean {
@@ -60,44 +106,120 @@ export class HashObject implements DataObject {
   get(field: string): string | undefined {
     if (this.lp !== null) {
       const i = this.lpFind(field);
+      return i < 0 ? undefined : unpack(this.lp[i + 1]);
+    }
+    if (this.dict !== null) {
+      const v = this.dict.get(field);
+      return v === undefined ? undefined : unpack(v);
+    }
+    const s = this.idx!.get(field);
+    return s === undefined ? undefined : unpack(this.vs[s]);
+  }
+
+  /** A field's value as stored (a number for a small canonical integer), or undefined. */
+  getRaw(field: string): string | number | undefined {
+    if (this.lp !== null) {
+      const i = this.lpFind(field);
       return i < 0 ? undefined : this.lp[i + 1];
     }
+    if (this.dict !== null) return this.dict.get(field);
     const s = this.idx!.get(field);
     return s === undefined ? undefined : this.vs[s];
   }
 
   has(field: string): boolean {
-    return this.lp !== null ? this.lpFind(field) >= 0 : this.idx!.has(field);
-  }
-
-  /** Field at position i (0 <= i < size), in the encoding's order. */
-  fieldAt(i: number): string {
-    return this.lp !== null ? this.lp[2 * i] : this.ks[i];
-  }
-
-  valueAt(i: number): string {
-    return this.lp !== null ? this.lp[2 * i + 1] : this.vs[i];
+    if (this.lp !== null) return this.lpFind(field) >= 0;
+    return this.dict !== null ? this.dict.has(field) : this.idx!.has(field);
   }
 
   /**
-   * Converts a listpack into a hashtable (keeps the listpack order as slot
-   * order). Does nothing on a hashtable.
+   * Moves the plain hashtable's cursor to position i: O(1) when i is 0, the
+   * current or the next position. Anything else (random access, HRANDFIELD)
+   * turns the hashtable into the indexed form; returns false then.
    */
-  convert(): void {
-    const lp = this.lp;
-    if (lp === null) return;
-    const n = lp.length >> 1;
+  private seek(i: number): boolean {
+    if (i === this.curI) return true;
+    if (i === 0 || (i === this.curI + 1 && this.curIt !== null)) {
+      if (i === 0) this.curIt = this.dict!.entries();
+      const r = this.curIt!.next();
+      if (r.done) throw new Error('hash position out of range');
+      this.curF = r.value[0];
+      this.curV = r.value[1];
+      this.curI = i;
+      return true;
+    }
+    this.index();
+    return false;
+  }
+
+  /** Forgets the cursor (the plain hashtable gained or lost a field). */
+  private moved(): void {
+    this.curIt = null;
+    this.curI = -1;
+  }
+
+  /**
+   * Field at position i (0 <= i < size), in the encoding's order. O(1) on a
+   * listpack and an indexed hashtable; on a plain hashtable O(1) when walking
+   * 0, 1, 2, ... (values may be read in between), otherwise it indexes it first.
+   */
+  fieldAt(i: number): string {
+    if (this.lp !== null) return this.lp[2 * i] as string;
+    if (this.dict !== null && this.seek(i)) return this.curF;
+    return this.ks[i];
+  }
+
+  valueAt(i: number): string {
+    return unpack(this.rawValueAt(i));
+  }
+
+  /** Value at position i as stored: a number for a small canonical integer, else the string. */
+  rawValueAt(i: number): string | number {
+    if (this.lp !== null) return this.lp[2 * i + 1];
+    if (this.dict !== null && this.seek(i)) return this.curV;
+    return this.vs[i];
+  }
+
+  /** True when the hashtable keeps slot arrays (O(1) random positions). */
+  isIndexed(): boolean {
+    return this.idx !== null;
+  }
+
+  /**
+   * Gives a plain hashtable the slot arrays that make any position O(1)
+   * (fields keep their order). Costs about 20 bytes per field; done on the
+   * first random access and kept from then on.
+   */
+  index(): void {
+    const d = this.dict;
+    if (d === null) return;
+    const n = d.size;
     const idx = new Map<string, number>();
     const ks = new Array<string>(n);
-    const vs = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      ks[i] = lp[2 * i];
-      vs[i] = lp[2 * i + 1];
-      idx.set(ks[i], i);
+    const vs = new Array<string | number>(n);
+    let i = 0;
+    for (const [f, v] of d) {
+      ks[i] = f;
+      vs[i] = v;
+      idx.set(f, i++);
     }
     this.idx = idx;
     this.ks = ks;
     this.vs = vs;
+    this.dict = null;
+    this.moved();
+  }
+
+  /**
+   * Converts a listpack into a (plain) hashtable, keeping the listpack order.
+   * Does nothing on a hashtable.
+   */
+  convert(): void {
+    const lp = this.lp;
+    if (lp === null) return;
+    const d = new Map<string, string | number>();
+    for (let i = 0; i < lp.length; i += 2) d.set(lp[i] as string, lp[i + 1]);
+    this.dict = d;
     this.lp = null;
   }
 
@@ -116,23 +238,35 @@ export class HashObject implements DataObject {
     if (lp !== null) {
       const i = this.lpFind(field);
       if (i >= 0) {
-        lp[i + 1] = value;
+        lp[i + 1] = packValue(value);
         return false;
       }
-      lp.push(field, value);
+      lp.push(field, packValue(value));
       if (lp.length >> 1 > maxEntries) this.convert();
       return true;
+    }
+    const d = this.dict;
+    if (d !== null) {
+      const size = d.size;
+      d.set(field, packValue(value));
+      if (d.size !== size) {
+        this.moved();
+        return true;
+      }
+      if (this.curI >= 0 && this.curF === field) this.curV = d.get(field)!;
+      if (!keepTtl && this.ttl !== null) this.dropTtl(field);
+      return false;
     }
     const idx = this.idx!;
     const s = idx.get(field);
     if (s !== undefined) {
-      this.vs[s] = value;
+      this.vs[s] = packValue(value);
       if (!keepTtl && this.ttl !== null) this.dropTtl(field);
       return false;
     }
     idx.set(field, this.ks.length);
     this.ks.push(field);
-    this.vs.push(value);
+    this.vs.push(packValue(value));
     return true;
   }
 
@@ -143,6 +277,12 @@ export class HashObject implements DataObject {
       const i = this.lpFind(field);
       if (i < 0) return false;
       lp.splice(i, 2);
+      return true;
+    }
+    if (this.dict !== null) {
+      if (!this.dict.delete(field)) return false;
+      this.moved();
+      if (this.ttl !== null) this.dropTtl(field);
       return true;
     }
     const idx = this.idx!;
@@ -164,9 +304,10 @@ export class HashObject implements DataObject {
 
   /** A live iterator over the fields (hashtable: Map order; listpack: a snapshot). */
   fieldIterator(): Iterator<string> {
+    if (this.dict !== null) return this.dict.keys();
     if (this.idx !== null) return this.idx.keys();
     const out: string[] = [];
-    for (let i = 0; i < this.lp!.length; i += 2) out.push(this.lp![i]);
+    for (let i = 0; i < this.lp!.length; i += 2) out.push(this.lp![i] as string);
     return out[Symbol.iterator]();
   }
 
@@ -297,15 +438,19 @@ export class HashObject implements DataObject {
     const h = new HashObject();
     if (this.lp !== null) {
       h.lp = this.lp.slice();
+      return h;
+    }
+    h.lp = null;
+    if (this.dict !== null) {
+      h.dict = new Map(this.dict);
     } else {
-      h.lp = null;
       h.idx = new Map(this.idx!);
       h.ks = this.ks.slice();
       h.vs = this.vs.slice();
-      if (this.ttl !== null) {
-        h.ttl = new Map(this.ttl);
-        h.rebuildHeap();
-      }
+    }
+    if (this.ttl !== null) {
+      h.ttl = new Map(this.ttl);
+      h.rebuildHeap();
     }
     return h;
   }
@@ -315,7 +460,7 @@ export class HashObject implements DataObject {
     let bytes = 64;
     const n = this.size;
     for (let i = 0; i < n; i++) bytes += 32 + this.fieldAt(i).length + this.valueAt(i).length;
-    if (this.lp === null) bytes += n * 40;
+    if (this.lp === null) bytes += this.idx !== null ? n * 40 : n * 24;
     if (this.ttl !== null) bytes += this.ttl.size * 48;
     return bytes;
   }

@@ -1,7 +1,8 @@
 // The list structure: a chain of chunks modelled on Valkey's quicklist.
 //
-// Every chunk ("node") is an array of elements plus the exact size in bytes
-// that Valkey's listpack encoding would take for them, so the node boundaries
+// Every chunk ("node") is a Buffer of byte-packed elements plus the exact size
+// in bytes that Valkey's listpack encoding would take for them (computed from
+// the elements, whatever our own packing takes), so the node boundaries
 // and the listpack <-> quicklist conversions follow Valkey 8 exactly and
 // OBJECT ENCODING answers what Valkey answers:
 //   - a small list is one node and reports "listpack"; it becomes a quicklist
@@ -12,9 +13,12 @@
 //     back into a listpack when it is down to a single node holding at most
 //     half of the limit.
 // Push/pop at both ends are O(1) amortized (a node holds at most a few KB);
-// index access walks nodes from the nearer end, like Valkey.
+// index access walks nodes from the nearer end, like Valkey, then entries
+// within the node (from marks every 16 entries once a node is read at random).
+// LRANGE reads the bytes in place (forRange), without making strings.
 //
-// Elements are latin1 strings. Pure data: no I/O, no replies.
+// Elements are latin1 strings, stored byte-packed (see "packed nodes" below).
+// Pure data: no I/O, no replies.
 import { ObjType, type DataObject } from '../keyspace/types.js';
 
 /** Byte budgets of negative list-max-listpack-size values -1 .. -5. */
@@ -93,35 +97,459 @@ export function entryBytes(s: string): number {
   return enc + backlenBytes(enc);
 }
 
+// ---------------------------------------------------------------- packed nodes
+//
+// A node keeps its elements byte-packed in one Buffer, like a listpack: each
+// entry is  <len> <bytes> <backlen>  where len and backlen are the same length
+// written forwards and backwards, so a node can be walked from either end:
+//   len < 128:    1 byte  (len)
+//   len < 16384:  2 bytes (0x80 | len >> 8, len & 0xff), mirrored at the end
+//   otherwise:    5 bytes (0xc0, uint32 LE), mirrored at the end
+// so a short element costs its bytes plus 2. The entries sit in buf[s, e) with
+// free room on both sides (a gap buffer): pushes at either end are O(1)
+// amortized, the room grows by half when it runs out, and a node that stops
+// being an end of the quicklist is trimmed to its exact size. Changes in the
+// middle (LSET, LINSERT, LREM, LTRIM) rebuild the one node they touch, O(node)
+// like a listpack memmove. `bytes` is the size Valkey's listpack would have
+// for the same elements: it alone drives the node limits and conversions.
+
+/** Scratch results of the entry readers (data offset and length of the entry just read). */
+let rdOff = 0;
+let rdLen = 0;
+
+/** Bytes an element of `len` bytes takes in a node. */
+function packedSize(len: number): number {
+  return len < 128 ? len + 2 : len < 16384 ? len + 4 : len + 10;
+}
+
+/** Writes the entry for `s` at `off`; returns the offset after it. */
+function writeEntry(buf: Buffer, off: number, s: string): number {
+  const len = s.length;
+  if (len < 128) {
+    buf[off++] = len;
+    if (len < 32) {
+      for (let j = 0; j < len; j++) buf[off + j] = s.charCodeAt(j);
+    } else buf.latin1Write(s, off, len);
+    off += len;
+    buf[off++] = len;
+    return off;
+  }
+  if (len < 16384) {
+    buf[off++] = 0x80 | (len >> 8);
+    buf[off++] = len & 0xff;
+    buf.latin1Write(s, off, len);
+    off += len;
+    buf[off++] = len & 0xff;
+    buf[off++] = 0x80 | (len >> 8);
+    return off;
+  }
+  buf[off] = 0xc0;
+  buf.writeUInt32LE(len, off + 1);
+  off += 5;
+  buf.latin1Write(s, off, len);
+  off += len;
+  buf.writeUInt32LE(len, off);
+  buf[off + 4] = 0xc0;
+  return off + 5;
+}
+
+/** Reads the entry starting at `off` into rdOff/rdLen; returns the offset after it. */
+function readFwd(buf: Buffer, off: number): number {
+  const b = buf[off];
+  if (b < 0x80) {
+    rdOff = off + 1;
+    rdLen = b;
+    return off + 2 + b;
+  }
+  if (b < 0xc0) {
+    const len = ((b & 0x3f) << 8) | buf[off + 1];
+    rdOff = off + 2;
+    rdLen = len;
+    return off + 4 + len;
+  }
+  const len = buf.readUInt32LE(off + 1);
+  rdOff = off + 5;
+  rdLen = len;
+  return off + 10 + len;
+}
+
+/** Reads the entry ending at `end` into rdOff/rdLen; returns its start offset. */
+function readBack(buf: Buffer, end: number): number {
+  const b = buf[end - 1];
+  if (b < 0x80) {
+    rdLen = b;
+    rdOff = end - 1 - b;
+    return rdOff - 1;
+  }
+  if (b < 0xc0) {
+    const len = ((b & 0x3f) << 8) | buf[end - 2];
+    rdLen = len;
+    rdOff = end - 2 - len;
+    return rdOff - 2;
+  }
+  const len = buf.readUInt32LE(end - 5);
+  rdLen = len;
+  rdOff = end - 5 - len;
+  return rdOff - 5;
+}
+
+/** One-character strings by byte, so short reads do not allocate. */
+const CHARS: string[] = [];
+for (let i = 0; i < 256; i++) CHARS.push(String.fromCharCode(i));
+
+/**
+ * The element stored at buf[off, off+len) as a latin1 string. Short ones are
+ * built with String.fromCharCode, about twice as fast as a native slice call.
+ */
+function readStr(b: Buffer, o: number, len: number): string {
+  switch (len) {
+    case 0:
+      return '';
+    case 1:
+      return CHARS[b[o]];
+    case 2:
+      return String.fromCharCode(b[o], b[o + 1]);
+    case 3:
+      return String.fromCharCode(b[o], b[o + 1], b[o + 2]);
+    case 4:
+      return String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
+    case 5:
+      return String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4]);
+    case 6:
+      return String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5]);
+    case 7:
+      return String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6]);
+    case 8:
+      return String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6], b[o + 7]);
+    case 9:
+      return String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6], b[o + 7], b[o + 8]);
+    case 10:
+      return String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6], b[o + 7], b[o + 8], b[o + 9]);
+    case 11:
+      return String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6], b[o + 7], b[o + 8], b[o + 9], b[o + 10]);
+    case 12:
+      return String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5], b[o + 6], b[o + 7], b[o + 8], b[o + 9], b[o + 10], b[o + 11]);
+    default:
+      return b.latin1Slice(o, o + len);
+  }
+}
+
+/** Offset after the entry starting at `off` (readFwd without the scratch results). */
+function skipFwd(buf: Buffer, off: number): number {
+  const b = buf[off];
+  if (b < 0x80) return off + 2 + b;
+  if (b < 0xc0) return off + 4 + (((b & 0x3f) << 8) | buf[off + 1]);
+  return off + 10 + buf.readUInt32LE(off + 1);
+}
+
+/** Start of the entry ending at `end` (readBack without the scratch results). */
+function skipBack(buf: Buffer, end: number): number {
+  const b = buf[end - 1];
+  if (b < 0x80) return end - 2 - b;
+  if (b < 0xc0) return end - 4 - (((b & 0x3f) << 8) | buf[end - 2]);
+  return end - 10 - buf.readUInt32LE(end - 5);
+}
+
+/** True when buf[off, off+len) holds exactly the bytes of `needle`. */
+function sameBytes(buf: Buffer, off: number, len: number, needle: Buffer): boolean {
+  if (len !== needle.length) return false;
+  if (len < 32) {
+    for (let j = 0; j < len; j++) if (buf[off + j] !== needle[j]) return false;
+    return true;
+  }
+  return needle.compare(buf, off, off + len) === 0;
+}
+
+function allocBuf(n: number): Buffer {
+  // Small buffers come from Node's shared pool; node-sized ones get their own memory.
+  return n < 512 ? Buffer.allocUnsafe(n) : Buffer.allocUnsafeSlow(n);
+}
+
+const EMPTY_BUF = Buffer.alloc(0);
+
 class QNode {
-  items: string[];
+  buf: Buffer;
+  /** The entries occupy buf[s, e). */
+  s: number;
+  e: number;
+  count: number;
+  /** Size of the same elements as a Valkey listpack (header and end included). */
   bytes: number;
-  constructor(items: string[], bytes: number) {
-    this.items = items;
+  /**
+   * Offsets (from s) of entries 0, 16, 32, ...: built when a node is read at
+   * random positions twice without a change in between, dropped on any change.
+   */
+  marks: Uint32Array | null = null;
+  reads = 0;
+  constructor(buf: Buffer, s: number, e: number, count: number, bytes: number) {
+    this.buf = buf;
+    this.s = s;
+    this.e = e;
+    this.count = count;
     this.bytes = bytes;
   }
+
+  static empty(): QNode {
+    return new QNode(EMPTY_BUF, 0, 0, 0, LP_EMPTY);
+  }
+
+  /** An empty node with room for `cap` bytes, all of it at the head or all at the tail. */
+  static withRoom(cap: number, head: boolean): QNode {
+    const at = head ? cap : 0;
+    return new QNode(allocBuf(cap), at, at, 0, LP_EMPTY);
+  }
+
+  /** A node holding `items`, exactly sized. */
   static of(items: string[]): QNode {
+    let size = 0;
     let b = LP_EMPTY;
-    for (let i = 0; i < items.length; i++) b += entryBytes(items[i]);
-    return new QNode(items, b);
+    for (let i = 0; i < items.length; i++) {
+      size += packedSize(items[i].length);
+      b += entryBytes(items[i]);
+    }
+    const buf = size === 0 ? EMPTY_BUF : allocBuf(size);
+    let off = 0;
+    for (let i = 0; i < items.length; i++) off = writeEntry(buf, off, items[i]);
+    return new QNode(buf, 0, size, items.length, b);
+  }
+
+  /** Node a followed by node b, exactly sized. */
+  static concat(a: QNode, b: QNode): QNode {
+    const la = a.e - a.s;
+    const buf = allocBuf(la + b.e - b.s);
+    a.buf.copy(buf, 0, a.s, a.e);
+    b.buf.copy(buf, la, b.s, b.e);
+    return new QNode(buf, 0, buf.length, a.count + b.count, a.bytes + b.bytes - LP_EMPTY);
+  }
+
+  copy(): QNode {
+    const used = this.e - this.s;
+    const buf = used === 0 ? EMPTY_BUF : allocBuf(used);
+    this.buf.copy(buf, 0, this.s, this.e);
+    return new QNode(buf, 0, used, this.count, this.bytes);
+  }
+
+  /** Makes room for `need` more bytes at the head or the tail. */
+  private room(need: number, head: boolean): void {
+    const used = this.e - this.s;
+    const cap = this.buf.length;
+    let size = cap;
+    let buf = this.buf;
+    // Grow by half (at least the need) unless a quarter of the buffer is free on the wrong side.
+    if (cap - used - need < cap >> 2) {
+      size = used + need + Math.max(need, used >> 1, 48);
+      buf = allocBuf(size);
+    }
+    const extra = size - used - need;
+    const ns = head ? need + extra - (extra >> 2) : extra >> 2;
+    if (buf === this.buf) buf.copyWithin(ns, this.s, this.e);
+    else this.buf.copy(buf, ns, this.s, this.e);
+    this.buf = buf;
+    this.s = ns;
+    this.e = ns + used;
+  }
+
+  /** Trims the buffer to the entries (for nodes no longer at an end) unless it wastes under 1/16. */
+  fit(): void {
+    const used = this.e - this.s;
+    if (this.buf.length - used <= Math.max(16, this.buf.length >> 4)) return;
+    const buf = used === 0 ? EMPTY_BUF : allocBuf(used);
+    this.buf.copy(buf, 0, this.s, this.e);
+    this.buf = buf;
+    this.s = 0;
+    this.e = used;
+  }
+
+  /** Gives back memory after pops once three quarters of the buffer are unused. */
+  private shrink(): void {
+    const cap = this.buf.length;
+    if (cap > 256 && this.e - this.s < cap >> 2) this.fit();
+  }
+
+  pushHead(v: string, eb: number): void {
+    this.marks = null;
+    this.reads = 0;
+    const need = packedSize(v.length);
+    if (this.s < need) this.room(need, true);
+    this.s -= need;
+    writeEntry(this.buf, this.s, v);
+    this.count++;
+    this.bytes += eb;
+  }
+
+  pushTail(v: string, eb: number): void {
+    this.marks = null;
+    this.reads = 0;
+    const need = packedSize(v.length);
+    if (this.e + need > this.buf.length) this.room(need, false);
+    this.e = writeEntry(this.buf, this.e, v);
+    this.count++;
+    this.bytes += eb;
+  }
+
+  popHead(): string {
+    this.marks = null;
+    this.reads = 0;
+    this.s = readFwd(this.buf, this.s);
+    const v = readStr(this.buf, rdOff, rdLen);
+    this.count--;
+    this.bytes -= entryBytes(v);
+    this.shrink();
+    return v;
+  }
+
+  popTail(): string {
+    this.marks = null;
+    this.reads = 0;
+    this.e = readBack(this.buf, this.e);
+    const v = readStr(this.buf, rdOff, rdLen);
+    this.count--;
+    this.bytes -= entryBytes(v);
+    this.shrink();
+    return v;
+  }
+
+  /**
+   * Byte offset where entry i starts (i === count: the end), walking from the
+   * nearer end, or from the nearest mark when the node has them.
+   */
+  offsetAt(i: number): number {
+    const buf = this.buf;
+    if (i > 8 && this.count - i > 8) {
+      if (this.marks === null && ++this.reads >= 2) this.mark();
+      const marks = this.marks;
+      if (marks !== null) {
+        let p = this.s + marks[i >> 4];
+        for (let k = i & 15; k > 0; k--) p = skipFwd(buf, p);
+        return p;
+      }
+    }
+    if (i <= this.count >> 1) {
+      let p = this.s;
+      for (let k = 0; k < i; k++) p = skipFwd(buf, p);
+      return p;
+    }
+    let p = this.e;
+    for (let k = this.count; k > i; k--) p = skipBack(buf, p);
+    return p;
+  }
+
+  /** Builds the marks (every 16th entry's offset). */
+  private mark(): void {
+    const buf = this.buf;
+    const marks = new Uint32Array((this.count >> 4) + 1);
+    let k = 0;
+    for (let p = this.s; p < this.e; k++) {
+      if ((k & 15) === 0) marks[k >> 4] = p - this.s;
+      p = skipFwd(buf, p);
+    }
+    this.marks = marks;
+  }
+
+  at(i: number): string {
+    readFwd(this.buf, this.offsetAt(i));
+    return readStr(this.buf, rdOff, rdLen);
+  }
+
+  /** The node's elements, decoded into a new array (for readers such as RDB save). */
+  get items(): string[] {
+    return this.toArray();
+  }
+
+  toArray(out: string[] = []): string[] {
+    const buf = this.buf;
+    for (let p = this.s; p < this.e; ) {
+      p = readFwd(buf, p);
+      out.push(readStr(buf, rdOff, rdLen));
+    }
+    return out;
+  }
+
+  /**
+   * Replaces `del` entries from entry i with `ins` (exactly sized result).
+   * Returns the entries removed.
+   */
+  splice(i: number, del: number, ins: string[]): void {
+    const buf = this.buf;
+    const a = this.offsetAt(i);
+    let b = a;
+    let bytes = this.bytes;
+    for (let k = 0; k < del; k++) {
+      b = readFwd(buf, b);
+      bytes -= entryBytes(readStr(buf, rdOff, rdLen));
+    }
+    let insSize = 0;
+    for (let k = 0; k < ins.length; k++) {
+      insSize += packedSize(ins[k].length);
+      bytes += entryBytes(ins[k]);
+    }
+    const size = this.e - this.s - (b - a) + insSize;
+    const nb = size === 0 ? EMPTY_BUF : allocBuf(size);
+    buf.copy(nb, 0, this.s, a);
+    let off = a - this.s;
+    for (let k = 0; k < ins.length; k++) off = writeEntry(nb, off, ins[k]);
+    buf.copy(nb, off, b, this.e);
+    this.buf = nb;
+    this.s = 0;
+    this.e = size;
+    this.count += ins.length - del;
+    this.bytes = bytes;
+    this.marks = null;
+    this.reads = 0;
+  }
+
+  /** Removes the entries starting at the given byte offsets (ascending; each entry is `eb` Valkey bytes). */
+  dropAt(offs: number[], eb: number): void {
+    const buf = this.buf;
+    let drop = 0;
+    const ends: number[] = [];
+    for (let k = 0; k < offs.length; k++) {
+      const end = readFwd(buf, offs[k]);
+      ends.push(end);
+      drop += end - offs[k];
+    }
+    const size = this.e - this.s - drop;
+    const nb = size === 0 ? EMPTY_BUF : allocBuf(size);
+    let off = 0;
+    let from = this.s;
+    for (let k = 0; k < offs.length; k++) {
+      buf.copy(nb, off, from, offs[k]);
+      off += offs[k] - from;
+      from = ends[k];
+    }
+    buf.copy(nb, off, from, this.e);
+    this.buf = nb;
+    this.s = 0;
+    this.e = size;
+    this.count -= offs.length;
+    this.bytes -= offs.length * eb;
+    this.marks = null;
+    this.reads = 0;
   }
 }
 
 /** Valkey's _quicklistNodeAllowInsert for an element of `len` bytes. */
 function allowInsert(node: QNode | undefined, fill: number, len: number): boolean {
   if (node === undefined) return false;
-  return !exceedsLimit(fill, node.bytes + len + SIZE_ESTIMATE_OVERHEAD, node.items.length + 1);
+  return !exceedsLimit(fill, node.bytes + len + SIZE_ESTIMATE_OVERHEAD, node.count + 1);
 }
 
 function allowMerge(a: QNode | undefined, b: QNode | undefined, fill: number): boolean {
   if (a === undefined || b === undefined) return false;
-  return !exceedsLimit(fill, a.bytes + b.bytes - LP_EMPTY, a.items.length + b.items.length);
+  return !exceedsLimit(fill, a.bytes + b.bytes - LP_EMPTY, a.count + b.count);
+}
+
+/** Visitor of forRange: the element is buf[off, off+len). */
+export type EntryVisitor<T> = (buf: Buffer, off: number, len: number, ctx: T) => void;
+
+function collect(buf: Buffer, off: number, len: number, out: string[]): void {
+  out.push(readStr(buf, off, len));
 }
 
 export class ListValue implements DataObject {
   readonly objType = ObjType.List;
   /** Chunks from head to tail; a listpack-encoded list has exactly one. */
-  nodes: QNode[] = [new QNode([], LP_EMPTY)];
+  nodes: QNode[] = [QNode.empty()];
   /** True once the list is a quicklist. */
   quick = false;
   /** Node limit the quicklist was created with (Valkey keeps it per list). */
@@ -134,7 +562,7 @@ export class ListValue implements DataObject {
 
   clone(): ListValue {
     const l = new ListValue();
-    l.nodes = this.nodes.map((n) => new QNode(n.items.slice(), n.bytes));
+    l.nodes = this.nodes.map((n) => n.copy());
     l.quick = this.quick;
     l.qfill = this.qfill;
     l.length = this.length;
@@ -157,7 +585,7 @@ export class ListValue implements DataObject {
   growCheck(fill: number, addBytes: number, addCount: number): void {
     if (this.quick) return;
     const n = this.nodes[0];
-    if (!exceedsLimit(fill, n.bytes + addBytes, n.items.length + addCount)) return;
+    if (!exceedsLimit(fill, n.bytes + addBytes, n.count + addCount)) return;
     this.quick = true;
     this.qfill = fill;
     if (this.length === 0) this.nodes = [];
@@ -178,23 +606,33 @@ export class ListValue implements DataObject {
   push(s: string, head: boolean): void {
     const eb = entryBytes(s);
     this.length++;
+    const nodes = this.nodes;
     if (!this.quick) {
-      const n = this.nodes[0];
-      if (head) n.items.unshift(s);
-      else n.items.push(s);
-      n.bytes += eb;
+      if (head) nodes[0].pushHead(s, eb);
+      else nodes[0].pushTail(s, eb);
       return;
     }
-    const nodes = this.nodes;
     const end = head ? nodes[0] : nodes[nodes.length - 1];
     if (allowInsert(end, this.qfill, s.length)) {
-      if (head) end.items.unshift(s);
-      else end.items.push(s);
-      end.bytes += eb;
+      if (head) end.pushHead(s, eb);
+      else end.pushTail(s, eb);
+      return;
+    }
+    // The end node is full: it stops being an end, so trim it to size. The new
+    // end node will most likely fill up like it did: give it as much room at
+    // once, so a long run of pushes leaves no trail of outgrown buffers.
+    let n: QNode;
+    if (end !== undefined) {
+      const used = end.e - end.s;
+      end.fit();
+      n = QNode.withRoom(Math.max(64, used), head);
+    } else n = QNode.empty();
+    if (head) {
+      n.pushHead(s, eb);
+      nodes.unshift(n);
     } else {
-      const n = new QNode([s], LP_EMPTY + eb);
-      if (head) nodes.unshift(n);
-      else nodes.push(n);
+      n.pushTail(s, eb);
+      nodes.push(n);
     }
   }
 
@@ -210,12 +648,10 @@ export class ListValue implements DataObject {
   pop(head: boolean): string | undefined {
     if (this.length === 0) return undefined;
     const nodes = this.nodes;
-    const idx = head ? 0 : nodes.length - 1;
-    const n = nodes[idx];
-    const s = (head ? n.items.shift() : n.items.pop()) as string;
-    n.bytes -= entryBytes(s);
+    const n = head ? nodes[0] : nodes[nodes.length - 1];
+    const s = head ? n.popHead() : n.popTail();
     this.length--;
-    if (n.items.length === 0 && this.quick) {
+    if (n.count === 0 && this.quick) {
       if (head) nodes.shift();
       else nodes.pop();
     }
@@ -237,14 +673,14 @@ export class ListValue implements DataObject {
     if (i <= (this.length - 1) / 2) {
       let acc = 0;
       for (let k = 0; k < nodes.length; k++) {
-        const c = nodes[k].items.length;
+        const c = nodes[k].count;
         if (acc + c > i) return [k, i - acc];
         acc += c;
       }
     } else {
       let acc = this.length;
       for (let k = nodes.length - 1; k >= 0; k--) {
-        const c = nodes[k].items.length;
+        const c = nodes[k].count;
         acc -= c;
         if (acc <= i) return [k, i - acc];
       }
@@ -256,9 +692,10 @@ export class ListValue implements DataObject {
   get(index: number): string | undefined {
     if (index < 0) index += this.length;
     if (index < 0 || index >= this.length) return undefined;
-    if (index === 0) return this.nodes[0].items[0];
+    const nodes = this.nodes;
+    if (index === 0 || nodes.length === 1) return nodes[0].at(index);
     const [k, off] = this.locate(index);
-    return this.nodes[k].items[off];
+    return nodes[k].at(off);
   }
 
   /** Replaces the element at an index; false when out of range (LSET). */
@@ -267,11 +704,47 @@ export class ListValue implements DataObject {
     if (index < 0) index += this.length;
     if (index < 0 || index >= this.length) return false;
     const [k, off] = this.locate(index);
-    const n = this.nodes[k];
-    n.bytes += entryBytes(s) - entryBytes(n.items[off]);
-    n.items[off] = s;
+    this.nodes[k].splice(off, 1, [s]);
     this.shrinkCheck(fill);
     return true;
+  }
+
+  /**
+   * Calls fn(buf, off, len, ctx) for the elements from index `start` to `end`
+   * inclusive (already clamped, 0 <= start <= end < length), optionally tail
+   * first. The element is the bytes buf[off, off+len), valid during the call.
+   */
+  forRange<T>(start: number, end: number, reverse: boolean, fn: EntryVisitor<T>, ctx: T): void {
+    let left = end - start + 1;
+    const nodes = this.nodes;
+    let [k, i] = this.locate(reverse ? end : start);
+    let node = nodes[k];
+    let buf = node.buf;
+    if (!reverse) {
+      let p = node.offsetAt(i);
+      for (;;) {
+        while (p < node.e) {
+          p = readFwd(buf, p);
+          fn(buf, rdOff, rdLen, ctx);
+          if (--left === 0) return;
+        }
+        node = nodes[++k];
+        buf = node.buf;
+        p = node.s;
+      }
+    } else {
+      let p = node.offsetAt(i + 1);
+      for (;;) {
+        while (p > node.s) {
+          p = readBack(buf, p);
+          fn(buf, rdOff, rdLen, ctx);
+          if (--left === 0) return;
+        }
+        node = nodes[--k];
+        buf = node.buf;
+        p = node.e;
+      }
+    }
   }
 
   /**
@@ -279,34 +752,15 @@ export class ListValue implements DataObject {
    * 0 <= start <= end < length), optionally tail first.
    */
   range(start: number, end: number, reverse = false): string[] {
-    const out = new Array<string>(end - start + 1);
-    let [k, off] = this.locate(reverse ? end : start);
-    const nodes = this.nodes;
-    let items = nodes[k].items;
-    if (!reverse) {
-      for (let j = 0; j < out.length; j++) {
-        if (off >= items.length) {
-          items = nodes[++k].items;
-          off = 0;
-        }
-        out[j] = items[off++];
-      }
-    } else {
-      for (let j = 0; j < out.length; j++) {
-        if (off < 0) {
-          items = nodes[--k].items;
-          off = items.length - 1;
-        }
-        out[j] = items[off--];
-      }
-    }
+    const out: string[] = [];
+    this.forRange(start, end, reverse, collect, out);
     return out;
   }
 
   /** Every element, head to tail. */
   toArray(): string[] {
     const out: string[] = [];
-    for (const n of this.nodes) for (const s of n.items) out.push(s);
+    for (const n of this.nodes) n.toArray(out);
     return out;
   }
 
@@ -320,23 +774,15 @@ export class ListValue implements DataObject {
     const nodes = this.nodes;
     while (count > 0) {
       const n = nodes[k];
-      const del = Math.min(count, n.items.length - off);
-      if (off === 0 && del === n.items.length) {
-        this.length -= del;
-        count -= del;
-        if (this.quick) {
-          nodes.splice(k, 1);
-        } else {
-          n.items = [];
-          n.bytes = LP_EMPTY;
-        }
-        off = 0;
-        continue;
-      }
-      const removed = n.items.splice(off, del);
-      for (const s of removed) n.bytes -= entryBytes(s);
+      const del = Math.min(count, n.count - off);
       this.length -= del;
       count -= del;
+      if (off === 0 && del === n.count) {
+        if (this.quick) nodes.splice(k, 1);
+        else nodes[0] = QNode.empty();
+        continue;
+      }
+      n.splice(off, del, []);
       k++;
       off = 0;
     }
@@ -357,39 +803,43 @@ export class ListValue implements DataObject {
     const limit = Math.abs(count);
     const nodes = this.nodes;
     const eb = entryBytes(s);
+    const needle = Buffer.from(s, 'latin1');
+    const offs: number[] = [];
     if (count >= 0) {
-      for (let k = 0; k < nodes.length; k++) {
+      for (let k = 0; k < nodes.length && (limit === 0 || removed < limit); k++) {
         const n = nodes[k];
-        const items = n.items;
-        for (let j = 0; j < items.length; j++) {
-          if (items[j] !== s) continue;
-          items.splice(j, 1);
-          j--;
-          n.bytes -= eb;
-          this.length--;
-          removed++;
-          if (items.length === 0 && this.quick) {
-            nodes.splice(k, 1);
-            k--;
+        const buf = n.buf;
+        offs.length = 0;
+        for (let p = n.s; p < n.e; ) {
+          const q = readFwd(buf, p);
+          if (sameBytes(buf, rdOff, rdLen, needle)) {
+            offs.push(p);
+            if (++removed === limit) break;
           }
-          if (limit !== 0 && removed === limit) return removed;
-          if (items.length === 0) break;
+          p = q;
         }
+        if (offs.length === 0) continue;
+        n.dropAt(offs, eb);
+        this.length -= offs.length;
+        if (n.count === 0 && this.quick) nodes.splice(k--, 1);
       }
     } else {
-      for (let k = nodes.length - 1; k >= 0; k--) {
+      for (let k = nodes.length - 1; k >= 0 && removed < limit; k--) {
         const n = nodes[k];
-        const items = n.items;
-        for (let j = items.length - 1; j >= 0; j--) {
-          if (items[j] !== s) continue;
-          items.splice(j, 1);
-          n.bytes -= eb;
-          this.length--;
-          removed++;
-          if (items.length === 0 && this.quick) nodes.splice(k, 1);
-          if (removed === limit) return removed;
-          if (items.length === 0) break;
+        const buf = n.buf;
+        offs.length = 0;
+        for (let p = n.e; p > n.s; ) {
+          p = readBack(buf, p);
+          if (sameBytes(buf, rdOff, rdLen, needle)) {
+            offs.push(p);
+            if (++removed === limit) break;
+          }
         }
+        if (offs.length === 0) continue;
+        offs.reverse();
+        n.dropAt(offs, eb);
+        this.length -= offs.length;
+        if (n.count === 0 && this.quick) nodes.splice(k, 1);
       }
     }
     return removed;
@@ -403,11 +853,18 @@ export class ListValue implements DataObject {
   insert(pivot: string, s: string, after: boolean, fill: number): boolean {
     this.growCheck(fill, s.length, 1);
     const nodes = this.nodes;
+    const needle = Buffer.from(pivot, 'latin1');
     for (let k = 0; k < nodes.length; k++) {
-      const off = nodes[k].items.indexOf(pivot);
-      if (off < 0) continue;
-      this.insertAt(k, off, s, after);
-      return true;
+      const n = nodes[k];
+      const buf = n.buf;
+      let off = 0;
+      for (let p = n.s; p < n.e; off++) {
+        p = readFwd(buf, p);
+        if (sameBytes(buf, rdOff, rdLen, needle)) {
+          this.insertAt(k, off, s, after);
+          return true;
+        }
+      }
     }
     return false;
   }
@@ -419,53 +876,43 @@ export class ListValue implements DataObject {
     const eb = entryBytes(s);
     this.length++;
     if (!this.quick) {
-      node.items.splice(after ? off + 1 : off, 0, s);
-      node.bytes += eb;
+      node.splice(after ? off + 1 : off, 0, [s]);
       return;
     }
     const fill = this.qfill;
     const full = !allowInsert(node, fill, s.length);
-    const atTail = after && off === node.items.length - 1;
+    const atTail = after && off === node.count - 1;
     const atHead = !after && off === 0;
     const availNext = atTail && allowInsert(nodes[k + 1], fill, s.length);
     const availPrev = atHead && allowInsert(nodes[k - 1], fill, s.length);
     if (!full) {
-      node.items.splice(after ? off + 1 : off, 0, s);
-      node.bytes += eb;
+      node.splice(after ? off + 1 : off, 0, [s]);
     } else if (atTail && availNext) {
-      const nx = nodes[k + 1];
-      nx.items.unshift(s);
-      nx.bytes += eb;
+      nodes[k + 1].pushHead(s, eb);
     } else if (atHead && availPrev) {
-      const pv = nodes[k - 1];
-      pv.items.push(s);
-      pv.bytes += eb;
+      nodes[k - 1].pushTail(s, eb);
     } else if (atTail || atHead) {
-      nodes.splice(after ? k + 1 : k, 0, new QNode([s], LP_EMPTY + eb));
+      nodes.splice(after ? k + 1 : k, 0, QNode.of([s]));
     } else {
       // Split the full node at the pivot and put the element at the edge of the new part.
+      const items = node.toArray();
       let moved: string[];
       if (after) {
-        moved = node.items.splice(off + 1);
+        moved = items.splice(off + 1);
         moved.unshift(s);
       } else {
-        moved = node.items.splice(0, off);
+        moved = items.splice(0, off);
         moved.push(s);
       }
-      const fresh = QNode.of(moved);
-      node.bytes = QNode.of(node.items).bytes;
-      nodes.splice(after ? k + 1 : k, 0, fresh);
+      nodes[k] = QNode.of(items);
+      nodes.splice(after ? k + 1 : k, 0, QNode.of(moved));
       this.mergeAround(after ? k : k + 1);
     }
   }
 
-  /** Merges node `b` into node `a` (a is left of b, adjacent); returns the kept index. */
+  /** Merges node ai + 1 into node ai (adjacent). */
   private merge(ai: number): void {
-    const a = this.nodes[ai];
-    const b = this.nodes[ai + 1];
-    const items = a.items.length >= b.items.length ? (a.items.push(...b.items), a.items) : (b.items.unshift(...a.items), b.items);
-    const merged = new QNode(items, a.bytes + b.bytes - LP_EMPTY);
-    this.nodes.splice(ai, 2, merged);
+    this.nodes.splice(ai, 2, QNode.concat(this.nodes[ai], this.nodes[ai + 1]));
   }
 
   /** Valkey's _quicklistMergeNodes around the node at index c. */
@@ -497,15 +944,18 @@ export class ListValue implements DataObject {
   positions(s: string, rank: number, fromTail: boolean, count: number, maxlen: number): number[] {
     const out: number[] = [];
     const nodes = this.nodes;
+    const needle = Buffer.from(s, 'latin1');
     let seen = 0;
     let matches = 0;
     const len = this.length;
     if (!fromTail) {
       for (let k = 0; k < nodes.length; k++) {
-        const items = nodes[k].items;
-        for (let j = 0; j < items.length; j++, seen++) {
+        const n = nodes[k];
+        const buf = n.buf;
+        for (let p = n.s; p < n.e; seen++) {
           if (maxlen !== 0 && seen >= maxlen) return out;
-          if (items[j] === s && ++matches >= rank) {
+          p = readFwd(buf, p);
+          if (sameBytes(buf, rdOff, rdLen, needle) && ++matches >= rank) {
             out.push(seen);
             if (count !== 0 && out.length >= count) return out;
           }
@@ -513,10 +963,12 @@ export class ListValue implements DataObject {
       }
     } else {
       for (let k = nodes.length - 1; k >= 0; k--) {
-        const items = nodes[k].items;
-        for (let j = items.length - 1; j >= 0; j--, seen++) {
+        const n = nodes[k];
+        const buf = n.buf;
+        for (let p = n.e; p > n.s; seen++) {
           if (maxlen !== 0 && seen >= maxlen) return out;
-          if (items[j] === s && ++matches >= rank) {
+          p = readBack(buf, p);
+          if (sameBytes(buf, rdOff, rdLen, needle) && ++matches >= rank) {
             out.push(len - seen - 1);
             if (count !== 0 && out.length >= count) return out;
           }
@@ -526,14 +978,24 @@ export class ListValue implements DataObject {
     return out;
   }
 
-  /** Internal consistency check for tests: lengths, bytes and node shape. */
+  /** Internal consistency check for tests: lengths, bytes, packing and node shape. */
   check(): void {
     let total = 0;
     for (const n of this.nodes) {
-      total += n.items.length;
-      const b = QNode.of(n.items).bytes;
+      if (n.s < 0 || n.s > n.e || n.e > n.buf.length) throw new Error(`node bounds ${n.s} ${n.e} ${n.buf.length}`);
+      const fwd = n.toArray();
+      const back: string[] = [];
+      for (let p = n.e; p > n.s; ) {
+        p = readBack(n.buf, p);
+        back.push(readStr(n.buf, rdOff, rdLen));
+      }
+      back.reverse();
+      if (fwd.length !== n.count) throw new Error(`node count ${n.count} != ${fwd.length}`);
+      if (back.length !== fwd.length || back.some((v, i) => v !== fwd[i])) throw new Error('node walks differ');
+      total += n.count;
+      const b = QNode.of(fwd).bytes;
       if (b !== n.bytes) throw new Error(`node bytes ${n.bytes} != ${b}`);
-      if (this.quick && n.items.length === 0) throw new Error('empty quicklist node');
+      if (this.quick && n.count === 0) throw new Error('empty quicklist node');
     }
     if (total !== this.length) throw new Error(`length ${this.length} != ${total}`);
     if (!this.quick && this.nodes.length !== 1) throw new Error('listpack with several nodes');
@@ -542,5 +1004,12 @@ export class ListValue implements DataObject {
   /** Number of nodes (quicklist) for tests and DEBUG-like introspection. */
   nodeCount(): number {
     return this.nodes.length;
+  }
+
+  /** Bytes of memory the nodes' buffers hold (for tests and estimates). */
+  allocatedBytes(): number {
+    let b = 0;
+    for (const n of this.nodes) b += n.buf.length;
+    return b;
   }
 }

@@ -9,13 +9,29 @@ export const clock = {
   ms: Date.now(),
   /** LRU clock: seconds, 24 bits, as Valkey's LRU_CLOCK. */
   lru: Math.floor(Date.now() / 1000) & 0xffffff,
+  /** Clock of a new key under an LFU policy: minutes (16 bits) << 8 | LFU_INIT_VAL (5), as Valkey. */
+  lfuInit: (((Date.now() / 60000) & 0xffff) << 8) | 5,
   update(): number {
     const ms = Date.now();
     this.ms = ms;
     this.lru = Math.floor(ms / 1000) & 0xffffff;
+    this.lfuInit = (((ms / 60000) & 0xffff) << 8) | 5;
     return ms;
   },
 };
+
+/**
+ * What a key's clock holds: null while it is an LRU clock (seconds); under an
+ * LFU maxmemory-policy, the function that counts one access (src/keyspace/evict.ts).
+ */
+export const keyClock: { lfu: ((c: number) => number) | null } = { lfu: null };
+
+/**
+ * Expiry on a replica (src/replication/): 0 normal; 1 this server is a replica:
+ * logically expired keys read as absent but are not deleted (the primary sends
+ * DEL); 2 the primary's stream is being applied: keys count as present.
+ */
+export const expiryMode = { replica: 0 };
 
 /** Keyspace counters shown by INFO stats. */
 export const keyspaceStats = {
@@ -112,6 +128,7 @@ export class Db {
     if (this.expires.size === 0) return false;
     const t = this.expires.get(key);
     if (t === undefined || t > clock.ms) return false;
+    if (expiryMode.replica !== 0) return expiryMode.replica === 1;
     this.dict.delete(key);
     this.expires.delete(key);
     keyspaceStats.expiredKeys++;
@@ -134,7 +151,7 @@ export class Db {
       return undefined;
     }
     keyspaceStats.hits++;
-    d.setClockAt(e, clock.lru);
+    d.setClockAt(e, keyClock.lfu === null ? clock.lru : keyClock.lfu(d.clockAt(e)));
     return d.valueAt(e);
   }
 
@@ -144,7 +161,7 @@ export class Db {
     const e = d.find(key);
     if (e < 0) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    d.setClockAt(e, clock.lru);
+    d.setClockAt(e, keyClock.lfu === null ? clock.lru : keyClock.lfu(d.clockAt(e)));
     return d.valueAt(e);
   }
 
@@ -163,6 +180,13 @@ export class Db {
     return e < 0 ? -1 : this.dict.clockAt(e);
   }
 
+  /** Counts an access to an existing key (LRU time or LFU counter). */
+  touchClock(key: string): void {
+    const d = this.dict;
+    const e = d.find(key);
+    if (e >= 0) d.setClockAt(e, keyClock.lfu === null ? clock.lru : keyClock.lfu(d.clockAt(e)));
+  }
+
   /** Sets the LRU clock of an existing key (RENAME/MOVE keep the source's). */
   setClock(key: string, c: number): void {
     const e = this.dict.find(key);
@@ -178,8 +202,9 @@ export class Db {
   set(key: string, v: Value, keepTtl = false): void {
     const d = this.dict;
     const n = d.size;
-    const e = d.set(key, v, clock.lru);
-    d.setClockAt(e, clock.lru);
+    const e = d.set(key, v, keyClock.lfu === null ? clock.lru : clock.lfuInit);
+    if (keyClock.lfu === null) d.setClockAt(e, clock.lru);
+    else if (d.size === n) d.setClockAt(e, keyClock.lfu(d.clockAt(e)));
     if (d.size !== n && this.hooks.onNew) this.hooks.onNew(this, key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.readyHook !== null) this.readyHook(this, key);
@@ -187,7 +212,7 @@ export class Db {
 
   /** Adds a key known to be absent (after lookup). */
   add(key: string, v: Value): void {
-    this.dict.set(key, v, clock.lru);
+    this.dict.set(key, v, keyClock.lfu === null ? clock.lru : clock.lfuInit);
     if (this.hooks.onNew) this.hooks.onNew(this, key);
     if (this.readyHook !== null) this.readyHook(this, key);
   }
@@ -304,7 +329,7 @@ export class Db {
   activeExpireStep(budget: number, now: number, out: [number, number]): void {
     let checked = 0;
     let expired = 0;
-    if (this.expires.size === 0) {
+    if (this.expires.size === 0 || expiryMode.replica !== 0) {
       out[0] = 0;
       out[1] = 0;
       return;

@@ -11,6 +11,8 @@ import type { MultiState } from '../commands/tx.js';
 import type { WatchedKey } from './watch.js';
 import type { ClientSubs } from './pubsub.js';
 import type { ClientTracking } from './tracking.js';
+import { clientGrew, clientLimits } from './limits.js';
+import type { AclUser } from '../acl/acl.js';
 
 const INITIAL_OUT = 16 * 1024;
 const SHRINK_OVER = 1024 * 1024;
@@ -38,6 +40,8 @@ export class Client extends ReplyWriter {
   libVer = '';
   authenticated: boolean;
   user = 'default';
+  /** The ACL user (src/acl/acl.ts); `user` above is its name. */
+  aclUser: AclUser;
   readonly createdMs: number;
   lastInteractionMs: number;
   lastCmd = 'NULL';
@@ -74,6 +78,8 @@ export class Client extends ReplyWriter {
   pendingFlush = false;
   /** Set by the dispatcher to the command currently running. */
   killed = false;
+  /** Command log: totNetIn minus the bytes not yet parsed, when a request size was last measured (src/server/commandlog.ts). */
+  reqMark = 0;
   /** Bytes of the arguments of the command running (argv-mem); set only while it describes itself. */
   argvMem = 0;
   /** In Pub/Sub mode (has at least one subscription); see server/pubsub.ts. */
@@ -86,6 +92,8 @@ export class Client extends ReplyWriter {
   obufClosing = false;
   /** CLIENT TRACKING state (src/server/tracking.ts); null while tracking is off. */
   tracking: ClientTracking | null = null;
+  /** A replica attached to us, or our primary's link (src/replication/); null otherwise. */
+  replRole: 'replica' | 'master' | null = null;
 
   constructor(server: Server, socket: Socket | null, id: number) {
     super(INITIAL_OUT);
@@ -94,7 +102,9 @@ export class Client extends ReplyWriter {
     this.socket = socket;
     this.db = server.dbs[0];
     this.parser = new RequestParser(server.limits);
-    this.authenticated = server.requirePass === '';
+    const du = server.acl.defaultUser;
+    this.aclUser = du;
+    this.authenticated = du.nopass && du.enabled;
     this.parser.authenticated = this.authenticated;
     this.createdMs = Date.now();
     this.lastInteractionMs = this.createdMs;
@@ -108,6 +118,14 @@ export class Client extends ReplyWriter {
   protected override onErrorReply(msg: string): void {
     this.errorsInCall++;
     this.server.countError(msg);
+  }
+
+  /** Connected through the Unix socket (flag U; addr and laddr are the socket path with port 0, as Valkey). */
+  unixSocket = false;
+
+  setUnixAddr(path: string): void {
+    this.unixSocket = true;
+    this.addr = this.laddr = `${path}:0`;
   }
 
   setAuthenticated(v: boolean): void {
@@ -127,7 +145,9 @@ export class Client extends ReplyWriter {
     this.parser.feed(chunk);
     this.processInput();
     this.parser.detach(chunk);
-    this.flush();
+    // appendfsync always: replies wait for the turn's AOF write+fsync (one for every client read this turn).
+    if (this.server.aof.holdReplies && this.server.aof.bufLen !== 0) this.server.schedulePending(this);
+    else this.flush();
     // Output this read produced for other clients (pub/sub messages, served
     // blocked clients, MONITOR lines) is written once per event-loop turn by the
     // scheduled flushPending (Valkey's beforeSleep), not after every read: with
@@ -151,7 +171,7 @@ export class Client extends ReplyWriter {
           server.log.warning(`Closing client that reached max query buffer length: ${this.describe()}`);
           server.stats.clientQbufLimitDisconnections++;
           this.closeNow();
-        }
+        } else if (clientLimits.maxClientsMem !== 0 && parser.pending() > 32768) clientGrew(server);
         break;
       }
       // Protocol error: reply, log, then close once the reply is written.
@@ -166,6 +186,8 @@ export class Client extends ReplyWriter {
 
   /** Writes everything in the reply buffer with one socket write. */
   flush(): void {
+    // The AOF is written (and fsynced with appendfsync always) before any reply leaves.
+    if (this.server.aof.bufLen !== 0) this.server.aof.flush();
     const sock = this.socket;
     if (this.len > 0 && sock !== null && !this.closed) {
       const n = this.len;
@@ -178,7 +200,10 @@ export class Client extends ReplyWriter {
       if (queued !== 0 || this.out.length > SHRINK_OVER) this.out = Buffer.allocUnsafe(INITIAL_OUT);
       this.len = 0;
       // Output the peer does not read piles up in the socket: apply client-output-buffer-limit.
-      if (queued !== 0) this.server.pubsub.checkOutputLimits(this);
+      if (queued !== 0) {
+        this.server.pubsub.checkOutputLimits(this);
+        if (clientLimits.maxClientsMem !== 0) clientGrew(this.server);
+      }
     } else if (this.closed) {
       this.len = 0;
     }
@@ -218,6 +243,7 @@ export class Client extends ReplyWriter {
 
   /** Class of the connection for CLIENT LIST/KILL TYPE; replication and Pub/Sub refine this. */
   clientType(): ClientType {
+    if (this.replRole !== null) return this.replRole;
     return this.subscribed ? 'pubsub' : 'normal';
   }
 
@@ -227,6 +253,8 @@ export class Client extends ReplyWriter {
     // Flag letters in Valkey's order (O S M P x b t R B d c u A U r e T).
     let flags = '';
     if (this.monitor) flags += 'O';
+    if (this.replRole === 'replica') flags += 'S';
+    else if (this.replRole === 'master') flags += 'M';
     if (this.subscribed) flags += 'P';
     if (this.multi !== null) flags += 'x';
     if (this.postponed !== null) flags += 'b';
@@ -238,6 +266,7 @@ export class Client extends ReplyWriter {
     }
     if (this.dirtyCas) flags += 'd';
     if (this.closeAfterReply) flags += 'c';
+    if (this.unixSocket) flags += 'U';
     if (this.noEvict) flags += 'e';
     if (this.noTouch) flags += 'T';
     if (flags === '') flags = 'N';

@@ -129,9 +129,9 @@ export function applyNotifyConfig(server: Server): void {
   const prop = server.prop;
   const notifyExpired = (f & NOTIFY_EXPIRED) !== 0;
   const hooks: KeyspaceHooks = {
-    // An expired key also enters the propagation stream as a DEL (AOF, replicas).
+    // An expired key also enters the propagation stream as UNLINK (DEL with lazyfree-lazy-expire no), like Valkey 8.
     onExpired: (db: Db, key: string) => {
-      if (prop.active) prop.also(db.id, ['DEL', key]);
+      if (prop.active) prop.also(db.id, [server.config.get('lazyfree-lazy-expire') === 'yes' ? 'UNLINK' : 'DEL', key]);
       if (notifyExpired) notifyKeyspaceEvent(server, NOTIFY_EXPIRED, 'expired', key, db.id);
     },
     onKeyMiss: (f & NOTIFY_KEY_MISS) !== 0 ? (db: Db, key: string) => notifyKeyspaceEvent(server, NOTIFY_KEY_MISS, 'keymiss', key, db.id) : null,

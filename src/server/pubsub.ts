@@ -329,7 +329,10 @@ export class PubSub {
    * queued for closing. Returns true when it was queued.
    */
   checkOutputLimits(c: Client): boolean {
-    const l = this.limits[c.subscribed ? 2 : 0];
+    // Class of the client (Valkey's getClientTypeByName order: normal 0, replica 1, pubsub 2); a master is never limited.
+    const type = c.clientType();
+    if (type === 'master') return false;
+    const l = this.limits[type === 'replica' ? 1 : type === 'pubsub' ? 2 : 0];
     if (l.hard === 0 && l.soft === 0) return false;
     if (c.closed || c.obufClosing) return c.obufClosing;
     const used = c.len + (c.socket !== null ? c.socket.writableLength : 0);

@@ -18,6 +18,17 @@ import { TrackingManager } from './tracking.js';
 import { applyNotifyConfig } from './notify.js';
 import { queueIfMulti, rejectInMulti } from '../commands/tx.js';
 import { Propagation } from './propagate.js';
+import { RdbManager, snapshotBeforeWrite } from '../persistence/manager.js';
+import type { RdbSnapshot } from '../persistence/rdb/snapshot.js';
+import { Aof } from '../persistence/aof/aof.js';
+import { Evictor, EVICT_FAIL } from '../keyspace/evict.js';
+import { Introspection } from './commandlog.js';
+import { recordLatency } from './latency.js';
+import { Acl } from '../acl/acl.js';
+import { ConfigError } from '../config/config.js';
+import { applyLimitsConfig, clientsCron, evictClients, fitMaxclientsToUlimit } from './limits.js';
+import { Listeners, PROTECTED_MODE_DENIED, protectedModeDenies, type ConnKind } from './listeners.js';
+import { Replication } from '../replication/replication.js';
 
 export const VIREO_VERSION = '0.1.0';
 /** Valkey release whose behaviour Vireo follows (reported as valkey_version / HELLO version). */
@@ -36,6 +47,8 @@ export interface Stats {
   clientOutputBufferLimitDisconnections: number;
   unexpectedErrorReplies: number;
   clientsPaused: number;
+  /** Clients closed by client eviction (maxmemory-clients). */
+  evictedClients: number;
 }
 
 function newStats(): Stats {
@@ -50,6 +63,7 @@ function newStats(): Stats {
     clientOutputBufferLimitDisconnections: 0,
     unexpectedErrorReplies: 0,
     clientsPaused: 0,
+    evictedClients: 0,
   };
 }
 
@@ -98,16 +112,33 @@ export class Server {
   readonly watch = new WatchManager();
   /** True while EXEC runs its queue (a propagation stream will wrap it as one unit). */
   inExec = false;
+  /** Set while a script runs past busy-reply-threshold (src/scripting/): answers -BUSY; true if it replied. */
+  busyScript: ((c: Client, cmd: Command, argv: string[]) => boolean) | null = null;
   /** The stream of effective writes that AOF and replicas consume (src/server/propagate.ts). */
   readonly prop = new Propagation();
+  /** Running point-in-time snapshots (BGSAVE, AOF rewrite): write commands copy keys first. */
+  readonly snapshots: RdbSnapshot[] = [];
+  /** RDB persistence: SAVE/BGSAVE, save points, start-up load (src/persistence/manager.ts). */
+  readonly rdb: RdbManager = new RdbManager(this);
+  /** The append-only file (src/persistence/aof/aof.ts); a target of `prop` while appendonly is on. */
+  readonly aof: Aof = new Aof(this);
+  /** Replication, both roles (src/replication/replication.ts). */
+  readonly repl: Replication = new Replication(this);
+  /** Set while persistence is failing (AOF write error): write commands and PING answer this -MISCONF error. */
+  misconf: string | null = null;
   /** Pub/Sub subscriptions, fan-out and output buffer limits. */
   readonly pubsub: PubSub = new PubSub(this);
   /** Client-side caching (CLIENT TRACKING) and invalidation messages. */
   readonly tracking: TrackingManager = new TrackingManager(this);
+  /** maxmemory: used-memory meter and key eviction (src/keyspace/evict.ts). */
+  readonly evictor: Evictor = new Evictor(this);
+  /** Command logs (SLOWLOG, COMMANDLOG), latency monitor and histograms. */
+  readonly insight = new Introspection();
   /** tracking-table-max-keys (0: no limit). */
   trackingMaxKeys = 1000000;
   private nextClientId = 1;
-  private listeners: net.Server[] = [];
+  /** TCP, TLS and Unix socket listeners (src/server/listeners.ts). */
+  readonly listeners: Listeners = new Listeners(this);
   private cronTimer: NodeJS.Timeout | null = null;
   private pendingScheduled = false;
   stats: Stats = newStats();
@@ -142,6 +173,8 @@ export class Server {
   ephemeralPort = false;
   // Cached config values used on the hot path.
   requirePass = '';
+  /** Users, permissions and the ACL log (src/acl/acl.ts). */
+  readonly acl: Acl;
   maxmemory = 0;
   queryBufferLimit = 1024 * 1024 * 1024;
   readonly limits = { maxBulk: 512 * 1024 * 1024 };
@@ -159,6 +192,11 @@ export class Server {
     this.config = config;
     this.table = buildCommandTable();
     this.applyConfig();
+    // ACL: the default user (requirepass is its password), then `user` directives or the aclfile.
+    this.acl = new Acl(this);
+    if (this.requirePass !== '') this.acl.setRequirePass(this.requirePass);
+    const aclErr = this.acl.loadAtStartup(config.users);
+    if (aclErr !== null) throw new ConfigError(aclErr);
     const n = config.num('databases');
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i));
     applyNotifyConfig(this);
@@ -169,17 +207,24 @@ export class Server {
     const cfg = this.config;
     this.requirePass = cfg.get('requirepass');
     this.maxmemory = cfg.num('maxmemory');
+    this.evictor.configure();
+    this.insight.configure(cfg);
     this.queryBufferLimit = cfg.num('client-query-buffer-limit');
     this.pubsub.setLimits(cfg.get('client-output-buffer-limit'));
     this.limits.maxBulk = cfg.num('proto-max-bulk-len');
     this.trackingMaxKeys = cfg.num('tracking-table-max-keys');
+    applyLimitsConfig(this);
     this.log.setLevel(cfg.get('loglevel'));
     this.log.file = cfg.get('logfile');
   }
 
   private onConfigChange(name: string): void {
     this.applyConfig();
+    if (name === 'requirepass') this.acl.setRequirePass(this.requirePass);
     if (name === 'notify-keyspace-events') applyNotifyConfig(this);
+    if (name.startsWith('append') || name.startsWith('aof-') || name === 'no-appendfsync-on-rewrite') this.aof.onConfig(name);
+    if (name === 'maxmemory' || name === 'maxmemory-policy') this.evictor.perform();
+    this.repl.onConfig(name);
     if (name === 'hz' || name === 'dynamic-hz') this.startCron();
     if (name === 'tcp-keepalive') {
       const ka = this.config.num('tcp-keepalive');
@@ -189,92 +234,18 @@ export class Server {
 
   // ---------------------------------------------------------------- listeners
 
-  /** Binds every address in `bind` on `port`. */
-  async listen(): Promise<void> {
-    const port = this.config.num('port');
-    if (port === 0 && !this.ephemeralPort) {
-      this.log.warning('port 0: not listening on TCP');
-      return;
-    }
-    const addrs = this.config.get('bind').split(/\s+/).filter((a) => a !== '');
-    let boundPort = port;
-    let bound = 0;
-    for (const raw of addrs) {
-      const optional = raw.startsWith('-');
-      let host = optional ? raw.slice(1) : raw;
-      if (host === '*') host = '0.0.0.0';
-      if (host === '::*') host = '::';
-      try {
-        const srv = await this.listenOne(host, boundPort);
-        const a = srv.address();
-        if (a && typeof a === 'object') boundPort = a.port;
-        this.listeners.push(srv);
-        bound++;
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        if (optional && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT' || err.code === 'EINVAL')) {
-          this.log.notice(`Skipping optional bind address ${host}: ${err.message}`);
-          continue;
-        }
-        await this.close();
-        throw new Error(`Failed listening on port ${port} (tcp), aborting: ${err.message}`);
-      }
-    }
-    if (bound === 0) throw new Error('Failed listening: no address could be bound');
-    this.port = boundPort;
-    if (this.ephemeralPort) this.config.setRaw('port', [String(boundPort)]);
-  }
-
-  private listenOne(host: string, port: number): Promise<net.Server> {
-    return new Promise((resolve, reject) => {
-      const srv = net.createServer({ noDelay: true, allowHalfOpen: false }, (s) => this.accept(s));
-      srv.once('error', reject);
-      srv.listen({ host, port, backlog: this.config.num('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
-        srv.off('error', reject);
-        srv.on('error', (e) => this.log.warning(`Listener error: ${e.message}`));
-        resolve(srv);
-      });
-    });
+  /** Binds TCP (`bind` x `port`), TLS (`tls-port`) and the Unix socket; see src/server/listeners.ts. */
+  listen(): Promise<void> {
+    return this.listeners.listen();
   }
 
   /**
-   * Binds the TCP listeners again after CONFIG SET port/bind (connected clients
-   * stay). Returns an error message when an address could not be bound, after
-   * closing what it had opened. Port 0 means: no TCP listener.
+   * Binds the TCP and TLS listeners again after CONFIG SET port/bind/tls-port
+   * (connected clients stay). Returns an error message when an address could
+   * not be bound, after closing what it had opened. Port 0 means: no listener.
    */
-  async rebindListeners(): Promise<string | null> {
-    const port = this.config.num('port');
-    // Close the old listeners first (their port is free at once), like Valkey;
-    // on failure the caller restores the old values and calls this again.
-    for (const l of this.listeners) l.close();
-    this.listeners = [];
-    this.port = 0;
-    const fresh: net.Server[] = [];
-    let boundPort = port;
-    if (port !== 0) {
-      for (const raw of this.config.get('bind').split(/\s+/).filter((a) => a !== '')) {
-        const optional = raw.startsWith('-');
-        let host = optional ? raw.slice(1) : raw;
-        if (host === '*') host = '0.0.0.0';
-        if (host === '::*') host = '::';
-        try {
-          const srv = await this.listenOne(host, boundPort);
-          const a = srv.address();
-          if (a && typeof a === 'object') boundPort = a.port;
-          fresh.push(srv);
-        } catch (e) {
-          const err = e as NodeJS.ErrnoException;
-          if (optional && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT' || err.code === 'EINVAL')) continue;
-          this.log.warning(`Failed listening on port ${port} (tcp), bind ${host}: ${err.message}`);
-          for (const l of fresh) l.close();
-          return err.message;
-        }
-      }
-      if (fresh.length === 0) return 'no address could be bound';
-    }
-    this.listeners = fresh;
-    this.port = port === 0 ? 0 : boundPort;
-    return null;
+  rebindListeners(): Promise<string | null> {
+    return this.listeners.rebind();
   }
 
   /** Clears the counters that CONFIG RESETSTAT resets (server, errors, commands, keyspace). */
@@ -284,6 +255,7 @@ export class Server {
     for (const cmd of this.table.allWithSubs()) {
       cmd.calls = 0;
       cmd.usec = 0;
+      cmd.latencyHist = null;
       cmd.rejectedCalls = 0;
       cmd.failedCalls = 0;
     }
@@ -293,12 +265,15 @@ export class Server {
     keyspaceStats.expiredStalePerc = 0;
     keyspaceStats.expiredTimeCapReached = 0;
     keyspaceStats.expireCycleCpuMs = 0;
+    this.evictor.evictedKeys = 0;
+    this.evictor.exceededTotalMs = 0;
     this.opsMetric.reset();
     this.inMetric.reset();
     this.outMetric.reset();
   }
 
-  private accept(socket: net.Socket): void {
+  /** A new connection from a listener (TCP, TLS after its handshake, or the Unix socket). */
+  accept(socket: net.Socket, kind: ConnKind = 'tcp'): void {
     if (this.shuttingDown) {
       socket.destroy();
       return;
@@ -308,12 +283,19 @@ export class Server {
       socket.end('-ERR max number of clients reached\r\n');
       return;
     }
+    if (protectedModeDenies(this.config.bool('protected-mode'), this.acl.defaultUser.nopass, kind, socket.remoteAddress)) {
+      this.stats.rejectedConnections++;
+      socket.end(PROTECTED_MODE_DENIED);
+      return;
+    }
     const ka = this.config.num('tcp-keepalive');
     if (ka > 0) socket.setKeepAlive(true, ka * 1000);
     const c = new Client(this, socket, this.nextClientId++);
     this.clients.set(c.id, c);
     this.stats.numConnections++;
-    if (!readIntoSharedBuffer(socket, c)) socket.on('data', (chunk: Buffer) => c.onData(chunk));
+    if (kind === 'unix') c.setUnixAddr(this.config.get('unixsocket'));
+    // TLS sockets decrypt in JS: they go through 'data' events, not the shared read buffer.
+    if (kind === 'tls' || !readIntoSharedBuffer(socket, c)) socket.on('data', (chunk: Buffer) => c.onData(chunk));
     socket.on('error', () => c.closeNow());
     socket.on('close', () => {
       if (!c.closed) {
@@ -413,19 +395,55 @@ export class Server {
       return;
     }
     const flags = cmd.flags;
-    if (!c.authenticated && (flags & CMD.NO_AUTH) === 0 && this.requirePass !== '') {
+    if (!c.authenticated && (flags & CMD.NO_AUTH) === 0 && this.acl.authRequired) {
       this.reject(c, cmd, 'NOAUTH Authentication required.');
       cmd.rejectedCalls++;
       return;
     }
+    if (!c.aclUser.unrestricted) {
+      const denied = this.acl.checkDispatch(c, cmd, argv);
+      if (denied !== null) {
+        this.reject(c, cmd, denied);
+        cmd.rejectedCalls++;
+        return;
+      }
+    }
     if (
       this.maxmemory !== 0 &&
+      c.replRole !== 'master' && // the primary's stream is never refused (replica-ignore-maxmemory)
       ((flags & CMD.DENYOOM) !== 0 || (c.multi !== null && (c.multi.flags & CMD.DENYOOM) !== 0 && cmd.name === 'exec')) &&
-      this.overMaxmemory()
+      this.evictor.beforeWrite(argv) === EVICT_FAIL
     ) {
       this.reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
       cmd.rejectedCalls++;
       return;
+    }
+    if (
+      this.misconf !== null &&
+      c.replRole !== 'master' && // the primary's stream is applied anyway (Valkey would stop the replica)
+      ((flags & CMD.WRITE) !== 0 || cmd.name === 'ping' || (cmd.name === 'exec' && c.multi !== null && (c.multi.flags & CMD.WRITE) !== 0))
+    ) {
+      this.reject(c, cmd, this.misconf);
+      cmd.rejectedCalls++;
+      return;
+    }
+    if (this.repl.gated) {
+      // -NOREPLICAS, -READONLY, -MASTERDOWN (src/replication/replication.ts).
+      const denied = this.repl.check(c, cmd);
+      if (denied !== null) {
+        this.reject(c, cmd, denied);
+        cmd.rejectedCalls++;
+        return;
+      }
+    }
+    if (this.rdb.gate) {
+      // Loading the dataset (-LOADING) or a failed save (-MISCONF): src/persistence/manager.ts.
+      const denied = this.rdb.deniedError(cmd);
+      if (denied !== null) {
+        this.reject(c, cmd, denied);
+        cmd.rejectedCalls++;
+        return;
+      }
     }
     if (c.subscribed && c.resp === 2) {
       // RESP2 subscribed context: only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET.
@@ -443,6 +461,7 @@ export class Server {
       cmd.rejectedCalls++;
       return;
     }
+    if (this.busyScript !== null && this.busyScript(c, cmd, argv)) return;
     if (this.pauseType !== null && this.shouldPause(c, cmd)) {
       c.postponed = argv;
       this.postponedClients.add(c);
@@ -466,11 +485,13 @@ export class Server {
     c.errorsInCall = 0;
     const t0 = this.callClock;
     const dirty0 = this.dirty;
+    const out0 = c.len;
     // While anyone WATCHes: note which watched keys this write may touch.
     const wp = this.watch.clients !== 0 ? this.watch.probe(c, cmd, argv) : null;
     // While any client tracks keys (CLIENT TRACKING): note the keys a write may modify.
     const tracking = this.tracking.clients !== 0;
     const tp = tracking ? this.tracking.before(c, cmd, argv) : null;
+    if (this.snapshots.length !== 0 && (cmd.flags & CMD.WRITE) !== 0) snapshotBeforeWrite(this, c, cmd, argv);
     const prop = this.prop;
     if (prop.active) {
       this.callPropagating(c, cmd, argv, dirty0);
@@ -488,6 +509,10 @@ export class Server {
     const dt = t1 - t0;
     cmd.calls++;
     cmd.usec += dt * 1000;
+    // INFO latencystats, SLOWLOG/COMMANDLOG, LATENCY (src/server/commandlog.ts).
+    const ins = this.insight;
+    if (ins.tracking) recordLatency(cmd, dt);
+    if (dt >= ins.slowMs || c.len - out0 >= ins.replyBytes || c.totNetIn - c.reqMark >= ins.requestBytes) ins.observe(c, cmd, argv, dt, c.len - out0);
     if (c.errorsInCall !== 0) cmd.failedCalls++;
     c.lastCmd = cmd.fullname;
     c.totCmds++;
@@ -559,9 +584,9 @@ export class Server {
   }
 
   sampleMemory(): void {
-    const h = v8.getHeapStatistics();
-    const m = process.memoryUsage();
-    this.usedMemory = h.used_heap_size + m.external + m.arrayBuffers;
+    // V8 heap + external (Buffers; process.memoryUsage().external already includes arrayBuffers),
+    // less what eviction freed that V8 has not collected yet (src/keyspace/evict.ts).
+    this.usedMemory = Math.max(0, this.evictor.sampleNow() - this.evictor.freedSinceGc);
     if (this.usedMemory > this.peakMemory) this.peakMemory = this.usedMemory;
   }
 
@@ -653,7 +678,8 @@ export class Server {
   cron(): void {
     const now = clock.update();
     this.cronLoops++;
-    if (this.activeExpireEnabled && this.pauseType === null) {
+    // Replicas expire nothing themselves: the primary sends the deletions (src/replication/).
+    if (this.activeExpireEnabled && this.pauseType === null && this.busyScript === null && !this.repl.isReplica) {
       this.activeExpireCycle(now);
       // Hash fields with expire times (Valkey 9): a bounded pass, 25% of the tick at most.
       activeExpireHashFields(this, now, 250 / this.effectiveHz());
@@ -662,17 +688,11 @@ export class Server {
     this.inMetric.track(now, this.stats.netInputBytes);
     this.outMetric.track(now, this.stats.netOutputBytes);
     if (this.cronLoops % 10 === 0) this.sampleMemory();
-    const timeout = this.config.num('timeout');
-    if (timeout > 0 && this.cronLoops % 10 === 0) {
-      for (const c of this.clients.values()) {
-        if (c.monitor || c.postponed !== null) continue;
-        if (now - c.lastInteractionMs > timeout * 1000) {
-          this.log.verbose(`Closing idle client`);
-          c.closeNow();
-        }
-      }
-    }
+    // Idle `timeout` once a second; client eviction (maxmemory-clients) every tick.
+    if (this.cronLoops % 10 === 0) clientsCron(this, now);
+    evictClients(this);
     this.scanCursors.expire(now);
+    this.rdb.cron();
     if (this.tracking.clients !== 0) this.tracking.limit();
     const hz = this.effectiveHz();
     if (hz !== this.lastHz) {
@@ -716,6 +736,7 @@ export class Server {
     }
     const elapsed = performance.now() - t0;
     keyspaceStats.expireCycleCpuMs += elapsed;
+    this.insight.latency.addIfNeeded('expire-cycle', elapsed);
     if (timedOut) keyspaceStats.expiredTimeCapReached++;
     if (totalChecked > 0) {
       const perc = totalExpired / totalChecked;
@@ -728,22 +749,28 @@ export class Server {
   async start(): Promise<void> {
     this.sampleMemory();
     this.startupMemory = this.usedMemory;
+    this.aof.startup();
+    if (!this.config.bool('appendonly')) this.rdb.beginStartupLoad();
+    fitMaxclientsToUlimit(this);
     await this.listen();
+    await this.rdb.finishStartupLoad();
     this.startCron();
+    this.repl.start();
   }
 
   /** Stops listening, closes every client after its pending replies, stops the cron. */
   async close(): Promise<void> {
     this.shuttingDown = true;
+    this.repl.shutdown();
+    this.aof.shutdown();
+    this.rdb.onClose();
     if (this.cronTimer) clearInterval(this.cronTimer);
     this.cronTimer = null;
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
-    const ls = this.listeners;
-    this.listeners = [];
     // A listener's close callback waits for its connections to end, so the
     // clients are closed first; sockets whose peer does not finish closing
     // within a second are dropped.
-    const closed = Promise.all(ls.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    const closed = this.listeners.closeAll();
     const sockets: net.Socket[] = [];
     for (const c of [...this.clients.values()]) {
       c.flush();

@@ -142,9 +142,9 @@ test('malformed lines and bad values stop start-up with the reason', () => {
   r = run([join(dir, 'missing.conf')]);
   assert.equal(r.status, 1);
   assert.ok(r.stdout.includes(`Fatal error, can't open config file '${join(dir, 'missing.conf')}': No such file or directory`));
-  r = run(['--port', '0', '--save', '3600 1']);
+  r = run(['--port', '0', '--save', '3600']);
   assert.equal(r.status, 1);
-  assert.ok(r.stderr.includes('not implemented by Vireo yet'));
+  assert.ok(r.stderr.includes('Invalid save parameters'));
 });
 
 test('--version and --help', () => {

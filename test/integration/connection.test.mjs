@@ -521,7 +521,18 @@ test('CLIENT KILL TYPE normal, and IPv6 addresses in brackets', async () => {
   const s = await startVireo(['--bind', '127.0.0.1 ::1']);
   try {
     const ctl = await RawConn.connect(s.port);
-    const others = await Promise.all([RawConn.connect(s.port), RawConn.connect(s.port), RawConn.connect(s.port, '::1')]);
+    // startVireo waits for 127.0.0.1 only; the ::1 listener may bind a moment later.
+    let v6conn;
+    for (let i = 0; ; i++) {
+      try {
+        v6conn = await RawConn.connect(s.port, '::1');
+        break;
+      } catch (e) {
+        if (i >= 40) throw e;
+        await new Promise((res) => setTimeout(res, 25));
+      }
+    }
+    const others = [await RawConn.connect(s.port), await RawConn.connect(s.port), v6conn];
     const v6 = others[2];
     const i6 = await info(v6);
     assert.equal(i6.addr, `[::1]:${v6.sock.localPort}`);

@@ -92,7 +92,7 @@ test('invalid options are rejected before anything listens', async () => {
   await assert.rejects(startServer({ maxmemory: 'lots' }), /argument must be a memory value/);
   await assert.rejects(startServer({ databases: 0 }), /argument must be between 1 and 2147483647 inclusive/);
   await assert.rejects(startServer({ 'dynamic-hz': 'maybe' }), /argument must be 'yes' or 'no'/);
-  await assert.rejects(startServer({ appendonly: true }), /not implemented/);
+  await assert.rejects(startServer({ appendfsync: 'sometimes' }), /must be one of the following: always, everysec, no/);
 });
 
 test('a config file plus options that win over it', async () => {

@@ -4,10 +4,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { HashObject } from '../../dist/src/data/hash.js';
+import { HashObject, packValue } from '../../dist/src/data/hash.js';
 
 const field = fc.integer({ min: 0, max: 40 }).map((n) => (n === 40 ? 'x'.repeat(70) : `f${n}`));
-const value = fc.oneof(fc.integer({ min: 0, max: 99 }).map(String), fc.constant('y'.repeat(70)), fc.constant(''));
+// Values: small canonical integers (stored as numbers), near misses that must
+// stay strings byte for byte, long strings and binary latin1 strings.
+const value = fc.oneof(
+  fc.integer({ min: 0, max: 99 }).map(String),
+  fc.integer({ min: -1e9, max: 2e9 }).map(String),
+  fc.constantFrom('-0', '007', '+1', ' 1', '1 ', '1e3', '0x1', '-', '1.5', '999999999', '-999999999', '1000000000', '-1000000000', '2147483648', '00', '-01'),
+  fc.constant('y'.repeat(70)),
+  fc.constant(''),
+  fc.uint8Array({ maxLength: 6 }).map((a) => Buffer.from(a).toString('latin1')),
+);
 const op = fc.oneof(
   fc.record({ t: fc.constant('set'), f: field, v: value, keep: fc.boolean() }),
   fc.record({ t: fc.constant('del'), f: field }),
@@ -16,12 +25,22 @@ const op = fc.oneof(
   fc.record({ t: fc.constant('persist'), f: field }),
   fc.record({ t: fc.constant('tick'), dt: fc.integer({ min: 0, max: 20 }), max: fc.integer({ min: 1, max: 5 }) }),
   fc.record({ t: fc.constant('clone') }),
+  // Position reads: a random one (indexes a plain hashtable) or a partial walk
+  // from 0 interleaved with a write (the cursor must notice the change).
+  fc.record({ t: fc.constant('rand'), i: fc.nat() }),
+  fc.record({ t: fc.constant('walk'), k: fc.nat({ max: 6 }), f: field, v: value }),
 );
 
 function check(h, m, ttl, maxEntries, maxValue, sawBig) {
   assert.equal(h.size, m.size);
   const got = new Map();
-  for (let i = 0; i < h.size; i++) got.set(h.fieldAt(i), h.valueAt(i));
+  for (let i = 0; i < h.size; i++) {
+    got.set(h.fieldAt(i), h.valueAt(i));
+    // A value is kept as a number exactly when it is a short canonical integer.
+    const raw = h.rawValueAt(i);
+    assert.equal(String(raw), h.valueAt(i));
+    assert.equal(typeof raw === 'number', /^(0|-?[1-9][0-9]{0,8})$/.test(h.valueAt(i)));
+  }
   assert.deepEqual(got, m);
   for (const [f, v] of m) {
     assert.equal(h.get(f), v);
@@ -84,6 +103,20 @@ test('HashObject behaves like a Map with expire times under random operations', 
           assert.equal(left, due.length - n);
           const next = ttl.size ? Math.min(...ttl.values()) : Infinity;
           assert.equal(h.nextExpire(), next);
+        } else if (o.t === 'rand') {
+          if (m.size === 0) continue;
+          const i = o.i % m.size;
+          const f = h.fieldAt(i);
+          assert.ok(m.has(f));
+          assert.equal(h.valueAt(i), m.get(f));
+          assert.equal(h.fieldAt(i), f);
+        } else if (o.t === 'walk') {
+          const k = Math.min(o.k, m.size);
+          for (let i = 0; i < k; i++) assert.equal(h.valueAt(i), m.get(h.fieldAt(i)));
+          h.set(o.f, o.v, maxEntries, maxValue, true);
+          m.set(o.f, o.v);
+          if (m.size > maxEntries || o.f.length > maxValue || o.v.length > maxValue) sawBig.v = true;
+          if (k < m.size) assert.equal(h.valueAt(k), m.get(h.fieldAt(k)));
         } else if (o.t === 'clone') {
           const c2 = h.clone();
           assert.equal(c2.encoding(), h.encoding());
@@ -154,4 +187,42 @@ test('heap stays bounded when expire times keep changing', () => {
   assert.equal(h.expireDue(501, 10), 1);
   assert.equal(h.hasVolatile(), false);
   assert.deepEqual([h.fieldAt(0)], ['a']);
+});
+
+test('packValue: numbers only for canonical integers of up to 9 digits', () => {
+  for (const [s, want] of [
+    ['0', 0], ['7', 7], ['-7', -7], ['999999999', 999999999], ['-999999999', -999999999], ['120', 120],
+  ]) assert.equal(packValue(s), want);
+  for (const s of ['', '-', '-0', '00', '007', '+1', ' 1', '1 ', '1e3', '1.0', '1000000000', '-1000000000', '2147483648', 'abc', '1a', '\u00b9'])
+    assert.equal(packValue(s), s);
+  fc.assert(
+    fc.property(fc.oneof(fc.integer().map(String), fc.string({ maxLength: 11 })), (s) => {
+      const p = packValue(s);
+      assert.equal(String(p), s);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('a plain hashtable walks in order without indexing; random access indexes it', () => {
+  const h = new HashObject();
+  const n = 2000;
+  for (let i = 0; i < n; i++) h.set(`f${i}`, String(i), 128, 64);
+  assert.equal(h.encoding(), 'hashtable');
+  assert.equal(h.isIndexed(), false);
+  for (let i = 0; i < n; i++) {
+    assert.equal(h.fieldAt(i), `f${i}`);
+    assert.equal(h.valueAt(i), String(i));
+  }
+  assert.equal(h.isIndexed(), false, 'a sequential walk keeps the plain form');
+  h.delete('f5');
+  h.set('f5', 'again', 128, 64);
+  assert.equal(h.fieldAt(0), 'f0');
+  assert.equal(h.isIndexed(), false);
+  assert.equal(h.fieldAt(n - 1), 'f5', 'random position');
+  assert.equal(h.isIndexed(), true);
+  assert.equal(h.valueAt(n - 1), 'again');
+  assert.equal(h.encoding(), 'hashtable');
+  const c = h.clone();
+  for (let i = 0; i < n; i++) assert.equal(c.get(h.fieldAt(i)), h.valueAt(i));
 });

@@ -6,10 +6,15 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ListValue, entryBytes, exceedsLimit } from '../../dist/src/data/list.js';
 
+// Elements are latin1 strings (bytes 0-255). The lengths cover the three
+// length-prefix forms of the packed nodes: < 128, < 16384 and longer.
+const latin1 = (min, max) => fc.uint8Array({ minLength: min, maxLength: max }).map((a) => Buffer.from(a).toString('latin1'));
 const elem = fc.oneof(
-  fc.constantFrom('a', 'b', 'c', '1', '-5', '127', '128', '4096', '70000', '9223372036854775807', '007', ''),
-  fc.string({ maxLength: 8 }),
-  fc.string({ minLength: 60, maxLength: 300 }),
+  { weight: 6, arbitrary: fc.constantFrom('a', 'b', 'c', '1', '-5', '127', '128', '4096', '70000', '9223372036854775807', '007', '', '\x00', '\xff\x80') },
+  { weight: 4, arbitrary: fc.string({ maxLength: 8 }) },
+  { weight: 3, arbitrary: latin1(0, 12) },
+  { weight: 2, arbitrary: fc.string({ minLength: 60, maxLength: 300 }) },
+  { weight: 1, arbitrary: fc.constantFrom('p'.repeat(127), 'q'.repeat(128), 'r'.repeat(16383), 's'.repeat(16384), 't'.repeat(20000)) },
 );
 
 const op = fc.oneof(
@@ -107,6 +112,13 @@ function run(fill, ops) {
         if (r) {
           assert.deepEqual(l.range(r[0], r[1]), m.slice(r[0], r[1] + 1));
           assert.deepEqual(l.range(r[0], r[1], true), m.slice(r[0], r[1] + 1).reverse());
+          // forRange hands out the raw bytes (what LRANGE writes to the socket).
+          for (const rev of [false, true]) {
+            const got = [];
+            l.forRange(r[0], r[1], rev, (buf, off, len, out) => out.push(buf.toString('latin1', off, off + len)), got);
+            const want = m.slice(r[0], r[1] + 1);
+            assert.deepEqual(got, rev ? want.reverse() : want);
+          }
         }
         break;
       }
@@ -118,7 +130,7 @@ function run(fill, ops) {
     l.check();
     assert.equal(l.length, m.length);
     assert.deepEqual(l.toArray(), m);
-    for (const i of [0, -1, Math.floor(m.length / 2)]) assert.equal(l.get(i), m.length ? m.at(i) : undefined);
+    for (const i of [0, -1, 1, -2, Math.floor(m.length / 2), Math.floor(m.length / 3)]) assert.equal(l.get(i), m.length ? m.at(i) : undefined);
     // A listpack never holds more than the limit allows after a growth, and a
     // quicklist node never is empty (checked by check()).
     if (!l.quick && l.length > 0 && fill > 0) assert.ok(l.length <= Math.max(fill, 1) || l.length <= m.length);
@@ -191,4 +203,81 @@ test('big lists: O(1) ends and index access stay consistent', () => {
   for (const i of [0, 1, 777, n / 2, n - 2, n - 1]) assert.equal(l.get(i), arr[i]);
   assert.deepEqual(l.range(1000, 1010), arr.slice(1000, 1011));
   l.check();
+});
+
+test('packed nodes: about 2 bytes of overhead per short element, for pushes at either end', () => {
+  for (const head of [false, true]) {
+    const l = new ListValue();
+    const n = 100000;
+    for (let i = 0; i < n; i++) l.pushAll(['', '', 'm:' + String(i).padStart(7, '0')], 2, head, -2);
+    l.check();
+    // 9 bytes of data + 2 of length prefixes; only the two end nodes keep spare room.
+    assert.ok(l.allocatedBytes() / n < 11.5, `allocated ${l.allocatedBytes() / n} bytes per element`);
+    assert.equal(l.get(head ? -1 : 0), 'm:0000000');
+    assert.equal(l.get(head ? 0 : -1), 'm:0099999');
+    // Popping everything gives the elements back in order and drops the nodes.
+    const got = l.popMany(n, !head);
+    assert.equal(got.length, n);
+    for (let i = 0; i < n; i += 997) assert.equal(got[i], 'm:' + String(i).padStart(7, '0'));
+    assert.equal(l.length, 0);
+    assert.equal(l.nodeCount(), 0);
+  }
+});
+
+test('packed nodes: alternating pushes at both ends and pops keep a valid layout', () => {
+  const l = new ListValue();
+  const m = [];
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  for (let i = 0; i < 30000; i++) {
+    const r = rnd();
+    const v = r < 0.02 ? 'L'.repeat(200 + (i % 300)) : String(i);
+    if (r < 0.35) {
+      l.pushAll(['', '', v], 2, true, -2);
+      m.unshift(v);
+    } else if (r < 0.7) {
+      l.pushAll(['', '', v], 2, false, -2);
+      m.push(v);
+    } else if (r < 0.85) {
+      assert.equal(l.pop(true), m.shift());
+    } else {
+      assert.equal(l.pop(false), m.pop());
+    }
+    if (l.length) l.shrinkCheck(-2);
+  }
+  l.check();
+  assert.deepEqual(l.toArray(), m);
+});
+
+test('random index reads (node marks) stay right across changes', () => {
+  const l = new ListValue();
+  const m = [];
+  let seed = 11;
+  const rnd = (n) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  for (let i = 0; i < 5000; i++) {
+    const v = i % 7 === 0 ? 'w'.repeat(150) : `e${i}`;
+    l.pushAll(['', '', v], 2, i % 3 === 0, -2);
+    i % 3 === 0 ? m.unshift(v) : m.push(v);
+  }
+  for (let round = 0; round < 400; round++) {
+    // Several reads in a row (the second one builds the marks of its node).
+    for (let k = 0; k < 5; k++) {
+      const i = rnd(m.length);
+      assert.equal(l.get(i), m[i]);
+      assert.equal(l.get(i - m.length), m[i]);
+    }
+    const a = rnd(m.length);
+    const b = Math.min(m.length - 1, a + rnd(40));
+    assert.deepEqual(l.range(a, b), m.slice(a, b + 1));
+    switch (rnd(6)) {
+      case 0: l.pushAll(['', '', `h${round}`], 2, true, -2); m.unshift(`h${round}`); break;
+      case 1: l.pushAll(['', '', `t${round}`], 2, false, -2); m.push(`t${round}`); break;
+      case 2: assert.equal(l.pop(true), m.shift()); break;
+      case 3: assert.equal(l.pop(false), m.pop()); break;
+      case 4: { const i = rnd(m.length); l.set(i, `s${round}`, -2); m[i] = `s${round}`; break; }
+      default: { const i = rnd(m.length); assert.ok(l.insert(m[i], `i${round}`, true, -2)); m.splice(m.indexOf(m[i]) + 1, 0, `i${round}`); }
+    }
+  }
+  l.check();
+  assert.deepEqual(l.toArray(), m);
 });

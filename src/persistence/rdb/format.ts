@@ -1,0 +1,100 @@
+// RDB format constants (Redis/Valkey rdb.h) and small shared helpers.
+
+/** RDB version Vireo writes: 10 (Redis 7.0), so every encoding used is one 7.0 and later load. */
+export const RDB_VERSION = 10;
+/** Newest Redis-lineage RDB version Vireo reads (Valkey 8 writes 11, Redis 7.4 writes 12). */
+export const RDB_MAX_READ_VERSION = 12;
+/**
+ * Valkey 9's own format: magic "VALKEY" and version 080. Vireo writes it only
+ * when a hash has field expire times (RDB_TYPE_HASH_2), which RDB 10 cannot hold.
+ */
+export const RDB_VERSION_VALKEY = 80;
+
+export const enum T {
+  STRING = 0,
+  LIST = 1,
+  SET = 2,
+  ZSET = 3,
+  HASH = 4,
+  ZSET_2 = 5,
+  MODULE_PRE_GA = 6,
+  MODULE_2 = 7,
+  HASH_ZIPMAP = 9,
+  LIST_ZIPLIST = 10,
+  SET_INTSET = 11,
+  ZSET_ZIPLIST = 12,
+  HASH_ZIPLIST = 13,
+  LIST_QUICKLIST = 14,
+  STREAM_LISTPACKS = 15,
+  HASH_LISTPACK = 16,
+  ZSET_LISTPACK = 17,
+  LIST_QUICKLIST_2 = 18,
+  STREAM_LISTPACKS_2 = 19,
+  SET_LISTPACK = 20,
+  STREAM_LISTPACKS_3 = 21,
+  /** Valkey 9 (RDB 80): a hash with field expire times, as (field, value, expire ms or -1) triples. */
+  HASH_2 = 22,
+}
+
+export const enum Op {
+  SLOT_INFO = 244,
+  FUNCTION2 = 245,
+  FUNCTION_PRE_GA = 246,
+  MODULE_AUX = 247,
+  IDLE = 248,
+  FREQ = 249,
+  AUX = 250,
+  RESIZEDB = 251,
+  EXPIRETIME_MS = 252,
+  EXPIRETIME = 253,
+  SELECTDB = 254,
+  EOF = 255,
+}
+
+export const ENC_INT8 = 0;
+export const ENC_INT16 = 1;
+export const ENC_INT32 = 2;
+export const ENC_LZF = 3;
+
+export const QUICKLIST_NODE_PLAIN = 1;
+export const QUICKLIST_NODE_PACKED = 2;
+
+export const STREAM_ITEM_FLAG_DELETED = 1;
+export const STREAM_ITEM_FLAG_SAMEFIELDS = 2;
+
+/** Error for a malformed or unsupported RDB file or payload. */
+export class RdbError extends Error {
+  constructor(
+    message: string,
+    public offset = -1,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The int64 a string is the canonical decimal form of (Redis's string2ll +
+ * ll2string round trip), or null. Numbers are returned when safe, else bigint.
+ */
+export function canonicalInt(s: string): number | bigint | null {
+  const n = s.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 45) {
+    if (n === 1) return null;
+    i = 1;
+    c = s.charCodeAt(1);
+  }
+  if (c === 48) return n === 1 ? 0 : null;
+  if (c < 49 || c > 57) return null;
+  for (let j = i + 1; j < n; j++) {
+    const d = s.charCodeAt(j);
+    if (d < 48 || d > 57) return null;
+  }
+  if (n - i <= 15) return Number(s);
+  const b = BigInt(s);
+  if (b > 9223372036854775807n || b < -9223372036854775808n) return null;
+  if (b <= 9007199254740991n && b >= -9007199254740991n) return Number(b);
+  return b;
+}

@@ -1,0 +1,106 @@
+// Shared by the replication tests: INFO parsing, waiting for a replica to
+// catch up, and a mixed write load.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export async function infoRepl(r) {
+  const text = await r.info('replication');
+  const o = {};
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) o[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return o;
+}
+
+export async function infoStats(r) {
+  const text = await r.info('stats');
+  const o = {};
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) o[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return o;
+}
+
+export async function waitFor(fn, ms = 20000, what = 'condition') {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(`timeout waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Waits until the replica's link is up and its offset equals the primary's. */
+export async function caughtUp(primary, replica, ms = 30000) {
+  await waitFor(
+    async () => {
+      const p = await infoRepl(primary);
+      const r = await infoRepl(replica);
+      return r.master_link_status === 'up' && p.master_repl_offset === r.slave_repl_offset;
+    },
+    ms,
+    'replica to catch up',
+  );
+}
+
+/**
+ * A write load of `n` commands in pipelines of 50: strings, counters, lists,
+ * hashes, sets, sorted sets, TTLs, deletes, MULTI/EXEC, several databases.
+ */
+export async function writeLoad(r, n, seed = 1, { stop } = {}) {
+  let x = seed;
+  const rnd = (m) => {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    return x % m;
+  };
+  for (let done = 0; done < n && !(stop && stop.stop); done += 50) {
+    const p = r.pipeline();
+    for (let i = 0; i < 50; i++) {
+      const k = rnd(500);
+      switch (rnd(12)) {
+        case 0:
+          p.set(`s:${k}`, `v${rnd(1e6)}`);
+          break;
+        case 1:
+          p.incrby(`n:${k % 50}`, rnd(100));
+          break;
+        case 2:
+          p.rpush(`l:${k % 40}`, `e${rnd(1000)}`, `f${rnd(1000)}`);
+          break;
+        case 3:
+          p.lpop(`l:${k % 40}`);
+          break;
+        case 4:
+          p.hset(`h:${k % 40}`, `f${rnd(30)}`, `v${rnd(1000)}`);
+          break;
+        case 5:
+          p.sadd(`set:${k % 40}`, `m${rnd(200)}`);
+          break;
+        case 6:
+          p.zadd(`z:${k % 40}`, rnd(1000) / 7, `m${rnd(100)}`);
+          break;
+        case 7:
+          p.pexpire(`s:${k}`, 100000 + rnd(100000));
+          break;
+        case 8:
+          p.del(`s:${rnd(500)}`);
+          break;
+        case 9:
+          p.multi();
+          p.incr(`tx:${k % 10}`);
+          p.set(`tx:last`, `${k}`);
+          p.exec();
+          break;
+        case 10:
+          p.select(1 + (k % 3));
+          p.set(`db:${k}`, `${k}`);
+          p.select(0);
+          break;
+        default:
+          p.spop(`set:${k % 40}`);
+      }
+    }
+    await p.exec();
+  }
+}

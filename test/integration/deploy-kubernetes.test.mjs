@@ -1,0 +1,143 @@
+// deploy/kubernetes/: the manifests are validated against the Kubernetes API
+// schemas (OpenAPI of Kubernetes 1.27, compiled into the kubernetes-models npm
+// package: types, required fields, enums, formats; like `kubectl
+// --validate=false` it does NOT reject unknown field names), rendered with
+// `kubectl kustomize` where kubectl is installed (no cluster needed), checked
+// for the cross-references a cluster would only reveal at run time (selectors,
+// ports, volume names, namespace), and the pod's config file and probe
+// command are run against a real vireo-server.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as yaml from 'js-yaml';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { ROOT, startVireo } from '../helpers/servers.mjs';
+import { RawConn } from '../helpers/resp.mjs';
+
+const run = promisify(execFile);
+const K8S = join(ROOT, 'deploy', 'kubernetes');
+const MODELS = {
+  'v1/Namespace': Namespace,
+  'v1/Service': Service,
+  'v1/ConfigMap': ConfigMap,
+  'apps/v1/StatefulSet': StatefulSet,
+};
+
+/** Every manifest directory (one kustomization each) and its documents. */
+function manifestSets() {
+  return readdirSync(K8S, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => {
+      const dir = join(K8S, d.name);
+      const kust = yaml.load(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'));
+      const docs = kust.resources.flatMap((f) => yaml.loadAll(readFileSync(join(dir, f), 'utf8')).filter(Boolean));
+      return { name: d.name, dir, docs };
+    });
+}
+const SETS = manifestSets();
+const byKind = (docs, kind) => docs.filter((d) => d.kind === kind);
+
+const tmp = mkdtempSync(join(tmpdir(), 'vireo-k8s-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('deploy/kubernetes has the standalone StatefulSet set', () => {
+  assert.ok(SETS.some((s) => s.name === 'standalone'));
+});
+
+for (const set of SETS) {
+  test(`${set.name}: every manifest validates against the Kubernetes 1.27 schema`, () => {
+    assert.ok(set.docs.length >= 4);
+    for (const doc of set.docs) {
+      const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
+      assert.ok(Model, `a schema for ${doc.apiVersion} ${doc.kind}`);
+      assert.doesNotThrow(() => new Model(doc).validate(), `${doc.kind} ${doc.metadata?.name}`);
+    }
+    // The validator is not a no-op: a broken StatefulSet is rejected.
+    const ss = structuredClone(byKind(set.docs, 'StatefulSet')[0]);
+    ss.spec.replicas = 'one';
+    delete ss.spec.template.spec.containers[0].name;
+    assert.throws(() => new StatefulSet(ss).validate(), /replicas must be integer|must have required property 'name'/);
+  });
+
+  test(`${set.name}: kubectl kustomize renders the same objects (no cluster needed)`, async (t) => {
+    try {
+      execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore', timeout: 20000 });
+    } catch {
+      t.skip('kubectl is not installed');
+      return;
+    }
+    const { stdout } = await run('kubectl', ['kustomize', set.dir], { timeout: 60000 });
+    const rendered = yaml.loadAll(stdout).filter(Boolean);
+    const key = (d) => `${d.kind}/${d.metadata.namespace ?? ''}/${d.metadata.name}`;
+    assert.deepEqual(rendered.map(key).sort(), set.docs.map(key).sort());
+    for (const d of rendered) assert.deepEqual(d, set.docs.find((x) => key(x) === key(d)));
+  });
+}
+
+test('standalone: namespace, headless Service on 6379, StatefulSet with a PVC on /data and probes', () => {
+  const { docs } = SETS.find((s) => s.name === 'standalone');
+  const [ns] = byKind(docs, 'Namespace');
+  const [svc] = byKind(docs, 'Service');
+  const [ss] = byKind(docs, 'StatefulSet');
+  const [cm] = byKind(docs, 'ConfigMap');
+  for (const d of docs) if (d.kind !== 'Namespace') assert.equal(d.metadata.namespace, ns.metadata.name, `${d.kind} in the namespace`);
+  // Headless Service, port 6379, selecting the StatefulSet's pods.
+  assert.equal(svc.spec.clusterIP, 'None');
+  assert.deepEqual(svc.spec.ports.map((p) => p.port), [6379]);
+  const podLabels = ss.spec.template.metadata.labels;
+  for (const [k, v] of Object.entries(svc.spec.selector)) assert.equal(podLabels[k], v, `service selector ${k}`);
+  for (const [k, v] of Object.entries(ss.spec.selector.matchLabels)) assert.equal(podLabels[k], v, `statefulset selector ${k}`);
+  assert.equal(ss.spec.serviceName, svc.metadata.name);
+  const [c] = ss.spec.template.spec.containers;
+  assert.match(c.image, /^vireo:/);
+  const port = c.ports.find((p) => p.containerPort === 6379);
+  assert.ok(port);
+  assert.equal(svc.spec.ports[0].targetPort, port.name);
+  // The PVC template is mounted on /data.
+  const [pvc] = ss.spec.volumeClaimTemplates;
+  assert.equal(c.volumeMounts.find((m) => m.name === pvc.metadata.name)?.mountPath, '/data');
+  assert.deepEqual(pvc.spec.accessModes, ['ReadWriteOnce']);
+  // The config file the container gets is the ConfigMap's vireo.conf.
+  const cfgVol = ss.spec.template.spec.volumes.find((v) => v.configMap?.name === cm.metadata.name);
+  const cfgMount = c.volumeMounts.find((m) => m.name === cfgVol.name);
+  assert.deepEqual(c.args, [`${cfgMount.mountPath}/vireo.conf`]);
+  assert.ok(cm.data['vireo.conf']);
+  // Probes: readiness PINGs with the image's HEALTHCHECK command; liveness checks the port.
+  const hc = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  assert.deepEqual(c.readinessProbe.exec.command, JSON.parse(hc[1]));
+  assert.equal(c.livenessProbe.tcpSocket.port, port.name);
+  // Runs as the image's non-root user, with the volume group-writable for it.
+  const sc = ss.spec.template.spec.securityContext;
+  assert.equal(sc.runAsNonRoot, true);
+  assert.equal(sc.runAsUser, 999);
+  assert.equal(sc.fsGroup, 999);
+});
+
+test("standalone: the ConfigMap's vireo.conf and the readiness probe work on a real vireo-server", async () => {
+  const { docs } = SETS.find((s) => s.name === 'standalone');
+  const [cm] = byKind(docs, 'ConfigMap');
+  const [ss] = byKind(docs, 'StatefulSet');
+  const conf = join(tmp, 'vireo.conf');
+  writeFileSync(conf, cm.data['vireo.conf']);
+  // Every directive must be one Vireo implements (it refuses the others);
+  // bind/port/dir are overridden for the test's loopback port and temp dir.
+  const srv = await startVireo(['--dir', tmp], { configFile: conf });
+  try {
+    const c = await RawConn.connect(srv.port);
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+    assert.equal(await c.call('CONFIG', 'GET', 'maxmemory'), '*2\r\n$9\r\nmaxmemory\r\n$9\r\n268435456\r\n');
+    assert.equal(await c.call('CONFIG', 'GET', 'save'), '*2\r\n$4\r\nsave\r\n$23\r\n3600 1 300 100 60 10000\r\n');
+    c.close();
+    const [cmd, ...args] = ss.spec.template.spec.containers[0].readinessProbe.exec.command;
+    await run(cmd, args, { env: { ...process.env, VIREO_HEALTHCHECK_PORT: String(srv.port) }, timeout: 10000 });
+  } finally {
+    await srv.stop();
+  }
+});
