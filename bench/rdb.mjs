@@ -47,7 +47,7 @@ async function start(kind, dir, port) {
   const argv =
     kind === 'redis'
       ? ['-c', '0', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]
-      : ['-c', '0', join(ROOT, 'bin', 'vireo-server'), '--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
+      : ['-c', '0', join(ROOT, 'bin', 'vireo-server'), '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
   const proc = spawn('taskset', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let log = '';

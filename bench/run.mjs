@@ -106,7 +106,7 @@ async function startServer(kind) {
   if (kind === 'redis') {
     proc = spawn('taskset', ['-c', '0', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
   } else {
-    proc = spawn('taskset', ['-c', '0', join(ROOT, 'bin', 'vireo-server'), '--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning'], { stdio: 'ignore' });
+    proc = spawn('taskset', ['-c', '0', join(ROOT, 'bin', 'vireo-server'), '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--loglevel', 'warning'], { stdio: 'ignore' });
   }
   track(proc);
   try {

@@ -63,11 +63,14 @@ const EMBED_DEFAULTS: [string, string][] = [
   ['port', '0'],
   ['bind', '127.0.0.1'],
   ['loglevel', 'warning'],
+  // In memory unless asked: an embedded server does not write dump.rdb into the host's working directory.
+  ['save', ''],
 ];
 
 /**
  * Starts a server. `port: 0` (the default here) picks a free port; `bind`
- * defaults to 127.0.0.1; log level defaults to warning to keep the host's output clean.
+ * defaults to 127.0.0.1; log level defaults to warning to keep the host's output clean;
+ * `save` defaults to "" (no save points: set `save` or `appendonly` to persist).
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const cfg = configFromOptions(options);

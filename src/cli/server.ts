@@ -131,7 +131,7 @@ export async function main(argv: string[]): Promise<void> {
       log.warning(`Failed to write PID file: ${(e as Error).message}`);
     }
   }
-  log.notice(`Running mode=standalone, port=${server.port}.`);
+  log.notice(`Running mode=${server.cluster !== null ? "cluster" : "standalone"}, port=${server.port}.`);
   log.notice('Server initialized');
   log.notice('Ready to accept connections tcp');
 

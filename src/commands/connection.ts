@@ -133,7 +133,7 @@ function reset(c: Client): void {
   c.dirtyCas = false;
   server.watch.unwatchAll(c);
   server.tracking.disable(c);
-  // To clear here too once they exist: READONLY/ASKING.
+  c.clusterFlags = 0; // READONLY / ASKING
   c.addSimple('RESET');
 }
 
@@ -145,6 +145,10 @@ function select(c: Client, argv: string[]): void {
   }
   if (typeof v === 'bigint' || v < -2147483648 || v > 2147483647) {
     c.addError(E_INT_RANGE);
+    return;
+  }
+  if (c.server.cluster !== null && v !== 0) {
+    c.addError('ERR SELECT is not allowed in cluster mode');
     return;
   }
   const dbs = c.server.dbs;
@@ -213,7 +217,7 @@ function hello(c: Client, argv: string[]): void {
   c.addBulk('mode');
   c.addBulk('standalone');
   c.addBulk('role');
-  c.addBulk('master');
+  c.addBulk(c.server.repl.isReplica ? 'replica' : 'master');
   c.addBulk('modules');
   c.addArrayLen(0);
 }

@@ -153,7 +153,7 @@ const GEN: Record<string, (server: Server) => string> = {
     }
     return section('Clients', [
       ['connected_clients', server.clients.size],
-      ['cluster_connections', 0],
+      ['cluster_connections', server.cluster !== null ? server.cluster.links.size : 0],
       ['maxclients', server.config.num('maxclients')],
       ['client_recent_max_input_buffer', maxIn],
       ['client_recent_max_output_buffer', maxOut],
@@ -391,8 +391,8 @@ const GEN: Record<string, (server: Server) => string> = {
     return section('Latencystats', lines);
   },
 
-  cluster() {
-    return section('Cluster', [['cluster_enabled', 0]]);
+  cluster(server) {
+    return section('Cluster', [['cluster_enabled', server.cluster !== null ? 1 : 0]]);
   },
 
   keyspace(server) {

@@ -331,6 +331,7 @@ function renamenx(c: Client, argv: string[]): void {
 }
 
 function move(c: Client, argv: string[]): void {
+  if (c.server.cluster !== null) return c.addError('ERR MOVE is not allowed in cluster mode');
   const src = c.db;
   const id = getInt32(c, argv[2]);
   if (id === null) return;
@@ -383,6 +384,7 @@ function copy(c: Client, argv: string[]): void {
       return;
     }
   }
+  if (c.server.cluster !== null && dst !== src) return c.addError('ERR Copying to another database is not allowed in cluster mode');
   const key = argv[1];
   const newkey = argv[2];
   if (src === dst && key === newkey) {
@@ -412,6 +414,7 @@ function copy(c: Client, argv: string[]): void {
 // ------------------------------------------------------------------ SWAPDB, FLUSHDB, FLUSHALL
 
 function swapdb(c: Client, argv: string[]): void {
+  if (c.server.cluster !== null) return c.addError('ERR SWAPDB is not allowed in cluster mode');
   const id1 = getInt32(c, argv[1], 'ERR invalid first DB index');
   if (id1 === null) return;
   const id2 = getInt32(c, argv[2], 'ERR invalid second DB index');

@@ -14,6 +14,7 @@ import { RdbEncoder, writeValueBody } from '../persistence/rdb/encoder.js';
 import { RdbError } from '../persistence/rdb/format.js';
 import { keyClockFor, loadLimits } from '../persistence/manager.js';
 import { datasetDigest, valueDigest } from '../persistence/digest.js';
+import { scriptingOf } from '../scripting/index.js';
 
 const E_BG_IN_PROGRESS = 'ERR Background save already in progress';
 
@@ -218,7 +219,11 @@ export function debugPersistence(c: Client, sub: string, argv: string[]): boolea
       c.addError('ERR Error trying to save the DB');
       return true;
     }
-    if (flush && !merge) for (const db of server.dbs) db.flush();
+    if (flush && !merge) {
+      for (const db of server.dbs) db.flush();
+      // Valkey's emptyData clears the function libraries too; the file brings them back.
+      scriptingOf(server).flushFunctions();
+    }
     try {
       const target = server.rdb.loadTarget();
       if (merge) {

@@ -53,6 +53,8 @@ function sunsubscribe(c: Client, argv: string[]): void {
 function publish(c: Client, argv: string[]): void {
   // PUBLISH always reaches replicas (the AOF leaves it out, as Valkey's PROPAGATE_REPL does).
   if (c.server.prop.active) c.server.prop.force();
+  // Cluster mode: every node delivers to its own subscribers (src/cluster/cluster.ts).
+  if (c.server.cluster !== null) c.server.cluster.publish(argv[1], argv[2], false);
   c.addInt(c.server.pubsub.publish(argv[1], argv[2], false));
 }
 

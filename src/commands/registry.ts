@@ -22,6 +22,7 @@ import { commands as aof } from '../persistence/aof/commands.js';
 import { commands as acl } from './acl.js';
 import { commands as observability, COMMANDLOG_META } from './observability.js';
 import { commands as replication } from './replication.js';
+import { commands as cluster } from './cluster.js';
 
 /** Metadata for commands newer than the reference snapshot (Valkey 8.1/9.0). */
 export const EXTRA_META: Record<string, MetaEntry> = {
@@ -57,7 +58,7 @@ export const EXTRA_META: Record<string, MetaEntry> = {
 };
 
 export function allHandlers(): HandlerMap {
-  return { ...connection, ...string, ...keyspace, ...server, ...bitmap, ...hyperloglog, ...set, ...hash, ...list, ...zset, ...stream, ...pubsub, ...geo, ...sort, ...memory, ...tx, ...aof, ...acl, ...persistence, ...scripting, ...observability, ...replication };
+  return { ...connection, ...string, ...keyspace, ...server, ...bitmap, ...hyperloglog, ...set, ...hash, ...list, ...zset, ...stream, ...pubsub, ...geo, ...sort, ...memory, ...tx, ...aof, ...acl, ...persistence, ...scripting, ...observability, ...replication, ...cluster };
 }
 
 export function buildCommandTable(): CommandTable {

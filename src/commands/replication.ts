@@ -7,13 +7,20 @@ import { E_NOT_INT, E_SYNTAX } from './errors.js';
 
 function replicaof(c: Client, argv: string[]): void {
   const repl = c.server.repl;
-  if (repl.replicaOf(c) !== undefined) {
-    c.addError('ERR Command is not valid when client is a replica.');
+  if (repl.failover !== null) {
+    c.addError('ERR REPLICAOF not allowed while failing over.');
     return;
   }
   if (argv[1].toLowerCase() === 'no' && argv[2].toLowerCase() === 'one') {
-    if (repl.isReplica) repl.promote();
+    if (repl.isReplica) {
+      repl.promote();
+      c.server.log.notice(`MASTER MODE enabled (user request from '${c.describe()}')`);
+    }
     c.addOK();
+    return;
+  }
+  if (repl.replicaOf(c) !== undefined) {
+    c.addError('ERR Command is not valid when client is a replica.');
     return;
   }
   const port = parseInt64(argv[2]);

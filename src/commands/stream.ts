@@ -21,13 +21,13 @@ import {
   MAX_ID,
   U64_MAX,
   ZERO_ID,
+  cmpId,
   cmpIds,
   decrId,
   incrId,
   idStr,
   isZeroId,
   normU64,
-  type Fields,
   type StreamID,
   type U64,
 } from '../data/stream.js';
@@ -215,42 +215,51 @@ function addId(c: Client, id: StreamID): void {
   c.addBulk(idStr(id.ms, id.seq));
 }
 
-function addEntry(c: Client, ms: U64, seq: U64, f: Fields): void {
-  c.addArrayLen(2);
-  c.addBulk(idStr(ms, seq));
-  c.addArrayLen(f.length);
-  for (let i = 0; i < f.length; i++) c.addBulk(f[i]);
+/** Writes the entry at an ID (which must exist) in its reply form. */
+function addEntryAt(c: Client, s: Stream, id: StreamID): void {
+  s.entries.writeEntry(s.entries.find(id.ms, id.seq)!, c);
 }
 
-/** Entries in [start, end] (rev: from end down), at most count (0: all), written as an array. */
+/**
+ * Entries in [start, end] (rev: from end down), at most count (0: all),
+ * written as an array: the entries are counted first, then copied into the
+ * reply in their stored (reply) form, whole runs per node going forward.
+ */
 function replyRange(c: Client, s: Stream, start: StreamID, end: StreamID, count: number, rev: boolean): void {
   const e = s.entries;
-  const out: Array<[U64, U64, Fields]> = [];
-  if (cmpIds(start, end) <= 0) {
-    if (!rev) {
-      const p = e.seekGE(start.ms, start.seq);
-      if (p !== null) {
-        do {
-          const ms = e.msAt(p);
-          const seq = e.seqAt(p);
-          if (cmpIds({ ms, seq }, end) > 0) break;
-          out.push([ms, seq, e.valAt(p)]);
-        } while ((count === 0 || out.length < count) && e.next(p));
-      }
-    } else {
-      const p = e.seekLE(end.ms, end.seq);
-      if (p !== null) {
-        do {
-          const ms = e.msAt(p);
-          const seq = e.seqAt(p);
-          if (cmpIds({ ms, seq }, start) < 0) break;
-          out.push([ms, seq, e.valAt(p)]);
-        } while ((count === 0 || out.length < count) && e.prev(p));
-      }
+  if (cmpIds(start, end) > 0) {
+    c.addArrayLen(0);
+    return;
+  }
+  const p = rev ? e.seekLE(end.ms, end.seq) : e.seekGE(start.ms, start.seq);
+  if (p === null) {
+    c.addArrayLen(0);
+    return;
+  }
+  const q = { c: p.c, i: p.i };
+  let n = 0;
+  if (!rev) {
+    const ems = end.ms;
+    const eseq = end.seq;
+    do {
+      if (cmpId(e.msAt(q), e.seqAt(q), ems, eseq) > 0) break;
+      n++;
+    } while ((count === 0 || n < count) && e.next(q));
+    c.addArrayLen(n);
+    if (n !== 0) e.writeRun(p, n, c);
+  } else {
+    const sms = start.ms;
+    const sseq = start.seq;
+    do {
+      if (cmpId(e.msAt(q), e.seqAt(q), sms, sseq) < 0) break;
+      n++;
+    } while ((count === 0 || n < count) && e.prev(q));
+    c.addArrayLen(n);
+    for (let j = 0; j < n; j++) {
+      e.writeEntry(p, c);
+      e.prev(p);
     }
   }
-  c.addArrayLen(out.length);
-  for (const [ms, seq, f] of out) addEntry(c, ms, seq, f);
 }
 
 // ------------------------------------------------------------------ XADD / XTRIM arguments
@@ -381,8 +390,11 @@ function exactTrimArgv(argv: string[], s: Stream, a: AddTrimArgs): string[] {
 
 // ------------------------------------------------------------------ XADD
 
+/** XADD key * field value ...: what parseAddTrim gives for an auto ID without options (never mutated). */
+const PLAIN_ADD: Readonly<AddTrimArgs> = { maxlen: null, minid: null, approx: false, limit: 0, noMkstream: false, id: null, seqGiven: true, idPos: 2, trimPos: -1, limitPos: -1 };
+
 function xadd(c: Client, argv: string[]): void {
-  const a = parseAddTrim(c, argv, true);
+  const a = argv[2] === '*' ? PLAIN_ADD : parseAddTrim(c, argv, true);
   if (a === null) return;
   const fieldPos = a.idPos + 1;
   const nf = argv.length - fieldPos;
@@ -430,9 +442,9 @@ function xadd(c: Client, argv: string[]): void {
     const now = Date.now();
     id = now > last.ms ? { ms: now, seq: 0 } : incrId(last)!;
   }
-  s.append(id, argv.slice(fieldPos));
+  s.appendArgv(id, argv, fieldPos);
   if (created) db.add(key, s);
-  addId(c, id);
+  s.entries.writeLastId(c);
   c.server.dirty++;
   notify(c.server, NOTIFY_STREAM, 'xadd', key, db.id);
   const trimmed = doTrim(s, a);
@@ -771,22 +783,25 @@ function propagateGroupId(c: Client, key: string, g: Group): void {
 
 function deliverNew(c: Client, key: string, s: Stream, g: Group, cons: Consumer, start: StreamID, count: number, noack: boolean, now: number): void {
   const e = s.entries;
-  const out: Array<[U64, U64, Fields]> = [];
   const p = e.seekGE(start.ms, start.seq);
+  let n = 0;
   if (p !== null) {
-    do {
-      out.push([e.msAt(p), e.seqAt(p), e.valAt(p)]);
-    } while ((count === 0 || out.length < count) && e.next(p));
+    const q = { c: p.c, i: p.i };
+    do n++;
+    while ((count === 0 || n < count) && e.next(q));
   }
-  c.addArrayLen(out.length);
+  c.addArrayLen(n);
   let advanced = false;
-  for (const [ms, seq, f] of out) {
+  for (let j = 0; j < n; j++) {
+    const ms = e.msAt(p!);
+    const seq = e.seqAt(p!);
     const id = { ms, seq };
     if (cmpIds(id, g.lastId) > 0) {
       s.advanceGroup(g, id);
       advanced = true;
     }
-    addEntry(c, ms, seq, f);
+    e.writeEntry(p!, c);
+    e.next(p!);
     if (!noack) {
       const old = g.pel.get(ms, seq);
       if (old === undefined) {
@@ -813,13 +828,13 @@ function replyFromConsumerPel(c: Client, s: Stream, start: StreamID, cons: Consu
   const ids = cons.pel.idsFrom(start.ms, start.seq, count === 0 ? Infinity : count);
   c.addArrayLen(ids.length);
   for (const id of ids) {
-    const f = s.entries.get(id.ms, id.seq);
-    if (f === undefined) {
+    const p = s.entries.find(id.ms, id.seq);
+    if (p === null) {
       c.addArrayLen(2);
       addId(c, id);
       c.addNullArray();
     } else {
-      addEntry(c, id.ms, id.seq, f);
+      s.entries.writeEntry(p, c);
       const n = cons.pel.get(id.ms, id.seq)!;
       n.deliveryTime = now;
       n.deliveryCount++;
@@ -1236,7 +1251,7 @@ function xclaim(c: Client, argv: string[]): void {
   c.addArrayLen(out.length);
   for (const id of out) {
     if (justid) addId(c, id);
-    else addEntry(c, id.ms, id.seq, s.entries.get(id.ms, id.seq)!);
+    else addEntryAt(c, s, id);
   }
 }
 
@@ -1324,7 +1339,7 @@ function xautoclaim(c: Client, argv: string[]): void {
   c.addArrayLen(claimed.length);
   for (const id of claimed) {
     if (justid) addId(c, id);
-    else addEntry(c, id.ms, id.seq, s.entries.get(id.ms, id.seq)!);
+    else addEntryAt(c, s, id);
   }
   c.addArrayLen(deleted.length);
   for (const id of deleted) addId(c, id);
@@ -1408,11 +1423,11 @@ function xinfoStream(c: Client, argv: string[]): void {
     c.addBulk('first-entry');
     const f = e.first();
     if (f === null) c.addNull();
-    else addEntry(c, e.msAt(f), e.seqAt(f), e.valAt(f));
+    else e.writeEntry(f, c);
     c.addBulk('last-entry');
     const l = e.last();
     if (l === null) c.addNull();
-    else addEntry(c, e.msAt(l), e.seqAt(l), e.valAt(l));
+    else e.writeEntry(l, c);
     return;
   }
   c.addBulk('entries');

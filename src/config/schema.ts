@@ -146,12 +146,15 @@ export const DIRECTIVES: Directive[] = [
     alwaysRewrite: true,
     protected: true,
   },
-  // RDB persistence (src/persistence/manager.ts). Vireo's default keeps save points off (Valkey's is "3600 1 300 100 60 10000").
-  { name: 'save', type: 'save', default: '', mutable: true },
+  // RDB persistence (src/persistence/manager.ts). Valkey's default save points (the embedding API defaults to "").
+  { name: 'save', type: 'save', default: '3600 1 300 100 60 10000', mutable: true },
   { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, protected: true, check: (v) => (v === '' || /[/\\]/.test(v) ? "dbfilename can't be a path, just a filename" : null) },
   { name: 'rdbcompression', type: 'bool', default: 'yes', mutable: true },
   { name: 'rdbchecksum', type: 'bool', default: 'yes', mutable: false },
   { name: 'stop-writes-on-bgsave-error', type: 'bool', default: 'yes', mutable: true },
+  // fsync every 4 MB while a save / an AOF rewrite writes its file (src/persistence/fdsink.ts).
+  { name: 'rdb-save-incremental-fsync', type: 'bool', default: 'yes', mutable: true },
+  { name: 'aof-rewrite-incremental-fsync', type: 'bool', default: 'yes', mutable: true },
   // Testing aid as in Valkey: microseconds to wait per key in a background save.
   { name: 'rdb-key-save-delay', type: 'int', default: '0', min: 0, max: 2147483647, mutable: true, hidden: true },
   // Append-only file (src/persistence/aof/). aof-use-rdb-preamble: the base file in RDB form (src/persistence/rdb/).
@@ -241,7 +244,25 @@ export const DIRECTIVES: Directive[] = [
   { name: 'min-replicas-max-lag', aliases: ['min-slaves-max-lag'], type: 'int', default: '10', min: 0, max: 2147483647, mutable: true },
   // Keyspace notification classes (src/server/notify.ts); shown in canonical order ("KEA" -> "AKE").
   { name: 'notify-keyspace-events', type: 'string', default: '', mutable: true, parse: parseNotifyConfig, show: showNotifyConfig },
+  // Cluster mode (src/cluster/cluster.ts).
+  { name: 'cluster-enabled', type: 'bool', default: 'no', mutable: false },
+  { name: 'cluster-config-file', type: 'string', default: 'nodes.conf', mutable: false },
+  { name: 'cluster-node-timeout', type: 'int', default: '15000', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'cluster-port', type: 'int', default: '0', min: 0, max: 65535, mutable: false },
+  { name: 'cluster-announce-ip', type: 'string', default: '', mutable: true },
+  { name: 'cluster-announce-port', type: 'int', default: '0', min: 0, max: 65535, mutable: true },
+  { name: 'cluster-announce-bus-port', type: 'int', default: '0', min: 0, max: 65535, mutable: true },
+  { name: 'cluster-announce-hostname', type: 'string', default: '', mutable: true, check: clusterAuxString },
+  { name: 'cluster-announce-human-nodename', type: 'string', default: '', mutable: true, check: clusterAuxString },
+  { name: 'cluster-require-full-coverage', type: 'bool', default: 'yes', mutable: true },
+  { name: 'cluster-allow-reads-when-down', type: 'bool', default: 'no', mutable: true },
+  { name: 'cluster-allow-pubsubshard-when-down', type: 'bool', default: 'yes', mutable: true },
 ];
+
+/** cluster-announce-hostname / human-nodename: characters that fit nodes.conf and the bus. */
+function clusterAuxString(v: string): string | null {
+  return /^[A-Za-z0-9._-]*$/.test(v) ? null : "Hostnames must be less than 256 characters and only contain alphanumeric characters, '-', '_' and '.'";
+}
 
 export const DIRECTIVE_BY_NAME = new Map<string, Directive>();
 for (const d of DIRECTIVES) {

@@ -5,13 +5,16 @@
 // only beyond; a part is a bigint exactly when it exceeds Number.MAX_SAFE_INTEGER,
 // so `===` is equality and `<`/`>` compare mixed number/bigint correctly.
 //
-// Entries live in an IdMap: a list of chunks (sorted arrays of IDs with their
-// values), found by binary search over the chunks' last IDs and then inside a
-// chunk: lookups, seeks and range starts are O(log N), appends O(1) amortised.
-// The stream appends to its last chunk until that chunk received
+// Entries live in an EntryMap: a list of nodes, each holding its IDs in two
+// arrays and its entries packed back to back in one Buffer, already in reply
+// form (so XRANGE/XREAD copy runs of bytes, and no per-entry object lives on
+// the JS heap); found by binary search over the nodes' last IDs and then
+// inside a node: lookups, seeks and range starts are O(log N), appends O(1)
+// amortised. The stream appends to its last node until that node received
 // STREAM_NODE_MAX_ENTRIES entries (deleted ones included), like Valkey's
-// listpack nodes, so approximate trimming (~) removes whole chunks the way
-// Valkey removes whole nodes.
+// listpack nodes, so approximate trimming (~) removes whole nodes the way
+// Valkey does. Consumer-group PELs use IdMap, the same chunked layout with
+// arbitrary values.
 import { ObjType, type DataObject } from '../keyspace/types.js';
 
 export type U64 = number | bigint;
@@ -373,6 +376,478 @@ export class IdMap<V> {
   }
 }
 
+// ------------------------------------------------------------------ EntryMap
+
+/**
+ * Where stream entries' bytes go: a reply writer (its buffer and fill level
+ * are written directly; rawBuf grows it when a run does not fit).
+ */
+export interface ByteSink {
+  out: Buffer;
+  len: number;
+  rawBuf(b: Buffer): void;
+}
+
+/**
+ * One node of stream entries (Valkey's listpack node): IDs as two parallel
+ * arrays and the entries packed back to back in one Buffer, each already in
+ * its reply form, `*2 $<id> *<2n> $<field> $<value> ...` (the same bytes in
+ * RESP2 and RESP3), so XRANGE/XREAD copy whole runs of entries into the reply
+ * and nothing per entry lives on the JS heap. Entry i spans st[i] up to
+ * st[i + 1] (or `used` for the last one); XDEL and trimming close the gap.
+ */
+export class EntryNode {
+  ms: U64[] = [];
+  seq: U64[] = [];
+  /** Start offset of each entry in buf. */
+  st: number[] = [];
+  buf: Buffer;
+  used = 0;
+  /** Entries ever appended (deleted ones still count). */
+  added = 0;
+  constructor(cap: number) {
+    // allocUnsafe: small nodes (small streams) share Node's slab pool instead of one ArrayBuffer each.
+    this.buf = Buffer.allocUnsafe(cap);
+  }
+  end(i: number): number {
+    return i + 1 < this.st.length ? this.st[i + 1] : this.used;
+  }
+  /** Makes room for n more bytes. */
+  reserve(n: number): void {
+    const need = this.used + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const nb = Buffer.allocUnsafe(size);
+    this.buf.copy(nb, 0, 0, this.used);
+    this.buf = nb;
+  }
+  /** Drops the spare capacity (a node that takes no more appends). */
+  shrink(): void {
+    if (this.buf.length - this.used > this.used >>> 3) {
+      const nb = Buffer.allocUnsafe(Math.max(this.used, 1));
+      this.buf.copy(nb, 0, 0, this.used);
+      this.buf = nb;
+    }
+  }
+  /** Removes entries [i, j). */
+  removeRange(i: number, j: number): void {
+    const a = this.st[i];
+    const b = this.end(j - 1);
+    const d = b - a;
+    if (b < this.used) this.buf.copy(this.buf, a, b, this.used);
+    this.used -= d;
+    for (let k = j; k < this.st.length; k++) this.st[k] -= d;
+    const n = j - i;
+    if (i === this.st.length - n) {
+      this.ms.length = i;
+      this.seq.length = i;
+      this.st.length = i;
+    } else {
+      this.ms.splice(i, n);
+      this.seq.splice(i, n);
+      this.st.splice(i, n);
+    }
+  }
+  clone(): EntryNode {
+    const n = new EntryNode(Math.max(this.used, 1));
+    this.buf.copy(n.buf, 0, 0, this.used);
+    n.used = this.used;
+    n.ms = this.ms.slice();
+    n.seq = this.seq.slice();
+    n.st = this.st.slice();
+    n.added = this.added;
+    return n;
+  }
+}
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
+
+/** Decimal digits of a non-negative safe integer. */
+function ndigits(v: number): number {
+  let d = 1;
+  while (d < 16 && v >= POW10[d]) d++;
+  return d;
+}
+
+function u64digits(v: U64): number {
+  return typeof v === 'number' ? ndigits(v) : v.toString().length;
+}
+
+/** Writes the d digits of a non-negative integer below 2^32 ending before q. */
+function putSmall(b: Buffer, q: number, v: number, d: number): void {
+  for (let k = 0; k < d; k++) {
+    const x = (v / 10) >>> 0;
+    b[--q] = 48 + (v - x * 10);
+    v = x;
+  }
+}
+
+/** Writes the digits of a non-negative integer at p; returns the new end. */
+function putNum(b: Buffer, p: number, u: U64): number {
+  if (typeof u !== 'number') return p + b.latin1Write(u.toString(), p);
+  const d = ndigits(u);
+  if (d <= 9) putSmall(b, p + d, u, d);
+  else {
+    // Safe integers: a high part below 2^32 and the low 8 digits.
+    const hi = Math.floor(u / 1e8);
+    putSmall(b, p + d, u - hi * 1e8, 8);
+    putSmall(b, p + d - 8, hi, d - 8);
+  }
+  return p + d;
+}
+
+/** Writes `$<len>\r\n<s>\r\n` (s latin1) at p; returns the new end. */
+function putBulk(b: Buffer, p: number, s: string): number {
+  const n = s.length;
+  b[p++] = 36;
+  p = putNum(b, p, n);
+  b[p++] = 13;
+  b[p++] = 10;
+  if (n <= 24) for (let k = 0; k < n; k++) b[p++] = s.charCodeAt(k);
+  else p += b.latin1Write(s, p, n);
+  b[p++] = 13;
+  b[p++] = 10;
+  return p;
+}
+
+// The decimal digits of the last ms part written (consecutive XADDs mostly share it).
+let lastMs: U64 = -1;
+let lastMsLen = 0;
+const lastMsDigits = Buffer.alloc(24);
+
+function cacheMs(ms: U64): void {
+  lastMsLen = putNum(lastMsDigits, 0, ms);
+  lastMs = ms;
+}
+
+/** Copies src[a, b) to the sink. */
+function copyOut(sink: ByteSink, src: Buffer, a: number, b: number): void {
+  const n = b - a;
+  if (sink.len + n > sink.out.length) {
+    sink.rawBuf(src.subarray(a, b));
+    return;
+  }
+  if (n <= 48) {
+    const o = sink.out;
+    let q = sink.len;
+    for (let j = a; j < b; j++) o[q++] = src[j];
+  } else {
+    src.copy(sink.out, sink.len, a, b);
+  }
+  sink.len += n;
+}
+
+/** The decimal at p, up to CR. */
+function numAt(b: Buffer, p: number): number {
+  let v = 0;
+  for (let ch = b[p]; ch !== 13; ch = b[++p]) v = v * 10 + (ch - 48);
+  return v;
+}
+
+function skipLine(b: Buffer, p: number): number {
+  while (b[p] !== 13) p++;
+  return p + 2;
+}
+
+/** The stream's entries, in nodes of up to STREAM_NODE_MAX_ENTRIES appended entries. */
+export class EntryMap {
+  chunks: EntryNode[] = [];
+  size = 0;
+  /** Where the last appended entry's ID ends (its node and offset), for the XADD reply. */
+  private lastIdNode: EntryNode | null = null;
+  private lastIdStart = -1;
+  private lastIdEnd = 0;
+
+  /** Index of the first node whose last ID >= id (chunks.length if none). */
+  private chunkFor(ms: U64, seq: U64): number {
+    const ch = this.chunks;
+    let lo = 0;
+    let hi = ch.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = ch[mid];
+      const j = k.ms.length - 1;
+      if (cmpId(k.ms[j], k.seq[j], ms, seq) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private static lower(k: EntryNode, ms: U64, seq: U64): number {
+    let lo = 0;
+    let hi = k.ms.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cmpId(k.ms[mid], k.seq[mid], ms, seq) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First position with ID >= id, or null. */
+  seekGE(ms: U64, seq: U64): Pos | null {
+    const c = this.chunkFor(ms, seq);
+    if (c >= this.chunks.length) return null;
+    return { c, i: EntryMap.lower(this.chunks[c], ms, seq) };
+  }
+
+  /** Last position with ID <= id, or null. */
+  seekLE(ms: U64, seq: U64): Pos | null {
+    const ch = this.chunks;
+    let c = this.chunkFor(ms, seq);
+    if (c >= ch.length) {
+      if (ch.length === 0) return null;
+      c = ch.length - 1;
+      return { c, i: ch[c].ms.length - 1 };
+    }
+    const k = ch[c];
+    const i = EntryMap.lower(k, ms, seq);
+    if (i < k.ms.length && k.ms[i] === ms && k.seq[i] === seq) return { c, i };
+    if (i > 0) return { c, i: i - 1 };
+    if (c === 0) return null;
+    return { c: c - 1, i: ch[c - 1].ms.length - 1 };
+  }
+
+  /** The position of exactly this ID, or null. */
+  find(ms: U64, seq: U64): Pos | null {
+    const c = this.chunkFor(ms, seq);
+    if (c >= this.chunks.length) return null;
+    const k = this.chunks[c];
+    const i = EntryMap.lower(k, ms, seq);
+    if (i < k.ms.length && k.ms[i] === ms && k.seq[i] === seq) return { c, i };
+    return null;
+  }
+
+  first(): Pos | null {
+    return this.chunks.length === 0 ? null : { c: 0, i: 0 };
+  }
+
+  last(): Pos | null {
+    const n = this.chunks.length;
+    return n === 0 ? null : { c: n - 1, i: this.chunks[n - 1].ms.length - 1 };
+  }
+
+  /** Advances p in place; false at the end. */
+  next(p: Pos): boolean {
+    const k = this.chunks[p.c];
+    if (p.i + 1 < k.ms.length) {
+      p.i++;
+      return true;
+    }
+    if (p.c + 1 < this.chunks.length) {
+      p.c++;
+      p.i = 0;
+      return true;
+    }
+    return false;
+  }
+
+  /** Moves p back in place; false at the start. */
+  prev(p: Pos): boolean {
+    if (p.i > 0) {
+      p.i--;
+      return true;
+    }
+    if (p.c > 0) {
+      p.c--;
+      p.i = this.chunks[p.c].ms.length - 1;
+      return true;
+    }
+    return false;
+  }
+
+  msAt(p: Pos): U64 {
+    return this.chunks[p.c].ms[p.i];
+  }
+  seqAt(p: Pos): U64 {
+    return this.chunks[p.c].seq[p.i];
+  }
+  idAt(p: Pos): StreamID {
+    const k = this.chunks[p.c];
+    return { ms: k.ms[p.i], seq: k.seq[p.i] };
+  }
+
+  /** An entry's fields and values (decoded from the node). */
+  valAt(p: Pos): Fields {
+    const k = this.chunks[p.c];
+    const b = k.buf;
+    let q = skipLine(b, k.st[p.i] + 5); // "*2\r\n$<idlen>\r\n"
+    q = skipLine(b, q); // the ID
+    const n = numAt(b, q + 1);
+    q = skipLine(b, q);
+    const out = new Array<string>(n);
+    for (let j = 0; j < n; j++) {
+      const len = numAt(b, q + 1);
+      q = skipLine(b, q);
+      out[j] = b.latin1Slice(q, q + len);
+      q += len + 2;
+    }
+    return out;
+  }
+
+  /** Number of field-value pairs of an entry. */
+  pairsAt(p: Pos): number {
+    const k = this.chunks[p.c];
+    const b = k.buf;
+    let q = skipLine(b, k.st[p.i] + 5);
+    q = skipLine(b, q);
+    return numAt(b, q + 1) >>> 1;
+  }
+
+  /** Writes the entry at p in its reply form ([id, [field, value, ...]]). */
+  writeEntry(p: Pos, sink: ByteSink): void {
+    const k = this.chunks[p.c];
+    copyOut(sink, k.buf, k.st[p.i], k.end(p.i));
+  }
+
+  /** Writes n entries from p forward (they must exist), advancing p past them; whole runs per node. */
+  writeRun(p: Pos, n: number, sink: ByteSink): void {
+    while (n > 0) {
+      const k = this.chunks[p.c];
+      const take = Math.min(n, k.st.length - p.i);
+      copyOut(sink, k.buf, k.st[p.i], k.end(p.i + take - 1));
+      n -= take;
+      p.i += take;
+      if (p.i >= k.st.length) {
+        p.c++;
+        p.i = 0;
+      }
+    }
+  }
+
+  /** Writes the ID of the last entry as a bulk string (the stream must not be empty). */
+  writeLastId(sink: ByteSink): void {
+    const k = this.chunks[this.chunks.length - 1];
+    const a = k.st[k.st.length - 1] + 4;
+    // Right after appendArgv the end of the ID is known.
+    // (Removals only move entries down, so an entry still starting where the last append's did is that entry.)
+    const e = k === this.lastIdNode && a === this.lastIdStart ? this.lastIdEnd : skipLine(k.buf, skipLine(k.buf, a));
+    copyOut(sink, k.buf, a, e);
+  }
+
+  /** Writes the ID of the entry at p as a bulk string. */
+  writeId(p: Pos, sink: ByteSink): void {
+    const k = this.chunks[p.c];
+    const a = k.st[p.i] + 4;
+    copyOut(sink, k.buf, a, skipLine(k.buf, skipLine(k.buf, a)));
+  }
+
+  has(ms: U64, seq: U64): boolean {
+    return this.find(ms, seq) !== null;
+  }
+
+  get(ms: U64, seq: U64): Fields | undefined {
+    const p = this.find(ms, seq);
+    return p === null ? undefined : this.valAt(p);
+  }
+
+  /** The node the next append goes to, with room for `bytes` more. */
+  private tail(bytes: number, nodeMax: number): EntryNode {
+    const ch = this.chunks;
+    let k = ch.length === 0 ? undefined : ch[ch.length - 1];
+    if (k === undefined || k.added >= nodeMax) {
+      // A full node predicts the next one's size (entries of a stream tend to look alike).
+      let cap = bytes;
+      if (k !== undefined) {
+        if (k.ms.length === nodeMax) cap = Math.max(cap, k.used + (k.used >>> 4));
+        k.shrink();
+      }
+      k = new EntryNode(cap);
+      ch.push(k);
+    } else k.reserve(bytes);
+    return k;
+  }
+
+  /** Appends an ID greater than every ID present with fields argv[from..]; starts a new node after nodeMax appends. */
+  appendArgv(ms: U64, seq: U64, argv: string[], from: number, nodeMax: number): void {
+    const nf = argv.length - from;
+    if (ms !== lastMs) cacheMs(ms);
+    const idLen = lastMsLen + 1 + u64digits(seq);
+    let bytes = 4 + 1 + ndigits(idLen) + 2 + idLen + 2 + 1 + ndigits(nf) + 2;
+    for (let j = from; j < argv.length; j++) {
+      const n = argv[j].length;
+      bytes += n + 5 + (n < 10 ? 1 : ndigits(n));
+    }
+    const k = this.tail(bytes, nodeMax);
+    const b = k.buf;
+    let p = k.used;
+    k.st.push(p);
+    this.lastIdStart = p + 4;
+    b[p++] = 42; // *2\r\n$
+    b[p++] = 50;
+    b[p++] = 13;
+    b[p++] = 10;
+    b[p++] = 36;
+    p = putNum(b, p, idLen);
+    b[p++] = 13;
+    b[p++] = 10;
+    for (let j = 0; j < lastMsLen; j++) b[p++] = lastMsDigits[j];
+    b[p++] = 45;
+    p = putNum(b, p, seq);
+    b[p++] = 13;
+    b[p++] = 10;
+    this.lastIdNode = k;
+    this.lastIdEnd = p;
+    b[p++] = 42;
+    p = putNum(b, p, nf);
+    b[p++] = 13;
+    b[p++] = 10;
+    for (let j = from; j < argv.length; j++) p = putBulk(b, p, argv[j]);
+    k.used = p;
+    k.ms.push(ms);
+    k.seq.push(seq);
+    k.added++;
+    this.size++;
+  }
+
+  /** Appends an ID greater than every ID present. */
+  append(ms: U64, seq: U64, fields: Fields, nodeMax: number): void {
+    this.appendArgv(ms, seq, fields, 0, nodeMax);
+  }
+
+  delete(ms: U64, seq: U64): boolean {
+    const p = this.find(ms, seq);
+    if (p === null) return false;
+    const k = this.chunks[p.c];
+    k.removeRange(p.i, p.i + 1);
+    this.size--;
+    if (k.st.length === 0) this.chunks.splice(p.c, 1);
+    return true;
+  }
+
+  /** Removes the first node whole; returns its entry count. */
+  shiftChunk(): number {
+    const k = this.chunks.shift();
+    if (k === undefined) return 0;
+    this.size -= k.ms.length;
+    return k.ms.length;
+  }
+
+  /** Removes the first n entries of the first node. */
+  shiftFromFirst(n: number): void {
+    const k = this.chunks[0];
+    if (n >= k.ms.length) {
+      this.shiftChunk();
+      return;
+    }
+    k.removeRange(0, n);
+    this.size -= n;
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.size = 0;
+  }
+
+  clone(): EntryMap {
+    const m = new EntryMap();
+    m.size = this.size;
+    for (const k of this.chunks) m.chunks.push(k.clone());
+    return m;
+  }
+}
+
 // ------------------------------------------------------------------ groups
 
 export class Consumer {
@@ -435,7 +910,7 @@ export type Fields = string[];
 
 export class Stream implements DataObject {
   readonly objType = ObjType.Stream;
-  entries = new IdMap<Fields>();
+  entries = new EntryMap();
   lastId: StreamID = ZERO_ID;
   firstId: StreamID = ZERO_ID;
   maxDeletedId: StreamID = ZERO_ID;
@@ -457,7 +932,7 @@ export class Stream implements DataObject {
 
   clone(): Stream {
     const s = new Stream();
-    s.entries = this.entries.clone((f) => f.slice());
+    s.entries = this.entries.clone();
     s.lastId = this.lastId;
     s.firstId = this.firstId;
     s.maxDeletedId = this.maxDeletedId;
@@ -490,8 +965,13 @@ export class Stream implements DataObject {
 
   /** Appends an entry; id must be greater than lastId. */
   append(id: StreamID, fields: Fields): void {
+    this.appendArgv(id, fields, 0);
+  }
+
+  /** Appends an entry whose fields and values are argv[from..]; id must be greater than lastId. */
+  appendArgv(id: StreamID, argv: string[], from: number): void {
     if (this.entries.size === 0) this.firstId = id;
-    this.entries.append(id.ms, id.seq, fields, STREAM_NODE_MAX_ENTRIES);
+    this.entries.appendArgv(id.ms, id.seq, argv, from, STREAM_NODE_MAX_ENTRIES);
     this.lastId = id;
     this.entriesAdded = typeof this.entriesAdded === 'number' ? incU64(this.entriesAdded) : this.entriesAdded + 1n;
   }

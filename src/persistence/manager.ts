@@ -1,7 +1,7 @@
 // RDB persistence for a running server: SAVE, fork-less BGSAVE (an RdbSnapshot
 // serialized in time slices between commands), save points driven by the cron,
 // loading at start-up, INFO persistence fields and the MISCONF write stop.
-import { close, closeSync, fsync, fsyncSync, openSync, readFileSync, rename, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { close, closeSync, fsync, fsyncSync, openSync, readFileSync, rename, renameSync, unlinkSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
@@ -17,6 +17,8 @@ import type { LoadLimits } from './rdb/decoder.js';
 import { REDIS_COMPAT_VERSION } from '../server/server.js';
 import { rdbPreamble } from './aof/aof.js';
 import { preambleHooks } from './aof/preamble.js';
+import { FdSink, autoSyncMode } from './fdsink.js';
+import { libraryCodes, loadLibraryCode } from '../scripting/index.js';
 
 /** Seconds before a failed BGSAVE may be retried by the save points (Valkey's CONFIG_BGSAVE_RETRY_DELAY). */
 const BGSAVE_RETRY_DELAY = 5;
@@ -73,15 +75,6 @@ export function auxFields(server: Server, aofBase = false): [string, string | nu
   ];
 }
 
-/** Writes to a file descriptor synchronously. */
-class FdSink implements RdbSink {
-  constructor(private readonly fd: number) {}
-  write(chunk: Buffer): void {
-    let off = 0;
-    while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
-  }
-}
-
 /** Registers a snapshot so write commands copy keys it has not written yet (see RdbSnapshot). */
 export function addSnapshot(server: Server, s: RdbSnapshot): void {
   server.snapshots.push(s);
@@ -116,6 +109,7 @@ export function fsyncDir(dir: string): void {
 
 interface BgSave {
   snap: RdbSnapshot;
+  sink: FdSink;
   fd: number;
   tmp: string;
   startMs: number;
@@ -206,6 +200,7 @@ export class RdbManager {
       compress: cfg.bool('rdbcompression'),
       checksum: cfg.bool('rdbchecksum'),
       keyClock: keyClockSaving(cfg.get('maxmemory-policy')),
+      functions: libraryCodes(this.server),
     });
   }
 
@@ -214,7 +209,7 @@ export class RdbManager {
     const tmp = resolve(dirname(file), `temp-${process.pid}.rdb`);
     const fd = openSync(tmp, 'w');
     try {
-      const snap = this.newSnapshot(new FdSink(fd));
+      const snap = this.newSnapshot(new FdSink(fd, autoSyncMode(this.server.config.bool('rdb-save-incremental-fsync'), false)));
       snap.step(Infinity);
       fsyncSync(fd);
     } catch (e) {
@@ -262,8 +257,9 @@ export class RdbManager {
       this.lastBgsaveStatusOk = false;
       return false;
     }
-    const snap = this.newSnapshot(new FdSink(fd));
-    this.current = { snap, fd, tmp, startMs: Date.now(), dirtyAtStart: this.server.dirty, timer: null };
+    const sink = new FdSink(fd, autoSyncMode(this.server.config.bool('rdb-save-incremental-fsync'), true));
+    const snap = this.newSnapshot(sink);
+    this.current = { snap, sink, fd, tmp, startMs: Date.now(), dirtyAtStart: this.server.dirty, timer: null };
     addSnapshot(this.server, snap);
     this.server.log.notice('Background saving started');
     this.scheduleSlice();
@@ -299,7 +295,7 @@ export class RdbManager {
     // rename run on the libuv pool so the event loop keeps serving clients.
     removeSnapshot(this.server, cur.snap);
     const fd = cur.fd;
-    fsync(fd, (err) => {
+    cur.sink.whenIdle(() => fsync(fd, (err) => {
       if (this.current !== cur) return; // cancelled meanwhile
       if (err) return this.finishBgsave(false, err.message);
       close(fd, (err2) => {
@@ -326,7 +322,7 @@ export class RdbManager {
           this.finishBgsave(true, '');
         });
       });
-    });
+    }));
   }
 
   private finishBgsave(ok: boolean, err: string): void {
@@ -338,16 +334,21 @@ export class RdbManager {
       clearImmediate(cur.timer as NodeJS.Immediate);
     }
     if (cur.fd >= 0) {
-      try {
-        closeSync(cur.fd);
-      } catch {
-        /* closed */
-      }
+      const fd = cur.fd;
+      cur.fd = -1;
+      // Not while an incremental fdatasync still uses the descriptor.
       try {
         unlinkSync(cur.tmp);
       } catch {
         /* gone */
       }
+      cur.sink.whenIdle(() => {
+        try {
+          closeSync(fd);
+        } catch {
+          /* closed */
+        }
+      });
     }
     this.current = null;
     this.lastBgsaveTimeSec = Math.floor((Date.now() - cur.startMs) / 1000);
@@ -447,15 +448,24 @@ export class RdbManager {
     const server = this.server;
     const buf = readFileSync(file);
     this.loadT0 = performance.now();
+    this.loadFileName = file;
+    this.beginLoading(buf.length);
+    this.loader = this.wrapLoad(() => new RdbLoader(buf, this.loadTarget(), { limits: loadLimits(server), now: Date.now(), checksum: server.config.bool('rdbchecksum') }));
+    this.stepLoad(100);
+  }
+
+  /** A start-up load (this RDB or the AOF) begins: -LOADING replies and INFO loading_* fields until endLoading(). */
+  beginLoading(totalBytes: number): void {
     this.loadStartTime = Math.floor(Date.now() / 1000);
-    this.loadTotalBytes = buf.length;
+    this.loadTotalBytes = totalBytes;
     this.loadLoadedBytes = 0;
     this.loadLoadedKeys = 0;
     this.lastProgressLog = Date.now();
-    this.loadFileName = file;
     this.loading = true;
-    this.loader = this.wrapLoad(() => new RdbLoader(buf, this.loadTarget(), { limits: loadLimits(server), now: Date.now(), checksum: server.config.bool('rdbchecksum') }));
-    this.stepLoad(100);
+  }
+
+  endLoading(): void {
+    this.loading = false;
   }
 
   /** Start-up load, part 2: loads the rest in slices between events; resolves when done. */
@@ -537,6 +547,10 @@ export class RdbManager {
       warn(msg: string): void {
         server.log.warning(msg);
       },
+      library(code: string, offset: number): void {
+        const err = loadLibraryCode(server, code);
+        if (err !== null) throw new RdbError(`Failed loading library, ${err}`, offset);
+      },
       progress(off: number): void {
         mgr.loadLoadedBytes = off;
         const now = Date.now();
@@ -600,22 +614,36 @@ export function rdbImage(server: Server, aofBase = true): Buffer[] {
     aux: auxFields(server, aofBase),
     compress: server.config.bool('rdbcompression'),
     checksum: server.config.bool('rdbchecksum'),
+    functions: libraryCodes(server),
   });
   snap.step(Infinity);
   return chunks;
 }
 
-/** Loads an RDB image (an AOF base or preamble) into the databases; returns where the RDB part ends. */
-export function loadRdbImage(server: Server, buf: Buffer, file: string): number {
-  try {
-    const res = loadRdb(buf, server.rdb.loadTarget(), { limits: loadLimits(server), now: Date.now(), checksum: server.config.bool('rdbchecksum') });
-    return res.end;
-  } catch (e) {
-    if (e instanceof RdbError) throw new Error(`Bad RDB data in ${file} at offset ${e.offset}: ${e.message}`);
-    throw e;
-  }
+/**
+ * A sliced load of an RDB image (an AOF base or preamble) into the databases:
+ * step(ms) loads for about that long, `end` is where the RDB part ends.
+ */
+export function rdbImageLoader(server: Server, buf: Buffer, file: string, progress: (offset: number) => void): { step(budgetMs: number): boolean; readonly end: number } {
+  const wrap = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof RdbError) throw new Error(`Bad RDB data in ${file} at offset ${e.offset}: ${e.message}`);
+      throw e;
+    }
+  };
+  const target = server.rdb.loadTarget();
+  target.progress = progress;
+  const l = wrap(() => new RdbLoader(buf, target, { limits: loadLimits(server), now: Date.now(), checksum: server.config.bool('rdbchecksum') }));
+  return {
+    step: (ms: number) => wrap(() => l.step(ms)),
+    get end() {
+      return l.result.end;
+    },
+  };
 }
 
-rdbPreamble.load = loadRdbImage;
+rdbPreamble.load = rdbImageLoader;
 rdbPreamble.save = (server: Server) => rdbImage(server, true);
 preambleHooks.available = true;

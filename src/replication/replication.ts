@@ -20,6 +20,10 @@
 // primary's. A replica does not expire keys itself (src/keyspace/db.ts
 // expiryMode): it hides logically expired keys and waits for the DEL.
 //
+// FAILOVER pauses writes, waits until the target replica ACKed everything,
+// turns this server into its replica and sends PSYNC ... FAILOVER, which makes
+// the target promote itself and answer +CONTINUE.
+//
 // When no replica was ever attached there is no backlog and no propagation
 // target: nothing here runs per command.
 import net from 'node:net';
@@ -34,6 +38,7 @@ import { clock, expiryMode } from '../keyspace/db.js';
 import { encodeCommand, encodeUnit, type PropagatedOp, type PropagationTarget } from '../server/propagate.js';
 import { RdbSnapshot, type RdbSink } from '../persistence/rdb/snapshot.js';
 import { RdbLoader } from '../persistence/rdb/file.js';
+import { libraryCodes, scriptingOf } from '../scripting/index.js';
 import { addSnapshot, auxFields, loadLimits, removeSnapshot } from '../persistence/manager.js';
 import { decodeObuf } from '../server/pubsub.js';
 import type { AclUser } from '../acl/acl.js';
@@ -81,6 +86,7 @@ interface SyncJob {
   file: string;
   fd: number;
   timer: NodeJS.Timeout | null;
+  immediate: NodeJS.Immediate | null;
 }
 
 interface Waiter {
@@ -145,7 +151,6 @@ export class Replication implements PropagationTarget {
   private hsStep = 0;
   private lastIo = 0;
   private linkDownSince = 0;
-  private syncStart = 0;
   /** Bulk transfer: -1 until the $ line; then byte count or -2 for EOF-marked. */
   private bulkLen = -1;
   private eofMark = '';
@@ -180,6 +185,8 @@ export class Replication implements PropagationTarget {
   shutdown(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.failover?.timer) clearInterval(this.failover.timer);
+    this.failover = null;
     this.closeLink();
     this.abortJob();
   }
@@ -396,8 +403,7 @@ export class Replication implements PropagationTarget {
       if (graceful && live) {
         if (r.out.length !== 0) r.socket.write(Buffer.concat(r.out));
         r.client.closeGracefully();
-      }
-      else r.client.closeNow();
+      } else r.client.closeNow();
     }
     this.server.log.notice(`Connection with replica ${this.replicaAddr(r)} lost.`);
     if (this.replicas.size === 0) this.noReplicasSince = Date.now();
@@ -418,6 +424,10 @@ export class Replication implements PropagationTarget {
 
   /** PSYNC replid offset / SYNC. */
   psync(c: Client, replid: string | null, off: number): void {
+    if (this.failover?.state === 'failover-in-progress') {
+      c.addError("NOMASTERLINK Can't SYNC while failing over");
+      return;
+    }
     if (this.isReplica && this.linkState !== 'connected') {
       c.addError("NOMASTERLINK Can't SYNC while not connected with my master");
       return;
@@ -483,7 +493,7 @@ export class Replication implements PropagationTarget {
   private newJob(list: ReplicaConn[]): void {
     const cfg = this.server.config;
     const diskless = cfg.bool('repl-diskless-sync') && list.every((r) => r.capaEof);
-    const j: SyncJob = { replicas: list, started: false, diskless, snap: null, mark: '', file: '', fd: -1, timer: null };
+    const j: SyncJob = { replicas: list, started: false, diskless, snap: null, mark: '', file: '', fd: -1, timer: null, immediate: null };
     this.job = j;
     const delay = diskless ? cfg.num('repl-diskless-sync-delay') : 0;
     const max = cfg.num('repl-diskless-sync-max-replicas');
@@ -526,7 +536,14 @@ export class Replication implements PropagationTarget {
     }
     const streamDb = this.isReplica ? (this.masterClient?.db.id ?? 0) : 0;
     const aux: [string, string | number][] = [...auxFields(server), ['repl-stream-db', streamDb], ['repl-id', server.replId], ['repl-offset', off]];
-    j.snap = new RdbSnapshot(server.dbs, sink, { aux, compress: cfg.bool('rdbcompression'), checksum: cfg.bool('rdbchecksum'), keyClock: null });
+    j.snap = new RdbSnapshot(server.dbs, sink, {
+      aux,
+      compress: cfg.bool('rdbcompression'),
+      checksum: cfg.bool('rdbchecksum'),
+      keyClock: null,
+      // Function libraries travel with the dataset, as in Valkey's full sync.
+      functions: libraryCodes(server),
+    });
     addSnapshot(server, j.snap);
     server.log.notice(`Starting BGSAVE for SYNC with target: ${j.diskless ? `replicas sockets` : 'disk'}`);
     this.sliceJob(j);
@@ -534,6 +551,7 @@ export class Replication implements PropagationTarget {
 
   private sliceJob(j: SyncJob): void {
     j.timer = null;
+    j.immediate = null;
     if (this.job !== j) return;
     if (j.replicas.length === 0) {
       this.abortJob();
@@ -551,7 +569,7 @@ export class Replication implements PropagationTarget {
     // rdb-key-save-delay (microseconds per key, a testing aid) slows the transfer as it slows BGSAVE.
     const delay = this.server.config.num('rdb-key-save-delay');
     try {
-      done = delay > 0 ? j.snap!.step(1, Math.max(1, Math.floor(1000 / delay))) : j.snap!.step(2);
+      done = delay > 0 ? j.snap!.step(1, Math.max(1, Math.floor(1000 / delay))) : j.snap!.step(5);
     } catch (e) {
       this.server.log.warning(`Replication RDB failed: ${(e as Error).message}`);
       for (const r of [...j.replicas]) this.dropReplica(r);
@@ -559,7 +577,8 @@ export class Replication implements PropagationTarget {
       return;
     }
     if (!done) {
-      j.timer = setTimeout(() => this.sliceJob(j), delay > 0 ? Math.max(1, Math.floor(delay / 1000)) : 0);
+      if (delay > 0) j.timer = setTimeout(() => this.sliceJob(j), Math.max(1, Math.floor(delay / 1000)));
+      else j.immediate = setImmediate(() => this.sliceJob(j));
       return;
     }
     removeSnapshot(this.server, j.snap!);
@@ -621,6 +640,7 @@ export class Replication implements PropagationTarget {
     if (j === null) return;
     this.job = null;
     if (j.timer) clearTimeout(j.timer);
+    if (j.immediate) clearImmediate(j.immediate);
     if (j.snap !== null) {
       removeSnapshot(this.server, j.snap);
       j.snap.abort();
@@ -740,11 +760,11 @@ export class Replication implements PropagationTarget {
     expiryMode.replica = 0;
     this.updateGate();
     this.shiftReplId();
+    this.noReplicasSince = Date.now(); // the backlog TTL counts from the promotion
     // Sub-replicas reconnect to learn the new replication id; they continue by partial resync.
     this.disconnectReplicas();
     this.sel.db = -1;
     this.masterClient = null;
-    server.log.notice('MASTER MODE enabled (user request)');
   }
 
   private shiftReplId(): void {
@@ -760,6 +780,7 @@ export class Replication implements PropagationTarget {
   }
 
   private closeLink(): void {
+    this.detachMasterClient();
     const s = this.sock;
     this.sock = null;
     if (s !== null) {
@@ -836,6 +857,7 @@ export class Replication implements PropagationTarget {
 
   private onMasterData(d: Buffer): void {
     this.lastIo = Date.now();
+    if (this.masterClient !== null && this.masterClient.socket !== null) this.masterClient.lastInteractionMs = this.lastIo;
     this.stats.replInBytes += d.length;
     if (this.linkState === 'sync' && this.bulkLen !== -1) {
       this.onBulk(d);
@@ -933,7 +955,6 @@ export class Replication implements PropagationTarget {
       this.fullOffset = Number(off);
       log.notice(`Full resync from master: ${id}:${off}`);
       this.linkState = 'sync';
-      this.syncStart = Date.now();
       this.bulkLen = -1;
       return;
     }
@@ -1118,6 +1139,8 @@ export class Replication implements PropagationTarget {
     this.bulkChunks = [];
     log.notice('MASTER <-> REPLICA sync: Flushing old data');
     for (const db of server.dbs) db.flush();
+    // Valkey's emptyData clears the function libraries too; the primary's file brings them back.
+    scriptingOf(server).flushFunctions();
     server.dirty++;
     log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
     const t0 = performance.now();
@@ -1153,6 +1176,7 @@ export class Replication implements PropagationTarget {
         return;
       }
       mgr.loadLoadedBytes = loader.offset;
+      this.lastIo = Date.now();
       if (!done) {
         setImmediate(tick);
         return;
@@ -1200,6 +1224,24 @@ export class Replication implements PropagationTarget {
     this.lastIo = Date.now();
     if (this.backlog === null) this.createBacklog();
     if (this.masterClient === null) this.masterClient = this.newMasterClient();
+    // The master client shows in CLIENT LIST (flag M) with the link's addresses;
+    // CLIENT KILL TYPE MASTER closes the link (we reconnect and continue).
+    const fc = this.masterClient;
+    const sock = this.sock!;
+    fc.socket = sock;
+    fc.closed = false;
+    fc.addr = hostPort(sock.remoteAddress, sock.remotePort);
+    fc.laddr = hostPort(sock.localAddress, sock.localPort);
+    fc.lastInteractionMs = Date.now();
+    this.server.clients.set(fc.id, fc);
+  }
+
+  /** The master client leaves CLIENT LIST while the link is down. */
+  private detachMasterClient(): void {
+    const fc = this.masterClient;
+    if (fc === null || fc.socket === null) return;
+    fc.socket = null;
+    this.server.clients.delete(fc.id);
   }
 
   private newMasterClient(): Client {
@@ -1363,6 +1405,13 @@ export class Replication implements PropagationTarget {
     );
     return out;
   }
+}
+
+/** "ip:port" ("[v6]:port"), as CLIENT LIST shows addresses. */
+function hostPort(host: string | undefined, port: number | undefined): string {
+  if (!host) return '';
+  if (host.startsWith('::ffff:')) host = host.slice(7);
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** The last n bytes held in chunks. */

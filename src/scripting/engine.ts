@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LuaWasmModule, LuaEngine, ReplyValue, RedisHost, RedisProps } from 'lua-redis-wasm';
+import { WireWriter, decodeWire, W_SCRIPT_ERROR } from './resp.js';
 
 export type { ReplyValue };
 
@@ -66,13 +67,31 @@ interface Exports {
   _set_limits(fuel: number, reply: number, arg: number): void;
   _alloc(n: number): number;
   _free_mem(p: number): void;
+  _eval_with_args(ret: number, scriptPtr: number, scriptLen: number, argsPtr: number, argsLen: number, keys: number): void;
   HEAPU8: Uint8Array;
 }
 
 /** The engine's internals used by the fast path (evalWithArgs minus its per-call SHA-1 and copies). */
 interface EngineInternals {
-  callEvalWithArgs(scriptPtr: number, scriptLen: number, argsPtr: number, argsLen: number, keys: number): unknown;
   decodeResult(result: unknown, sha: string): ReplyValue;
+}
+
+/**
+ * The host side of redis.call/redis.pcall on the fast path: runs the command
+ * (argv as latin1 strings) and leaves its reply encoded in `out`.
+ */
+export type FastCall = (argv: string[], out: WireWriter) => void;
+
+/** The package's mutable import table (LuaWasmModule.handlers): the VM calls these for host imports. */
+interface Handlers {
+  call: (...args: number[]) => unknown;
+  pcall: (...args: number[]) => unknown;
+}
+
+/** A chunk compiled into the VM's cache: its index there and the chunk that calls it. */
+interface CachedFn {
+  id: number;
+  call: Buffer;
 }
 
 /** One VM with its host callbacks; `dead` after the VM aborted (out of memory). */
@@ -81,9 +100,37 @@ export class Vm {
   private readonly exp: Exports;
   dead = false;
   private fuel = -1;
-  constructor(mod: LuaWasmModule, host: RedisHost) {
+  /** The whole VM memory as a Buffer (fixed size: the memory never grows). */
+  private heap: Buffer;
+  private heapView: Uint8Array;
+  /** 8 bytes for the PtrLen a run returns, and a KEYS/ARGV area reused by every run. */
+  private retPtr = 0;
+  private argPtr = 0;
+  private argCap = 0;
+  private readonly wire = new WireWriter();
+  /**
+   * Compiled-script cache (see defineChunk): address of the table that holds
+   * the compiled functions (-1: not looked up yet, 0: not available), and per
+   * chunk the small chunk that calls its function (null: not cacheable,
+   * false: run once so far).
+   */
+  private fnTable = -1;
+  private nextFn = 1;
+  private readonly fns = new Map<Buffer, CachedFn | null | false>();
+  constructor(mod: LuaWasmModule, host: RedisHost, fast: FastCall | null = null) {
     this.engine = mod.create(host);
     this.exp = (this.engine as unknown as { exports: Exports }).exports;
+    this.heapView = this.exp.HEAPU8;
+    this.heap = Buffer.from(this.heapView.buffer, this.heapView.byteOffset, this.heapView.length);
+    // redis.call/pcall without the package's per-call Buffers and Buffer.concat: the
+    // arguments are read from the VM's memory as strings and the command's RESP is
+    // encoded once into the VM's reply format. The imports use the sret ABI
+    // (ret, ptr, len) in this build (pinned); any other shape keeps the package's path.
+    const handlers = (mod as unknown as { handlers?: Handlers }).handlers;
+    if (fast !== null && handlers !== undefined && this.exp._eval_with_args.length >= 6) {
+      handlers.call = (ret: number, ptr: number, len: number) => this.hostCall(fast, ret, ptr, len);
+      handlers.pcall = (ret: number, ptr: number, len: number) => this.hostCall(fast, ret, ptr, len);
+    }
   }
   /** Chunks kept in the VM's memory (address by chunk), so a cached script is not copied in per run. */
   private readonly resident = new Map<Buffer, number>();
@@ -93,12 +140,145 @@ export class Vm {
     return this.exp.HEAPU8.length;
   }
 
+  private heapBuf(): Buffer {
+    const u = this.exp.HEAPU8;
+    if (u !== this.heapView) {
+      this.heapView = u;
+      this.heap = Buffer.from(u.buffer, u.byteOffset, u.length);
+    }
+    return this.heap;
+  }
+
+  /** host_redis_call / host_redis_pcall (the engine raises errors for call itself). */
+  private hostCall(fast: FastCall, ret: number, ptr: number, len: number): void {
+    let h = this.heapBuf();
+    const count = u32(h, ptr);
+    // A fresh array per call: a command may keep its argv (propagation, SLOWLOG).
+    const argv = new Array<string>(count);
+    let o = ptr + 4;
+    const end = ptr + len;
+    for (let i = 0; i < count; i++) {
+      if (o + 4 > end) throw new Error('ERR invalid argument encoding');
+      const n = u32(h, o);
+      o += 4;
+      if (o + n > end) throw new Error('ERR invalid argument encoding');
+      argv[i] = h.latin1Slice(o, o + n);
+      o += n;
+    }
+    const w = this.wire;
+    try {
+      fast(argv, w);
+    } catch (e) {
+      w.value({ err: Buffer.from(e instanceof Error ? e.message : String(e), 'utf8') });
+    }
+    const n = w.len;
+    const p = this.exp._alloc(n);
+    h = this.heapBuf();
+    if (p === 0) {
+      // No memory left for the reply: the engine raises "empty reply from host".
+      setU32(h, ret, 0);
+      setU32(h, ret + 4, 0);
+      return;
+    }
+    const b = w.buf;
+    if (n <= 64) for (let i = 0; i < n; i++) h[p + i] = b[i];
+    else h.set(b.subarray(0, n), p);
+    setU32(h, ret, p);
+    setU32(h, ret + 4, n);
+    if (b.length > 1024 * 1024) w.buf = Buffer.allocUnsafe(4096);
+  }
+
   /** Frees the VM copy of a chunk that is no longer cached. */
   release(chunk: Buffer): void {
+    const fn = this.fns.get(chunk);
+    this.fns.delete(chunk);
+    if (fn !== undefined && fn !== null && fn !== false) {
+      this.release(fn.call);
+      if (!this.dead) this.withFnTableWritable(() => this.engine.eval(`rawset(${FN_TABLE},${fn.id},nil)`));
+    }
     const p = this.resident.get(chunk);
     if (p === undefined) return;
     this.resident.delete(chunk);
     if (!this.dead) this.exp._free_mem(p);
+  }
+
+  // ---------------------------------------------------------------- compiled-script cache
+  //
+  // The engine compiles the chunk it is given on every run (luaL_loadbuffer),
+  // which for a short script costs more than running it, and it exports no
+  // Lua C API to keep a compiled function. Valkey compiles a script once into
+  // a function kept in the Lua state; this does the same in Lua itself: on
+  // its second run a script's chunk is compiled with loadstring (same chunk
+  // name "@user_script", so the same messages and line numbers) and the
+  // function is stored, and each run then compiles only `return (bit[id]())`,
+  // which calls it (not a tail call: a script sees the same stack as when its
+  // own chunk is the main one). A chunk loadstring refuses (`...` outside a
+  // vararg function) stays compiled per run, which reports the error.
+  //
+  // Where: the globals table and every table reachable from it are read-only
+  // (the patched Lua's per-table readonly flag, which rawset honours too).
+  // The functions go in the `bit` library table under integer keys: the
+  // cheapest trampoline to compile (every constant costs: a hidden table at
+  // bit["\0v"] costs 0.2 us more per run, one in the globals' metatable 0.5
+  // us), and a script iterating `bit` is rare. Entries are added or removed
+  // by clearing the table's flag in the VM's memory around a short chunk, the
+  // way the engine itself sets KEYS and ARGV. The flag's place in the Table
+  // struct (an int at offset 8 on wasm32, after next, tt, marked, flags) is
+  // checked on the live state first; if anything does not match, chunks are
+  // compiled per run as before. A script can read the functions (and call
+  // another script's, as with Redis 6's f_<sha> globals) but not change them.
+
+  private withFnTableWritable<T>(f: () => T): T {
+    const t = this.fnTable;
+    const h = this.heapBuf();
+    h.writeUInt32LE(0, t + 8);
+    try {
+      return f();
+    } finally {
+      this.heapBuf().writeUInt32LE(1, t + 8);
+    }
+  }
+
+  /** Finds the table the functions go in, once per VM; false if the state does not look as expected. */
+  private setUpFnTable(): boolean {
+    this.fnTable = 0;
+    const eng = this.engine;
+    const t = tableAddr(eng.eval(`return tostring(${FN_TABLE})`));
+    const h = this.heapBuf();
+    if (t <= 0 || t + 40 > h.length || h[t + 4] !== LUA_TTABLE || h.readUInt32LE(t + 8) !== 1) return false;
+    this.fnTable = t;
+    // Writable with the flag cleared, read-only again after.
+    const w = this.withFnTableWritable(() => eng.eval(`rawset(${FN_TABLE},-1,1) rawset(${FN_TABLE},-1,nil) return 1`));
+    if (w !== 1 || !isErrorValue(eng.eval(`rawset(${FN_TABLE},-1,1)`))) {
+      this.fnTable = 0;
+      return false;
+    }
+    return true;
+  }
+
+  /** Compiles a chunk once into the function table; what calls it, or null (compiled per run). */
+  private defineChunk(chunk: Buffer): CachedFn | null {
+    if (this.fnTable < 0) this.setUpFnTable();
+    if (this.fnTable === 0) {
+      this.fns.set(chunk, null);
+      return null;
+    }
+    const id = this.nextFn++;
+    const r = this.withFnTableWritable(() =>
+      this.engine.evalWithArgs(
+        `local f=loadstring(ARGV[1],'@user_script') if not f then return 0 end rawset(${FN_TABLE},${id},f) return 1`,
+        [],
+        [chunk],
+      ),
+    );
+    // Not compilable as a function (the run reports the error as before).
+    if (r !== 1) {
+      this.fns.set(chunk, null);
+      return null;
+    }
+    const fn = { id, call: Buffer.from(`return (${FN_TABLE}[${id}]())`, 'latin1') };
+    this.fns.set(chunk, fn);
+    return fn;
   }
 
   /**
@@ -108,34 +288,69 @@ export class Vm {
    * bytes per item). `sha` only labels errors.
    */
   runArgv(chunk: Buffer, argv: string[], kFrom: number, kTo: number, aTo: number, sha: string, fuel: number): ReplyValue {
+    const E = this.exp;
     if (fuel !== this.fuel) {
-      this.exp._set_limits(fuel === 0 ? 0xffffffff : Math.min(fuel, 0xffffffff), 0, 0);
+      E._set_limits(fuel === 0 ? 0xffffffff : Math.min(fuel, 0xffffffff), 0, 0);
       this.fuel = fuel;
     }
-    const E = this.exp;
+    // A chunk is compiled into the cache on its second run (a script sent once
+    // with EVAL, e.g. with values pasted in, is not worth the extra step).
+    const fn = this.fns.get(chunk);
+    if (fn === undefined) this.fns.set(chunk, false);
+    else if (fn !== null) chunk = (fn === false ? this.defineChunk(chunk) : fn)?.call ?? chunk;
     let sp = this.resident.get(chunk);
     if (sp === undefined) {
       sp = E._alloc(chunk.length);
-      E.HEAPU8.set(chunk, sp);
+      if (sp === 0) throw new Error('Lua VM out of memory');
+      chunk.copy(this.heapBuf(), sp);
       this.resident.set(chunk, sp);
     }
     let size = 4;
     for (let i = kFrom; i < aTo; i++) size += 4 + argv[i].length;
-    const ap = E._alloc(size);
-    const heap = E.HEAPU8;
-    const b = Buffer.from(heap.buffer, heap.byteOffset + ap, size);
-    b.writeUInt32LE(aTo - kFrom, 0);
-    let o = 4;
+    if (size > this.argCap) {
+      if (this.argPtr !== 0) E._free_mem(this.argPtr);
+      const cap = Math.max(256, size);
+      this.argPtr = E._alloc(cap);
+      this.argCap = this.argPtr === 0 ? 0 : cap;
+      if (this.argPtr === 0) throw new Error('Lua VM out of memory');
+    }
+    if (this.retPtr === 0) {
+      this.retPtr = E._alloc(8);
+      if (this.retPtr === 0) throw new Error('Lua VM out of memory');
+    }
+    const ap = this.argPtr;
+    let h = this.heapBuf();
+    setU32(h, ap, aTo - kFrom);
+    let o = ap + 4;
     for (let i = kFrom; i < aTo; i++) {
       const a = argv[i];
-      b.writeUInt32LE(a.length, o);
+      const n = a.length;
+      setU32(h, o, n);
       o += 4;
-      o += b.latin1Write(a, o);
+      if (n <= 32) for (let j = 0; j < n; j++) h[o + j] = a.charCodeAt(j);
+      else h.latin1Write(a, o);
+      o += n;
     }
-    const eng = this.engine as unknown as EngineInternals;
-    const r = eng.callEvalWithArgs(sp, chunk.length, ap, size, kTo - kFrom);
-    E._free_mem(ap);
-    return eng.decodeResult(r, sha);
+    const ret = this.retPtr;
+    E._eval_with_args(ret, sp, chunk.length, ap, size, kTo - kFrom);
+    // A large KEYS/ARGV area goes back to the VM after the run.
+    if (this.argCap > 64 * 1024) {
+      E._free_mem(this.argPtr);
+      this.argPtr = 0;
+      this.argCap = 0;
+    }
+    h = this.heapBuf();
+    const ptr = u32(h, ret);
+    const len = u32(h, ret + 4);
+    if (ptr === 0 || len === 0) return null;
+    if (h[ptr] === W_SCRIPT_ERROR) return (this.engine as unknown as EngineInternals).decodeResult([ptr, len], sha);
+    let v: ReplyValue;
+    try {
+      v = decodeWire(h, ptr, len);
+    } finally {
+      E._free_mem(ptr);
+    }
+    return v;
   }
 
   /**
@@ -150,6 +365,32 @@ export class Vm {
     }
     return this.engine.evalWithArgs(src, keys, args);
   }
+}
+
+const LUA_TTABLE = 5;
+/** The table compiled scripts are kept in (under integer keys). */
+const FN_TABLE = 'bit';
+
+function u32(h: Uint8Array, o: number): number {
+  return (h[o] | (h[o + 1] << 8) | (h[o + 2] << 16) | (h[o + 3] << 24)) >>> 0;
+}
+
+function setU32(h: Uint8Array, o: number, v: number): void {
+  h[o] = v;
+  h[o + 1] = v >>> 8;
+  h[o + 2] = v >>> 16;
+  h[o + 3] = v >>> 24;
+}
+
+/** The address in "table: 0x1f2e0" (what tostring gives for a table), or 0. */
+function tableAddr(v: ReplyValue): number {
+  if (!Buffer.isBuffer(v)) return 0;
+  const m = /^table: (?:0x)?([0-9a-fA-F]+)$/.exec(v.latin1Slice());
+  return m === null ? 0 : parseInt(m[1], 16);
+}
+
+function isErrorValue(v: ReplyValue): boolean {
+  return v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !Array.isArray(v) && 'err' in v;
 }
 
 // ------------------------------------------------------------------ preludes

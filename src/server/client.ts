@@ -70,6 +70,8 @@ export class Client extends ReplyWriter {
   watched: WatchedKey[] | null = null;
   /** A watched key was touched: the next EXEC answers a null array. */
   dirtyCas = false;
+  /** Cluster mode: ASKING / READONLY bits (src/cluster/cluster.ts CF_*). */
+  clusterFlags = 0;
   /** Number of error replies sent during the current command (for failed_calls). */
   errorsInCall = 0;
   /** True while this client's input is being processed (its replies flush at the end). */

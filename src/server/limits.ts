@@ -151,14 +151,14 @@ export function clientGrew(server: Server): void {
 
 /**
  * Once a second from the cron: closes clients idle longer than `timeout`
- * (not replicas/MONITOR, blocked or paused clients, nor pub/sub clients, as
- * Valkey), and evicts clients over maxmemory-clients.
+ * (not replicas, the primary's link, MONITOR, blocked or paused clients, nor
+ * pub/sub clients, as Valkey), and evicts clients over maxmemory-clients.
  */
 export function clientsCron(server: Server, now: number): void {
   const idle = clientLimits.idleMs;
   if (idle > 0) {
     for (const c of server.clients.values()) {
-      if (c.monitor || c.postponed !== null || c.subscribed || c.socket === null) continue;
+      if (c.monitor || c.replRole !== null || c.blocked !== null || c.postponed !== null || c.subscribed || c.socket === null) continue;
       if (now - c.lastInteractionMs > idle) {
         server.log.verbose('Closing idle client');
         c.closeNow();

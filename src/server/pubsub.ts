@@ -65,6 +65,41 @@ function encodeFrame(parts: string[]): Buffer {
   return b;
 }
 
+/**
+ * The subscribers of one channel, with the start of that channel's message
+ * frame ("*3 $message $<channel>", RESP2 form) encoded at the first direct
+ * delivery: messages to few subscribers are then one copy of this prefix plus
+ * the payload, written straight into each subscriber's reply buffer.
+ */
+export class Subscribers extends Set<Client> {
+  prefix: Buffer | null = null;
+}
+
+/** Writes `$<len>\r\n<s>\r\n` at p of b (room checked by the caller); returns the new end. */
+function putBulk(b: Buffer, p: number, s: string): number {
+  const n = s.length;
+  b[p++] = 36; // $
+  if (n < 10) b[p++] = 48 + n;
+  else p += b.latin1Write(String(n), p);
+  b[p++] = 13;
+  b[p++] = 10;
+  if (n <= 32) for (let k = 0; k < n; k++) b[p++] = s.charCodeAt(k);
+  else p += b.latin1Write(s, p, n);
+  b[p++] = 13;
+  b[p++] = 10;
+  return p;
+}
+
+/** "*3\r\n$<kind>\r\n$<channel>\r\n": a message frame up to its payload. */
+function encodePrefix(kind: string, channel: string): Buffer {
+  const head = '*3' + CRLF;
+  const b = Buffer.allocUnsafeSlow(head.length + bulkLen(kind) + bulkLen(channel));
+  let p = b.latin1Write(head, 0);
+  p = writeBulk(b, p, kind);
+  writeBulk(b, p, channel);
+  return b;
+}
+
 function toResp3(b: Buffer): Buffer {
   const c = Buffer.from(b);
   c[0] = 62; // '>'
@@ -190,7 +225,7 @@ export class PubSub {
       mine.add(name);
       const table = kind === Kind.Shard ? this.shardChannels : this.channels;
       let set = table.get(name);
-      if (set === undefined) table.set(name, (set = new Set()));
+      if (set === undefined) table.set(name, (set = new Subscribers()));
       set.add(c);
     }
     if (kind === Kind.Shard) this.reply3(c, 'ssubscribe', name, s.shard.size);
@@ -289,18 +324,33 @@ export class PubSub {
   }
 
   /**
-   * Few subscribers: write the message straight into each reply buffer, which
-   * costs less than encoding a shared frame first and copying it.
+   * Few subscribers: write the message straight into each reply buffer (the
+   * channel's cached frame prefix, then the payload), which costs less than
+   * encoding a shared frame first and copying it.
    */
   private deliverDirect(clients: Set<Client>, kind: string, channel: string, message: string): number {
+    let pre = (clients as Subscribers).prefix;
+    if (pre === undefined || pre === null) {
+      pre = encodePrefix(kind, channel);
+      if (clients instanceof Subscribers) clients.prefix = pre;
+    }
+    const plen = pre.length;
+    const need = plen + message.length + 24;
     let n = 0;
     for (const c of clients) {
       n++;
       if (c.closed || c.obufClosing) continue;
-      c.addPushLen(3);
-      c.addBulk(kind);
-      c.addBulk(channel);
-      c.addBulk(message);
+      const start = c.len;
+      if (start + need <= c.out.length) {
+        const o = c.out;
+        let p = start;
+        for (let j = 0; j < plen; j++) o[p++] = pre[j];
+        c.len = putBulk(o, p, message);
+      } else {
+        c.rawBuf(pre);
+        c.addBulk(message);
+      }
+      if (c.resp === 3) c.out[start] = 62; // '>'
       c.wake();
       this.checkOutputLimits(c);
     }

@@ -29,6 +29,7 @@ import { ConfigError } from '../config/config.js';
 import { applyLimitsConfig, clientsCron, evictClients, fitMaxclientsToUlimit } from './limits.js';
 import { Listeners, PROTECTED_MODE_DENIED, protectedModeDenies, type ConnKind } from './listeners.js';
 import { Replication } from '../replication/replication.js';
+import { Cluster } from '../cluster/cluster.js';
 
 export const VIREO_VERSION = '0.1.0';
 /** Valkey release whose behaviour Vireo follows (reported as valkey_version / HELLO version). */
@@ -124,6 +125,8 @@ export class Server {
   readonly aof: Aof = new Aof(this);
   /** Replication, both roles (src/replication/replication.ts). */
   readonly repl: Replication = new Replication(this);
+  /** Cluster mode (src/cluster/cluster.ts); null unless cluster-enabled. */
+  cluster: Cluster | null = null;
   /** Set while persistence is failing (AOF write error): write commands and PING answer this -MISCONF error. */
   misconf: string | null = null;
   /** Pub/Sub subscriptions, fan-out and output buffer limits. */
@@ -200,6 +203,7 @@ export class Server {
     const n = config.num('databases');
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i));
     applyNotifyConfig(this);
+    if (config.bool('cluster-enabled')) this.cluster = new Cluster(this);
     config.onChange = (name) => this.onConfigChange(name);
   }
 
@@ -225,6 +229,7 @@ export class Server {
     if (name.startsWith('append') || name.startsWith('aof-') || name === 'no-appendfsync-on-rewrite') this.aof.onConfig(name);
     if (name === 'maxmemory' || name === 'maxmemory-policy') this.evictor.perform();
     this.repl.onConfig(name);
+    if (this.cluster !== null && name.startsWith('cluster-')) this.cluster.onConfig(name);
     if (name === 'hz' || name === 'dynamic-hz') this.startCron();
     if (name === 'tcp-keepalive') {
       const ka = this.config.num('tcp-keepalive');
@@ -408,6 +413,8 @@ export class Server {
         return;
       }
     }
+    // Cluster mode: -MOVED, -ASK, -TRYAGAIN, -CROSSSLOT, -CLUSTERDOWN (src/cluster/cluster.ts).
+    if (this.cluster !== null && this.cluster.redirected(c, cmd, argv)) return;
     if (
       this.maxmemory !== 0 &&
       c.replRole !== 'master' && // the primary's stream is never refused (replica-ignore-maxmemory)
@@ -753,15 +760,18 @@ export class Server {
     if (!this.config.bool('appendonly')) this.rdb.beginStartupLoad();
     fitMaxclientsToUlimit(this);
     await this.listen();
+    await this.aof.finishStartup();
     await this.rdb.finishStartupLoad();
     this.startCron();
     this.repl.start();
+    if (this.cluster !== null) await this.cluster.start();
   }
 
   /** Stops listening, closes every client after its pending replies, stops the cron. */
   async close(): Promise<void> {
     this.shuttingDown = true;
     this.repl.shutdown();
+    this.cluster?.close();
     this.aof.shutdown();
     this.rdb.onClose();
     if (this.cronTimer) clearInterval(this.cronTimer);

@@ -5,7 +5,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -78,9 +78,16 @@ async function startProcess(cmd, argsFor, opts = {}) {
   throw lastErr;
 }
 
-/** Starts bin/vireo-server with extra valkey-server style arguments. */
+/**
+ * Starts bin/vireo-server with extra valkey-server style arguments. The server
+ * runs in the repository root: unless the arguments or the config file set
+ * `save`, `--save ""` is added (Valkey's default save points would write
+ * dump.rdb there).
+ */
 export function startVireo(extraArgs = [], opts = {}) {
-  return startProcess(process.execPath, (port) => [VIREO_BIN, ...(opts.configFile ? [opts.configFile] : []), '--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning', ...extraArgs], opts);
+  const setsSave = extraArgs.some((a) => String(a).toLowerCase() === '--save') || (opts.configFile && /^\s*save(\s|$)/im.test(readFileSync(opts.configFile, 'latin1')));
+  const noSave = setsSave ? [] : ['--save', ''];
+  return startProcess(process.execPath, (port) => [VIREO_BIN, ...(opts.configFile ? [opts.configFile] : []), '--port', String(port), '--bind', '127.0.0.1', '--loglevel', 'warning', ...noSave, ...extraArgs], opts);
 }
 
 /** True when Debian's redis-server is installed. */

@@ -81,6 +81,15 @@ async function call(port, ...args) {
   });
 }
 
+/** Start-up loading goes on after the port opens (-LOADING meanwhile): waits for it to end. */
+async function waitLoaded(port) {
+  const end = Date.now() + 60000;
+  while ((await call(port, 'PING')) !== '+PONG\r\n') {
+    if (Date.now() > end) throw new Error('still loading after 60 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function isComplete(s) {
   if (s[0] !== '*') return s.endsWith('\r\n');
   const lines = s.split('\r\n');
@@ -118,6 +127,7 @@ async function killCycles(fsync, cycles, check, extra = []) {
   let rewrites = 0;
   for (let cycle = 0; cycle < cycles; cycle++) {
     const srv = await startVireo(args);
+    await waitLoaded(srv.port);
     // After a restart: every write acknowledged so far must be present.
     const res = await check(srv.port, history, incrAcked, incrSent);
     lost += res;
@@ -141,6 +151,7 @@ async function killCycles(fsync, cycles, check, extra = []) {
     }
   }
   const srv = await startVireo(args);
+  await waitLoaded(srv.port);
   lost += await check(srv.port, history, incrAcked, incrSent);
   await srv.stop();
   rmSync(dir, { recursive: true, force: true });

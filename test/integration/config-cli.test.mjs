@@ -161,7 +161,7 @@ test('--version and --help', () => {
 
 test('"-" reads the config from stdin, after the file and before the options', async () => {
   const port = await freePort();
-  const conf = file('stdin-base.conf', 'timeout 5\nhz 12\n');
+  const conf = file('stdin-base.conf', 'timeout 5\nhz 12\nsave ""\n');
   const proc = spawn(process.execPath, [VIREO_BIN, conf, '--hz', '13', '-'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.on('data', (d) => (out += d));

@@ -141,3 +141,53 @@ test("standalone: the ConfigMap's vireo.conf and the readiness probe work on a r
     await srv.stop();
   }
 });
+
+test('deploy/kubernetes has the replicated (primary + replicas) set', () => {
+  const set = SETS.find((s) => s.name === 'replicated');
+  assert.ok(set);
+  const [ss] = byKind(set.docs, 'StatefulSet');
+  assert.equal(ss.spec.replicas, 3);
+  assert.equal(ss.spec.podManagementPolicy, 'OrderedReady');
+  const services = byKind(set.docs, 'Service');
+  const primary = services.find((s) => s.metadata.name === 'vireo-primary');
+  assert.equal(primary.spec.selector['statefulset.kubernetes.io/pod-name'], `${ss.metadata.name}-0`);
+  const headless = services.find((s) => s.spec.clusterIP === 'None');
+  assert.equal(headless.metadata.name, ss.spec.serviceName);
+});
+
+test("replicated: start.sh makes pod 0 the primary and the others replicas; the config replicates on real servers", async () => {
+  const { docs } = SETS.find((s) => s.name === 'replicated');
+  const [cm] = byKind(docs, 'ConfigMap');
+  const dir = mkdtempSync(join(tmp, 'repl-'));
+  // start.sh ends in `exec docker-entrypoint.sh "$@"`: a stand-in on PATH prints the arguments.
+  writeFileSync(join(dir, 'docker-entrypoint.sh'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+  writeFileSync(join(dir, 'start.sh'), cm.data['start.sh']);
+  const argsFor = async (host) =>
+    (await run('/bin/sh', [join(dir, 'start.sh')], { env: { ...process.env, HOSTNAME: host, PATH: `${dir}:${process.env.PATH}` } })).stdout.trim();
+  assert.equal(await argsFor('vireo-0'), '/etc/vireo/vireo.conf');
+  assert.equal(await argsFor('vireo-2'), '/etc/vireo/vireo.conf --replicaof vireo-0.vireo.vireo-replicated.svc.cluster.local 6379');
+  // The same config on two real servers, the second started as start.sh starts a replica.
+  const conf = join(dir, 'vireo.conf');
+  writeFileSync(conf, cm.data['vireo.conf']);
+  const d0 = mkdtempSync(join(dir, 'p-'));
+  const d1 = mkdtempSync(join(dir, 'r-'));
+  const p = await startVireo(['--dir', d0], { configFile: conf });
+  const r = await startVireo(['--dir', d1, '--replicaof', '127.0.0.1', String(p.port)], { configFile: conf });
+  try {
+    const pc = await RawConn.connect(p.port);
+    const rc = await RawConn.connect(r.port);
+    assert.equal(await pc.call('SET', 'k8s', 'replicated'), '+OK\r\n');
+    let got = '';
+    for (let i = 0; i < 200 && got !== '$10\r\nreplicated\r\n'; i++) {
+      await new Promise((res) => setTimeout(res, 25));
+      got = await rc.call('GET', 'k8s');
+    }
+    assert.equal(got, '$10\r\nreplicated\r\n');
+    assert.equal(await rc.call('SET', 'x', '1'), "-READONLY You can't write against a read only replica.\r\n");
+    pc.close();
+    rc.close();
+  } finally {
+    await r.stop();
+    await p.stop();
+  }
+});

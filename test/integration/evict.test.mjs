@@ -220,10 +220,15 @@ test('allkeys-lru keeps recently used keys; allkeys-lfu keeps frequently used ke
       if ((await c.call('EXISTS', `old:${i * 2}`)) === ':1\r\n') hot++;
       if ((await c.call('EXISTS', `old:${i * 2 + 1}`)) === ':1\r\n') cold++;
     }
-    // LRU: the cold keys are the oldest, they go first. LFU: cold keys count as
-    // much as the new ones (LFU_INIT_VAL), so about as many of them go as new ones.
-    assert.ok(hot >= 1900 && hot > cold * 1.5, `${policy}: hot kept ${hot}, cold kept ${cold}`);
-    if (policy === 'allkeys-lru') assert.ok(cold < 200, `allkeys-lru: cold kept ${cold}`);
+    // LRU: the cold keys are the oldest, they go first (sampling, with a clock of
+    // one second, lets a few hot keys go too). LFU: the hot keys have high counters
+    // and stay; cold keys count as much as the new ones (LFU_INIT_VAL), so they go
+    // at random like those.
+    if (policy === 'allkeys-lru') {
+      assert.ok(hot >= 1800 && cold < 200, `allkeys-lru: hot kept ${hot}, cold kept ${cold}`);
+    } else {
+      assert.ok(hot >= 1990 && hot > cold, `allkeys-lfu: hot kept ${hot}, cold kept ${cold}`);
+    }
     c.close();
   }
 });

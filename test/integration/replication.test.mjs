@@ -71,6 +71,13 @@ test('full sync under a write load, with a chained replica', async () => {
   assert.deepEqual(role[2][0].slice(0, 2), ['127.0.0.1', String(r1.port)]);
   const rrole = await r1.c.call('ROLE');
   assert.deepEqual(rrole.slice(0, 4), ['slave', '127.0.0.1', p.port, 'connected']);
+  // HELLO names the role too.
+  const helloRole = async (c) => {
+    const h = await c.call('HELLO', '2');
+    return h[h.indexOf('role') + 1];
+  };
+  assert.equal(await helloRole(p.c), 'master');
+  assert.equal(await helloRole(r1.c), 'replica');
   // Read-only replica.
   await assert.rejects(r1.c.set('x', '1'), /^ReplyError: READONLY You can't write against a read only replica\.$/);
   assert.equal((await infoStats(p.c)).sync_full, '1');
@@ -88,12 +95,17 @@ test('a dropped link continues by partial resync (+CONTINUE)', async () => {
     assert.equal(await p.c.client('KILL', 'TYPE', 'replica'), 1);
     await waitFor(async () => (await infoStats(p.c)).sync_partial_ok === String(i + 1), 10000, 'partial resync');
   }
+  // From the replica's side: its master client is listed (flag M) and CLIENT KILL TYPE master drops the link.
+  assert.match(await r.c.client('LIST', 'TYPE', 'master'), new RegExp(`addr=127\\.0\\.0\\.1:${p.port} .*flags=M `));
+  assert.match(await p.c.client('LIST', 'TYPE', 'replica'), /flags=S /);
+  assert.equal(await r.c.client('KILL', 'TYPE', 'master'), 1);
+  await waitFor(async () => (await infoStats(p.c)).sync_partial_ok === '4', 10000, 'partial resync after CLIENT KILL TYPE master');
   await load;
   await caughtUp(p.c, r.c);
   await sameData(p, r);
   const st = await infoStats(p.c);
   assert.equal(st.sync_full, '1');
-  assert.equal(st.sync_partial_ok, '3');
+  assert.equal(st.sync_partial_ok, '4');
   assert.equal(st.sync_partial_err, '0');
 });
 
@@ -359,4 +371,87 @@ test('client-output-buffer-limit replica: a stalled replica is dropped, then res
   await caughtUp(p.c, r.c);
   await sameData(p, r);
   assert.equal((await infoStats(p.c)).sync_full, '2', 'the gap was larger than the backlog: full resync');
+});
+
+test('FAILOVER: writes wait during it; a timeout without FORCE aborts; ABORT', async () => {
+  const p = await vireo();
+  const r = await vireo(['--replicaof', '127.0.0.1', String(p.port)]);
+  await caughtUp(p.c, r.c);
+  r.s.proc.kill('SIGSTOP'); // the replica cannot acknowledge
+  await p.c.set('before', '1');
+  assert.equal(await p.c.call('FAILOVER', 'TO', '127.0.0.1', String(r.port), 'TIMEOUT', '400'), 'OK');
+  assert.equal((await infoRepl(p.c)).master_failover_state, 'waiting-for-sync');
+  await assert.rejects(p.c.call('FAILOVER'), /FAILOVER already in progress/);
+  await assert.rejects(p.c.call('REPLICAOF', 'NO', 'ONE'), /REPLICAOF not allowed while failing over/);
+  const t0 = Date.now();
+  assert.equal(await p.c.set('paused', '1'), 'OK'); // held by the write pause until the abort
+  assert.ok(Date.now() - t0 >= 250, 'the write waited for the failover to end');
+  const pi = await infoRepl(p.c);
+  assert.equal(pi.role, 'master');
+  assert.equal(pi.master_failover_state, 'no-failover');
+  // ABORT ends a failover at once.
+  assert.equal(await p.c.call('FAILOVER', 'TO', '127.0.0.1', String(r.port)), 'OK');
+  assert.equal(await p.c.call('FAILOVER', 'ABORT'), 'OK');
+  assert.equal((await infoRepl(p.c)).master_failover_state, 'no-failover');
+  assert.equal(await p.c.set('after-abort', '1'), 'OK');
+  r.s.proc.kill('SIGCONT');
+  await caughtUp(p.c, r.c);
+  assert.equal(await r.c.get('after-abort'), '1');
+});
+
+test('PUBLISH on the primary reaches subscribers of its replicas', async () => {
+  const p = await vireo();
+  const r = await vireo(['--replicaof', '127.0.0.1', String(p.port)]);
+  await caughtUp(p.c, r.c);
+  const sub = client(r.port);
+  clients.push(sub);
+  const got = [];
+  sub.on('message', (ch, msg) => got.push([ch, msg]));
+  await sub.subscribe('news');
+  await p.c.publish('news', 'hello');
+  await waitFor(() => got.length === 1, 5000, 'message on the replica');
+  assert.deepEqual(got, [['news', 'hello']]);
+});
+
+test('a replica with appendonly yes keeps an AOF of the synced data and the stream', async () => {
+  const p = await vireo();
+  await populate(p.c, { big: 100 });
+  const dir = mkdtempSync(join(tmpdir(), 'vireo-repl-aof-'));
+  dirs.push(dir);
+  const args = ['--save', '', '--enable-debug-command', 'yes', '--appendonly', 'yes', '--dir', dir];
+  const s = await startVireo([...args, '--replicaof', '127.0.0.1', String(p.port)], { cwd: dir });
+  servers.push(s);
+  const r = { s, c: client(s.port), port: s.port };
+  clients.push(r.c);
+  await caughtUp(p.c, r.c);
+  await writeLoad(p.c, 500, 91);
+  await caughtUp(p.c, r.c);
+  await waitFor(async () => /aof_rewrite_in_progress:0/.test(await r.c.info('persistence')), 10000, 'AOF rewrite done');
+  const want = await fullDump(p.c);
+  await kill(r);
+  // Restarted alone (not a replica), it loads the AOF: the same data.
+  const s2 = await startVireo(args, { cwd: dir });
+  servers.push(s2);
+  const c2 = client(s2.port);
+  clients.push(c2);
+  await waitFor(async () => /loading:0/.test(await c2.info('persistence')), 10000, 'loaded');
+  assert.deepEqual(await fullDump(c2), want);
+});
+
+test('function libraries travel with the full sync and with the stream', async () => {
+  const p = await vireo();
+  const lib1 = "#!lua name=replib1\nredis.register_function{function_name='rf1', callback=function(keys, args) return 'one' end, flags={'no-writes'}}";
+  const lib2 = "#!lua name=replib2\nredis.register_function{function_name='rf2', callback=function(keys, args) return 'two' end, flags={'no-writes'}}";
+  assert.equal(await p.c.call('FUNCTION', 'LOAD', lib1), 'replib1');
+  // A stale library on the future replica is dropped by the full sync.
+  const r = await vireo();
+  assert.equal(await r.c.call('FUNCTION', 'LOAD', lib2.replaceAll('replib2', 'stale').replaceAll('rf2', 'stalefn')), 'stale');
+  await r.c.call('REPLICAOF', '127.0.0.1', String(p.port));
+  await caughtUp(p.c, r.c);
+  assert.equal(await r.c.call('FCALL_RO', 'rf1', '0'), 'one');
+  await assert.rejects(r.c.call('FCALL_RO', 'stalefn', '0'), /Function not found/);
+  // Loaded later: reaches the replica through the stream.
+  assert.equal(await p.c.call('FUNCTION', 'LOAD', lib2), 'replib2');
+  await caughtUp(p.c, r.c);
+  assert.equal(await r.c.call('FCALL_RO', 'rf2', '0'), 'two');
 });

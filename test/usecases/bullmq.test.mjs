@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue, Worker, QueueEvents } from 'bullmq';
+import Redis from 'ioredis';
 import { startVireo } from '../helpers/servers.mjs';
 
 let srv;
@@ -18,6 +19,34 @@ after(async () => {
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Libraries swallow some error replies (a NOSCRIPT is answered by EVAL), so
+ * the server's own statistics tell whether any command failed or was
+ * rejected: only EVALSHA's NOSCRIPT is expected.
+ */
+async function assertNoErrorReplies(port) {
+  const c = new Redis(port, '127.0.0.1');
+  try {
+    const stats = (await c.info('commandstats')).split(/\r?\n/).filter((l) => l.startsWith('cmdstat_'));
+    assert.ok(stats.length > 3, 'commandstats are kept');
+    const errors = Object.fromEntries(
+      (await c.info('errorstats'))
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('errorstat_'))
+        .map((l) => [l.slice(10, l.indexOf(':')), Number(/count=(\d+)/.exec(l)[1])]),
+    );
+    const bad = stats.filter((l) => !l.startsWith('cmdstat_evalsha:') && !/rejected_calls=0,failed_calls=0$/.test(l));
+    assert.deepEqual(bad, [], 'no command failed');
+    const evalsha = stats.find((l) => l.startsWith('cmdstat_evalsha:'));
+    const noscript = evalsha ? Number(/failed_calls=(\d+)/.exec(evalsha)[1]) : 0;
+    assert.equal(errors.NOSCRIPT ?? 0, noscript, 'EVALSHA fails only with NOSCRIPT');
+    delete errors.NOSCRIPT;
+    return errors;
+  } finally {
+    c.disconnect();
+  }
+}
 
 test('BullMQ: 1,000 jobs with priorities, retries, delays, failures and a repeatable job', { timeout: 120000 }, async () => {
   const connection = { host: '127.0.0.1', port: srv.port };
@@ -47,6 +76,8 @@ test('BullMQ: 1,000 jobs with priorities, retries, delays, failures and a repeat
       return i * 2;
     },
     // Started once every job is queued, so the priorities decide the order.
+    // Concurrency 1: with more, the order in which the worker's fetches
+    // settle on the client (not the server's order) decides who starts first.
     { connection, concurrency: 1, autorun: false },
   );
   const failedEvents = [];
@@ -215,4 +246,8 @@ test('BullMQ: two workers share 1,000 jobs, each attempt processed exactly once'
     await queue.obliterate({ force: true }).catch(() => {});
     await queue.close();
   }
+});
+
+test('BullMQ: the server answered no command with an error', async () => {
+  assert.deepEqual(await assertNoErrorReplies(srv.port), {});
 });

@@ -30,7 +30,6 @@ import { performance } from 'node:perf_hooks';
 import type { Server } from '../../server/server.js';
 import { encodeUnit, type PropagatedOp, type PropagationTarget } from '../../server/propagate.js';
 import { errText } from '../../config/config.js';
-import { clock } from '../../keyspace/db.js';
 import {
   emptyManifest,
   parseManifest,
@@ -42,11 +41,12 @@ import {
   type Manifest,
   type AofFileInfo,
 } from './manifest.js';
-import { isRdbImage } from './manifest.js';
-import { scanAof, ScanStatus } from './parse.js';
+import { AofFatal, AofFileLoader, type RdbPartLoader } from './loader.js';
 import { rewriteDataset, AofSnapshot, CommandSink } from './rewrite.js';
 import { RdbSnapshot } from '../rdb/snapshot.js';
 import { REDIS_COMPAT_VERSION } from '../../server/server.js';
+import { libraryCodes } from '../../scripting/index.js';
+import { FdSink, autoSyncMode } from '../fdsink.js';
 
 /** Time slice of a background rewrite in RDB form, in ms (as BGSAVE's). */
 const SLICE_MS = 3;
@@ -57,16 +57,15 @@ const enum Fsync {
   No = 2,
 }
 
-/** A start-up failure: the server logs the message and exits with code 1. */
-export class AofFatal extends Error {}
+export { AofFatal };
 
 /**
  * Loader for an RDB preamble (a base file in RDB form). Set by the RDB module
  * when it is available; null means such a base cannot be read.
  */
 export const rdbPreamble: {
-  /** Loads the RDB part of buf; returns where it ends (an old-style file may go on with AOF commands). */
-  load: ((server: Server, buf: Buffer, file: string) => number | void) | null;
+  /** Starts a sliced load of the RDB part of buf (an old-style file may go on with AOF commands after it). */
+  load: RdbPartLoader | null;
   /** Serializes the dataset as an RDB file (for aof-use-rdb-preamble yes). */
   save: ((server: Server) => Buffer[]) | null;
 } = { load: null, save: null };
@@ -387,52 +386,141 @@ export class Aof implements PropagationTarget {
 
   // ------------------------------------------------------------ start-up
 
-  /** Loads the AOF (if appendonly yes) and opens it for appending. Throws AofFatal. */
+  /** The start-up load in progress (files left to load, the current one first). */
+  private loadJobs: { path: string; name: string; type: 'b' | 'i' | 'old'; last: boolean }[] = [];
+  private loadCur: AofFileLoader | null = null;
+  private loadDoneBytes = 0;
+  private loadT0 = 0;
+  private loadFileT0 = 0;
+  private loadLastLog = 0;
+  private loadMigrate = false;
+  private loadManifest: Manifest | null = null;
+  private loadPending = false;
+
+  /**
+   * Start-up, part 1 (before listening): reads the manifest and, with
+   * appendonly yes, starts loading the AOF files for up to 100 ms. What is
+   * left is loaded by finishStartup() in slices while clients get -LOADING.
+   * Throws AofFatal.
+   */
   startup(): void {
     const cfg = this.server.config;
     this.readConfig();
     if (!cfg.bool('appendonly')) return;
-    const log = this.server.log;
     const mpath = this.path(manifestName(this.fname));
     let m: Manifest | null = null;
-    let migrated = false;
+    const jobs: typeof this.loadJobs = [];
     if (fs.existsSync(mpath)) {
       try {
         m = parseManifest(fs.readFileSync(mpath, 'latin1'));
       } catch (e) {
         throw new AofFatal(`${(e as Error).message} (manifest ${mpath})`);
       }
+      const files: AofFileInfo[] = [];
+      if (m.base !== null) files.push(m.base);
+      files.push(...m.incr);
+      for (let i = 0; i < files.length; i++) {
+        const f = files[i];
+        const p = this.path(f.name);
+        if (!fs.existsSync(p)) throw new AofFatal(`The AOF file ${f.name} doesn't exist`);
+        jobs.push({ path: p, name: f.name, type: f.type === 'b' ? 'b' : 'i', last: i === files.length - 1 });
+      }
     } else if (fs.existsSync(this.fname) && fileSize(this.fname) > 0) {
-      // An old-style single AOF file in `dir`: load it, then move it into the AOF directory as the base.
-      const t0 = performance.now();
-      this.loadFile(this.fname, this.fname, true);
-      log.notice(`DB loaded from append only file: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+      // An old-style single AOF file in `dir`: loaded, then moved into the AOF directory as the base.
+      jobs.push({ path: this.fname, name: this.fname, type: 'old', last: true });
+      this.loadMigrate = true;
+    }
+    this.loadManifest = m;
+    this.loadJobs = jobs;
+    this.loadPending = true;
+    if (jobs.length === 0) {
+      this.endStartupLoad();
+      return;
+    }
+    let total = 0;
+    for (const j of jobs) total += fileSize(j.path);
+    this.loadT0 = this.loadLastLog = performance.now();
+    this.server.rdb.beginLoading(total);
+    this.stepStartupLoad(100);
+  }
+
+  /** Start-up, part 2: loads the rest in slices between events, then opens the AOF for appending. */
+  finishStartup(): Promise<void> {
+    if (!this.loadPending) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const tick = (): void => {
+        try {
+          if (this.stepStartupLoad(10)) resolve();
+          else setImmediate(tick);
+        } catch (e) {
+          reject(e);
+        }
+      };
+      tick();
+    });
+  }
+
+  /** One slice of the start-up load; true once done (and the AOF is open). */
+  private stepStartupLoad(budgetMs: number): boolean {
+    if (!this.loadPending) return true;
+    const log = this.server.log;
+    const rdbm = this.server.rdb;
+    const t0 = performance.now();
+    try {
+      while (this.loadJobs.length > 0) {
+        const job = this.loadJobs[0];
+        if (this.loadCur === null) {
+          this.loadFileT0 = performance.now();
+          this.loadCur = new AofFileLoader(this.server, job.path, job.name, job.last, rdbPreamble.load);
+        }
+        const cur = this.loadCur;
+        const left = budgetMs - (performance.now() - t0);
+        const finished = left > 0 && cur.step(left);
+        rdbm.loadLoadedBytes = this.loadDoneBytes + cur.loaded;
+        const now = performance.now();
+        if (now - this.loadLastLog >= 2000 && rdbm.loadTotalBytes > 0) {
+          this.loadLastLog = now;
+          log.notice(`Loading AOF: ${((rdbm.loadLoadedBytes * 100) / rdbm.loadTotalBytes).toFixed(0)}% (${this.server.dbs.reduce((n, d) => n + d.size, 0)} keys)`);
+        }
+        if (!finished) return false;
+        this.loadDoneBytes += cur.size;
+        this.loadCur = null;
+        this.loadJobs.shift();
+        const secs = ((performance.now() - this.loadFileT0) / 1000).toFixed(3);
+        if (job.type !== 'old') log.notice(`DB loaded from ${job.type === 'b' ? 'base' : 'incr'} file ${job.name}: ${secs} seconds`);
+        if (this.loadJobs.length === 0) log.notice(`DB loaded from append only file: ${((performance.now() - this.loadT0) / 1000).toFixed(3)} seconds`);
+      }
+      this.endStartupLoad();
+    } catch (e) {
+      this.loadCur?.close();
+      this.loadCur = null;
+      this.loadJobs = [];
+      this.loadPending = false;
+      rdbm.endLoading();
+      throw e;
+    }
+    return true;
+  }
+
+  /** After loading: migrates an old-style file, creates the missing files and opens the last incr file. */
+  private endStartupLoad(): void {
+    const log = this.server.log;
+    this.loadPending = false;
+    let m = this.loadManifest;
+    this.loadManifest = null;
+    if (this.loadMigrate) {
+      this.loadMigrate = false;
       fs.mkdirSync(this.dirPath, { recursive: true });
       fs.renameSync(this.fname, this.path(this.fname));
       m = emptyManifest();
       m.base = { name: this.fname, seq: 1, type: 'b' };
       m.baseSeq = 1;
       this.persistManifest(m);
-      migrated = true;
       log.notice(`Successfully migrated an old-style AOF into the AOF directory`);
-    }
-    if (m !== null && !migrated) {
-      const files: AofFileInfo[] = [];
-      if (m.base !== null) files.push(m.base);
-      files.push(...m.incr);
-      const t0 = performance.now();
-      for (let i = 0; i < files.length; i++) {
-        const f = files[i];
-        const p = this.path(f.name);
-        if (!fs.existsSync(p)) throw new AofFatal(`The AOF file ${f.name} doesn't exist`);
-        const ts = performance.now();
-        this.loadFile(p, f.name, i === files.length - 1);
-        log.notice(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.name}: ${((performance.now() - ts) / 1000).toFixed(3)} seconds`);
-      }
-      if (files.length > 0) log.notice(`DB loaded from append only file: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
     }
     this.manifest = m ?? emptyManifest();
     this.openOnStart();
+    this.server.rdb.endLoading();
   }
 
   /** Creates the base and incr files when missing and opens the last incr file (Valkey's aofOpenIfNeededOnServerStart). */
@@ -444,7 +532,7 @@ export class Aof implements PropagationTarget {
     if (m.base === null && m.incr.length === 0) {
       const rdb = this.useRdbBase() && rdbPreamble.save !== null;
       const name = baseName(this.fname, 1, rdb);
-      const chunks = rdb ? rdbPreamble.save!(this.server) : rewriteDataset(this.server, this.timestamps).finish();
+      const chunks = rdb ? rdbPreamble.save!(this.server) : rewriteDataset(this.server, this.timestamps, libraryCodes(this.server)).finish();
       this.writeFileSync(this.path(name), chunks);
       m.base = { name, seq: 1, type: 'b' };
       m.baseSeq = 1;
@@ -484,109 +572,12 @@ export class Aof implements PropagationTarget {
   private writeFileSync(path: string, chunks: Buffer[]): void {
     const fd = fs.openSync(path, 'w', 0o644);
     try {
-      for (const c of chunks) {
-        let o = 0;
-        while (o < c.length) o += fs.writeSync(fd, c, o, c.length - o);
-      }
+      const sink = new FdSink(fd, autoSyncMode(this.server.config.bool('aof-rewrite-incremental-fsync'), false));
+      for (const c of chunks) sink.write(c);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
-  }
-
-  /**
-   * Replays one AOF file through a fake client. A truncated tail of the last
-   * file is cut off when aof-load-truncated is yes; anything else that is not a
-   * valid command stops start-up naming the file and the offset.
-   */
-  private loadFile(path: string, name: string, last: boolean): void {
-    const server = this.server;
-    const log = server.log;
-    const buf = fs.readFileSync(path);
-    if (buf.length === 0) return;
-    let start = 0;
-    if (isRdbImage(buf)) {
-      if (rdbPreamble.load === null) throw new AofFatal(`The AOF file ${name} starts with an RDB preamble, which this build of Vireo cannot read`);
-      const end = rdbPreamble.load(server, buf, name);
-      if (typeof end !== 'number' || end >= buf.length) return;
-      start = end;
-    }
-    // Commands run straight through their handlers, like Valkey's loader: no ACL, maxmemory,
-    // MISCONF or statistics. A MULTI block runs only once its EXEC is read (a truncated one is dropped).
-    const fake = server.createFakeClient();
-    fake.setAuthenticated(true);
-    fake.denyBlocking = true;
-    const table = server.table;
-    let unknown: string | null = null;
-    let txn: string[][] | null = null;
-    const run = (argv: string[]): void => {
-      let cmd = table.lookup(argv[0]);
-      if (cmd === undefined) {
-        unknown = argv[0];
-        return;
-      }
-      if (cmd.subcommands !== null && argv.length >= 2) cmd = cmd.subcommands.get(argv[1].toLowerCase()) ?? cmd;
-      if (cmd.handler === null) {
-        unknown = argv[0];
-        return;
-      }
-      clock.update();
-      server.callClock = performance.now();
-      try {
-        cmd.handler(fake, argv);
-      } catch (e) {
-        log.warning(`Error replaying '${cmd.fullname}' from the append only file ${name}: ${(e as Error).message}`);
-      }
-      fake.len = 0;
-    };
-    const res = scanAof(buf, start, buf.length, (argv) => {
-      if (unknown !== null) return;
-      const n = argv[0].length === 5 || argv[0].length === 4 ? argv[0].toLowerCase() : '';
-      if (n === 'multi') {
-        txn = [];
-        return;
-      }
-      if (n === 'exec') {
-        if (txn !== null) for (const a of txn) run(a);
-        txn = null;
-        return;
-      }
-      if (txn !== null) txn.push(argv);
-      else run(argv);
-    });
-    if (unknown !== null) throw new AofFatal(`Unknown command '${unknown}' reading the append only file ${name}`);
-    if (res.status === ScanStatus.Corrupt) {
-      throw new AofFatal(
-        `Bad file format reading the append only file ${name} at offset ${res.errorOffset}: make a backup of your AOF file, then use ./vireo-check-aof --fix <filename.manifest>`,
-      );
-    }
-    let validUpTo = res.validUpTo;
-    if (res.status === ScanStatus.Ok && !res.openMulti) return;
-    if (res.status === ScanStatus.Ok && res.openMulti) {
-      log.warning(`Revert incomplete MULTI/EXEC transaction in AOF file ${name}`);
-      validUpTo = res.validBeforeMulti;
-    } else if (res.openMulti) {
-      validUpTo = res.validBeforeMulti;
-    }
-    // Truncated (or an unfinished transaction): the tail is a crash while appending.
-    if (!last) {
-      throw new AofFatal(
-        `Unexpected end of file reading the append only file ${name}. You can: 1) Make a backup of your AOF file, then use ./vireo-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
-      );
-    }
-    if (!server.config.bool('aof-load-truncated')) {
-      throw new AofFatal(
-        `Unexpected end of file reading the append only file ${name}. You can: 1) Make a backup of your AOF file, then use ./vireo-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
-      );
-    }
-    log.warning(`!!! Warning: short read while loading the AOF file ${name}!!!`);
-    log.warning(`!!! Truncating the AOF ${name} at offset ${validUpTo} !!!`);
-    try {
-      fs.truncateSync(path, validUpTo);
-    } catch (e) {
-      throw new AofFatal(`Error truncating the AOF file ${name}: ${errText(e)}`);
-    }
-    log.warning(`AOF ${name} loaded anyway because aof-load-truncated is enabled`);
   }
 
   // ------------------------------------------------------------ rewrite
@@ -693,12 +684,7 @@ export class Aof implements PropagationTarget {
     } catch (e) {
       return Promise.reject(e);
     }
-    const sink = {
-      write(chunk: Buffer): void {
-        let o = 0;
-        while (o < chunk.length) o += fs.writeSync(fd, chunk, o, chunk.length - o);
-      },
-    };
+    const sink = new FdSink(fd, autoSyncMode(server.config.bool('aof-rewrite-incremental-fsync'), true));
     const snap: RdbSnapshot | AofSnapshot = rdb
       ? new RdbSnapshot(server.dbs, sink, {
           aux: [
@@ -710,10 +696,11 @@ export class Aof implements PropagationTarget {
           ],
           compress: server.config.bool('rdbcompression'),
           checksum: server.config.bool('rdbchecksum'),
+          functions: libraryCodes(server),
         })
       : new AofSnapshot(server.dbs, new CommandSink(), (chunks) => {
           for (const c of chunks) sink.write(c);
-        }, this.timestamps);
+        }, this.timestamps, libraryCodes(server));
     this.snap = snap;
     // server.snapshots holds anything with beforeWrite(db, key) (write commands call it).
     server.snapshots.push(snap as RdbSnapshot);
@@ -726,11 +713,14 @@ export class Aof implements PropagationTarget {
       const fail = (e: unknown) => {
         release();
         snap.abort();
-        try {
-          fs.closeSync(fd);
-        } catch {
-          /* already closed */
-        }
+        // Not while an incremental fdatasync still uses the descriptor.
+        sink.whenIdle(() => {
+          try {
+            fs.closeSync(fd);
+          } catch {
+            /* already closed */
+          }
+        });
         reject(e);
       };
       const slice = () => {
@@ -747,15 +737,17 @@ export class Aof implements PropagationTarget {
         }
         release();
         this.lastCowSize = snap.cowBytes;
-        fs.fsync(fd, (err) => {
-          try {
-            fs.closeSync(fd);
-          } catch {
-            /* reported below */
-          }
-          if (err) reject(err);
-          else resolve();
-        });
+        sink.whenIdle(() =>
+          fs.fsync(fd, (err) => {
+            try {
+              fs.closeSync(fd);
+            } catch {
+              /* reported below */
+            }
+            if (err) reject(err);
+            else resolve();
+          }),
+        );
       };
       setImmediate(slice);
     });
@@ -887,6 +879,13 @@ export class Aof implements PropagationTarget {
 
   /** SHUTDOWN / SIGTERM / close(): write and fsync what is pending, then close the file. */
   shutdown(): void {
+    if (this.loadPending) {
+      // SHUTDOWN or a signal while loading: the rest is not loaded and nothing is opened.
+      this.loadCur?.close();
+      this.loadCur = null;
+      this.loadJobs = [];
+      this.loadPending = false; // (still "loading": the partial dataset is never saved)
+    }
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     if (this.rewriting) this.generation++; // an unfinished rewrite is dropped, as Valkey kills its child

@@ -201,9 +201,10 @@ export function rewriteValue(out: CommandSink, key: string, v: Value): void {
  * the event loop (a point-in-time snapshot without fork); the file writes
  * happen afterwards, off the loop.
  */
-export function rewriteDataset(server: Server, timestamp: boolean): CommandSink {
+export function rewriteDataset(server: Server, timestamp: boolean, functions: string[] = []): CommandSink {
   const out = new CommandSink();
   if (timestamp) out.raw(`#TS:${Math.floor(Date.now() / 1000)}\r\n`);
+  for (const code of functions) out.cmd(['FUNCTION', 'LOAD', code]);
   for (const db of server.dbs) {
     if (db.size === 0) continue;
     out.cmd(['SELECT', String(db.id)]);
@@ -252,8 +253,11 @@ export class AofSnapshot {
     private readonly out: CommandSink,
     private readonly sink: (chunks: Buffer[]) => void,
     timestamp: boolean,
+    functions: string[] = [],
   ) {
     if (timestamp) out.raw(`#TS:${Math.floor(Date.now() / 1000)}\r\n`);
+    // Function libraries first (Valkey's rewriteFunctions), as FUNCTION LOAD commands.
+    for (const code of functions) out.cmd(['FUNCTION', 'LOAD', code]);
     for (const db of dbs) {
       const p: AofPart = { db, dict: db.dict, expires: db.expires, it: db.dict.keys(), seen: new Set(), pending: null, done: db.dict.size === 0 };
       this.parts.push(p);

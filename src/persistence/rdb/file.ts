@@ -91,6 +91,11 @@ export interface LoadTarget {
   /** SELECTDB seen. */
   select?(db: number, offset: number): void;
   warn?(msg: string): void;
+  /**
+   * A function library (FUNCTION2 record) to load; throws to stop the load.
+   * Without it the libraries are skipped with a warning.
+   */
+  library?(code: string, offset: number): void;
   /** Called every so often with the read offset (progress / loading info). */
   progress?(offset: number): void;
 }
@@ -142,6 +147,7 @@ export class RdbLoader {
   private valkey = false;
   private readonly crc = new Crc64();
   private crcPos: number;
+  private skippedFunctions = 0;
   done = false;
 
   constructor(
@@ -243,7 +249,12 @@ export class RdbLoader {
       }
       if (type === Op.FUNCTION_PRE_GA) r.fail('Pre-release function format not supported');
       if (type === Op.FUNCTION2) {
-        r.skipStr();
+        if (target.library === undefined) {
+          r.skipStr();
+          this.skippedFunctions++;
+        } else {
+          target.library(r.str(), at);
+        }
         res.functions++;
         continue;
       }
@@ -285,7 +296,8 @@ export class RdbLoader {
     }
     res.end = r.pos;
     this.done = true;
-    if (res.functions > 0) target.warn?.(`${res.functions} function librar${res.functions === 1 ? 'y was' : 'ies were'} skipped: Vireo has no function engine yet`);
+    const skipped = this.skippedFunctions;
+    if (skipped > 0) target.warn?.(`${skipped} function librar${skipped === 1 ? 'y was' : 'ies were'} skipped (not loaded by this reader)`);
     return true;
   }
 }

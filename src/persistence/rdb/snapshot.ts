@@ -63,6 +63,11 @@ export interface SnapshotOptions {
    * into that number.
    */
   keyClock?: { op: 'idle' | 'freq'; of: (clk: number) => number } | null;
+  /**
+   * The code of each function library (taken when the snapshot starts), written
+   * as FUNCTION2 records after the AUX fields, as Valkey's rdbSaveFunctions.
+   */
+  functions?: string[];
 }
 
 const FLUSH_AT = 256 * 1024;
@@ -199,6 +204,10 @@ export class RdbSnapshot {
     if (!this.headerDone) {
       writeHeader(e, this.valkey);
       for (const [k, v] of this.opts.aux) writeAux(e, k, v);
+      for (const code of this.opts.functions ?? []) {
+        e.byte(Op.FUNCTION2);
+        e.str(code);
+      }
       this.headerDone = true;
       this.startPart();
     }

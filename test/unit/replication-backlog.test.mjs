@@ -1,0 +1,72 @@
+// The replication backlog (circular buffer with Valkey's offsets) against a
+// naive model, and the replication stream's multibulk parser.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Backlog } from '../../dist/src/replication/backlog.js';
+import { parseMultibulk } from '../../dist/src/replication/replication.js';
+
+function rng(seed) {
+  let x = seed;
+  return (m) => {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    return x % m;
+  };
+}
+
+test('backlog: appends, wrap-around, reads from any held offset, resize', () => {
+  for (const size of [1, 7, 64, 1000]) {
+    const rnd = rng(size);
+    const start = rnd(50);
+    const b = new Backlog(size, start);
+    let model = Buffer.alloc(0); // every byte ever appended
+    let held = 0; // bytes the backlog should hold
+    assert.equal(b.firstByte, start + 1);
+    assert.equal(b.histlen, 0);
+    assert.ok(b.has(start + 1));
+    assert.ok(!b.has(start + 2));
+    for (let i = 0; i < 300; i++) {
+      const chunk = Buffer.from(Array.from({ length: rnd(size * 2 + 3) }, () => rnd(256)));
+      b.append(chunk);
+      model = Buffer.concat([model, chunk]);
+      held = Math.min(size, held + chunk.length);
+      const end = start + model.length;
+      assert.equal(b.lastByte, end);
+      assert.equal(b.histlen, held);
+      assert.equal(b.firstByte, end - b.histlen + 1);
+      assert.ok(!b.has(b.firstByte - 1));
+      assert.ok(b.has(end + 1));
+      assert.ok(!b.has(end + 2));
+      const from = b.firstByte + rnd(b.histlen + 1);
+      assert.deepEqual(b.from(from), model.subarray(from - start - 1));
+      if (i % 97 === 96) {
+        const n = 1 + rnd(size * 2);
+        b.resize(n);
+        held = Math.min(n, held);
+        assert.equal(b.histlen, held);
+        assert.deepEqual(b.from(b.firstByte), model.subarray(model.length - b.histlen));
+        b.resize(size);
+        assert.equal(b.histlen, held);
+        assert.deepEqual(b.from(b.firstByte), model.subarray(model.length - b.histlen));
+      }
+    }
+  }
+});
+
+test('stream parser: complete, incomplete and malformed commands', () => {
+  const cmd = Buffer.from('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nv\r\nxy\r\n*1\r\n$4\r\nPING\r\n', 'latin1');
+  const argv = [];
+  const end = parseMultibulk(cmd, 0, argv);
+  assert.deepEqual(argv, ['SET', 'k', 'v\r\nxy']);
+  const argv2 = [];
+  assert.equal(parseMultibulk(cmd, end, argv2), cmd.length);
+  assert.deepEqual(argv2, ['PING']);
+  for (let cut = 1; cut < end; cut++) assert.equal(parseMultibulk(cmd.subarray(0, cut), 0, []), -1, `cut at ${cut}`);
+  assert.equal(parseMultibulk(Buffer.from('+OK\r\n'), 0, []), -2);
+  assert.equal(parseMultibulk(Buffer.from('*1\r\n+x\r\n'), 0, []), -2);
+  assert.equal(parseMultibulk(Buffer.from('*x\r\n'), 0, []), -2);
+  // Binary-safe: arguments are latin1 strings of the exact bytes.
+  const bin = Buffer.concat([Buffer.from('*1\r\n$3\r\n'), Buffer.from([0, 255, 13]), Buffer.from('\r\n')]);
+  const a3 = [];
+  assert.equal(parseMultibulk(bin, 0, a3), bin.length);
+  assert.deepEqual(Buffer.from(a3[0], 'latin1'), Buffer.from([0, 255, 13]));
+});
