@@ -5,8 +5,11 @@
 //
 // Follows Valkey's cluster_legacy.c in behaviour: the same state machine, in a
 // smaller form. Primaries vote in replica elections (FAILOVER_AUTH_REQUEST ->
-// ACK). Vireo nodes as replicas (CLUSTER REPLICATE, their own elections, replica
-// migration) and manual failover are not here yet: they build on src/replication/.
+// ACK). Vireo nodes are replicas through src/replication/ (CLUSTER REPLICATE),
+// run their own elections when their primary fails (rank delay by offset, votes
+// by a majority of primaries, configEpoch bump, PONG broadcast) and manual
+// failovers (CLUSTER FAILOVER [FORCE|TAKEOVER], MFSTART + offset wait), and
+// migrate to orphaned primaries. A primary whose slots were taken follows the new owner.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
@@ -42,6 +45,10 @@ const MAX_MSG = 64 * 1024 * 1024;
 const BLACKLIST_TTL_MS = 60_000;
 /** A primary that just started waits this long before declaring the cluster OK (Valkey's writable delay). */
 const WRITABLE_DELAY_MS = 2000;
+/** How long a manual failover may take (Valkey's CLUSTER_MF_TIMEOUT). */
+const MF_TIMEOUT_MS = 5000;
+/** How long a primary stays orphaned before a replica migrates to it (Valkey's CLUSTER_REPLICA_MIGRATION_DELAY). */
+const REPLICA_MIGRATION_DELAY_MS = 5000;
 
 export function randomName(): string {
   return randomBytes(20).toString('hex');
@@ -58,6 +65,8 @@ export class ClusterNode {
   pongReceived = 0;
   dataReceived = 0;
   failTime = 0;
+  /** Since when this primary has had no working replica (replica migration; 0: it has one). */
+  orphanedTime = 0;
   /** When this node (as a primary) last got our vote for one of its replicas. */
   votedTime = 0;
   ip = '';
@@ -188,7 +197,21 @@ export class Cluster {
   private saveScheduled = false;
   private readonly startedAt = Date.now();
   nodeTimeout: number;
+  // Replica side: the election in progress (Valkey's failover_auth_*).
+  private failoverAuthTime = 0;
+  private failoverAuthCount = 0;
+  private failoverAuthSent = false;
+  private failoverAuthRank = 0;
+  private failoverAuthEpoch = 0;
+  // Manual failover (Valkey's mf_*): deadline (0: none), on the replica whether the
+  // election may start and the offset the paused primary reported; on the primary the replica.
+  mfEnd = 0;
+  private mfCanStart = false;
+  private mfPrimaryOffset = -1;
+  private mfReplica: ClusterNode | null = null;
   requireFullCoverage: boolean;
+  validityFactor: number;
+  noFailover: boolean;
   allowReadsWhenDown: boolean;
   allowPubsubShardWhenDown: boolean;
 
@@ -197,6 +220,8 @@ export class Cluster {
     this.file = cfg.get('cluster-config-file');
     this.nodeTimeout = cfg.num('cluster-node-timeout');
     this.requireFullCoverage = cfg.bool('cluster-require-full-coverage');
+    this.validityFactor = cfg.num('cluster-replica-validity-factor');
+    this.noFailover = cfg.bool('cluster-replica-no-failover');
     this.allowReadsWhenDown = cfg.bool('cluster-allow-reads-when-down');
     this.allowPubsubShardWhenDown = cfg.bool('cluster-allow-pubsubshard-when-down');
     this.myself = new ClusterNode(randomName(), NF.MYSELF | NF.MASTER);
@@ -219,6 +244,9 @@ export class Cluster {
     if (aip !== '') me.ip = aip;
     me.hostname = cfg.get('cluster-announce-hostname');
     me.humanNodename = cfg.get('cluster-announce-human-nodename');
+    // cluster-replica-no-failover travels as the nofailover flag.
+    if (cfg.bool('cluster-replica-no-failover')) me.flags |= NF.NOFAILOVER;
+    else me.flags &= ~NF.NOFAILOVER;
   }
 
   get clientPort(): number {
@@ -238,7 +266,12 @@ export class Cluster {
     const cfg = this.server.config;
     if (name === 'cluster-node-timeout') this.nodeTimeout = cfg.num(name);
     else if (name === 'cluster-require-full-coverage') this.requireFullCoverage = cfg.bool(name);
-    else if (name === 'cluster-allow-reads-when-down') this.allowReadsWhenDown = cfg.bool(name);
+    else if (name === 'cluster-replica-validity-factor') this.validityFactor = cfg.num(name);
+    else if (name === 'cluster-replica-no-failover') {
+      this.noFailover = cfg.bool(name);
+      this.applyAnnounce();
+      this.scheduleSave();
+    } else if (name === 'cluster-allow-reads-when-down') this.allowReadsWhenDown = cfg.bool(name);
     else if (name === 'cluster-allow-pubsubshard-when-down') this.allowPubsubShardWhenDown = cfg.bool(name);
     else if (name.startsWith('cluster-announce')) {
       this.applyAnnounce();
@@ -418,6 +451,16 @@ export class Cluster {
 
   /** CLUSTER RESET: forget slots and other nodes; HARD also takes a new name and zeroes the epochs. */
   reset(hard: boolean): void {
+    // A replica becomes an empty primary first (Valkey's clusterReset).
+    if ((this.myself.flags & NF.SLAVE) !== 0) {
+      this.setNodeAsPrimary(this.myself);
+      this.server.repl.promote();
+      for (const db of this.server.dbs) {
+        this.server.dirty += db.flush();
+        this.server.blocking.onFlush(db);
+      }
+    }
+    this.resetManualFailover();
     for (let j = 0; j < CLUSTER_SLOTS; j++) {
       this.importingFrom[j] = null;
       this.migratingTo[j] = null;
@@ -647,6 +690,7 @@ export class Cluster {
       }
       n.replicaOf = master;
       master.replicas.push(n);
+      master.flags |= NF.MIGRATE_TO;
     }
     this.myself = me;
     // Nodes named only in a slot migration or as primary and never described are kept without address.
@@ -875,7 +919,7 @@ export class Cluster {
       port: me.port,
       currentEpoch: BigInt(this.currentEpoch),
       configEpoch: BigInt(master.configEpoch),
-      offset: BigInt(me.replOffset),
+      offset: BigInt(this.server.repl.offset),
       sender: me.name,
       slots: master.slots,
       replicaOf: me.replicaOf?.name ?? null,
@@ -884,7 +928,8 @@ export class Cluster {
       cport: me.cport,
       flags: me.flags,
       state: this.state === 'ok' ? 0 : 1,
-      mflags0: 0,
+      // CLUSTERMSG_FLAG0_PAUSED: a primary paused for a manual failover.
+      mflags0: me.isMaster && this.mfEnd !== 0 ? 1 : 0,
     };
   }
 
@@ -981,6 +1026,7 @@ export class Cluster {
         this.scheduleSave();
       }
       sender.replOffset = Number(m.offset);
+      sender.flags = (sender.flags & ~NF.NOFAILOVER) | (m.flags & NF.NOFAILOVER);
     }
     if (type === MSG.PING || type === MSG.PONG || type === MSG.MEET) this.processPing(link, m, sender, now);
     else if (type === MSG.FAIL) {
@@ -1000,11 +1046,22 @@ export class Cluster {
       if (n === undefined) return;
       const epoch = Number(m.updateEpoch);
       if (n.configEpoch >= epoch) return;
+      if ((n.flags & NF.SLAVE) !== 0) this.setNodeAsPrimary(n);
       n.configEpoch = epoch;
       this.updateSlotsConfigWith(n, epoch, m.updateSlots!);
     } else if (type === MSG.AUTH_REQ) {
       if (sender === undefined) return;
       this.maybeVote(sender, m, now);
+    } else if (type === MSG.AUTH_ACK) {
+      if (sender === undefined) return;
+      // Votes count from primaries serving slots, for the epoch of our request or later.
+      if (sender.isMaster && sender.numSlots > 0 && Number(m.currentEpoch) >= this.failoverAuthEpoch) {
+        this.failoverAuthCount++;
+        this.handleReplicaFailover(now);
+      }
+    } else if (type === MSG.MFSTART) {
+      if (sender === undefined || sender.replicaOf !== this.myself) return;
+      this.startPrimaryManualFailover(sender, now);
     } else if (type === MSG.PUBLISH || type === MSG.PUBLISHSHARD) {
       if (sender === undefined) return;
       this.server.pubsub.publish(m.channel!.latin1Slice(), m.message!.latin1Slice(), type === MSG.PUBLISHSHARD);
@@ -1073,6 +1130,11 @@ export class Cluster {
       } else if ((ln.flags & NF.FAIL) !== 0) this.clearFailureIfNeeded(ln, now);
     }
     if (sender === undefined) return;
+    // Our primary paused for our manual failover: its offset is what we must reach.
+    if (sender === me.replicaOf && (m.mflags0 & 1) !== 0 && this.mfEnd !== 0 && this.mfPrimaryOffset < 0) {
+      this.mfPrimaryOffset = Number(m.offset);
+      this.server.log.notice(`Received replication offset for paused primary manual failover: ${this.mfPrimaryOffset}`);
+    }
     if (m.hostname !== null) sender.hostname = m.hostname;
     else if ((m.mflags0 & 4) !== 0) sender.hostname = '';
     if (m.humanNodename !== null) sender.humanNodename = m.humanNodename;
@@ -1103,6 +1165,7 @@ export class Cluster {
       if (master !== undefined && sender.replicaOf !== master) {
         if (sender.replicaOf !== null) sender.replicaOf.replicas = sender.replicaOf.replicas.filter((r) => r !== sender);
         master.replicas.push(sender);
+        master.flags |= NF.MIGRATE_TO;
         sender.replicaOf = master;
         sender.shardId = master.shardId;
         this.scheduleSave();
@@ -1266,8 +1329,10 @@ export class Cluster {
   updateSlotsConfigWith(sender: ClusterNode, senderConfigEpoch: number, slots: Uint8Array): void {
     if (sender === this.myself) return;
     const me = this.myself;
+    const curPrimary = me.isMaster ? me : me.replicaOf;
     const dirty: number[] = [];
     let changed = false;
+    let newPrimary: ClusterNode | null = null;
     for (let j = 0; j < CLUSTER_SLOTS; j++) {
       if ((slots[j >> 3] & (1 << (j & 7))) === 0) continue;
       const owner = this.slots[j];
@@ -1276,12 +1341,18 @@ export class Cluster {
       if (owner === null || owner.configEpoch < senderConfigEpoch) {
         if (owner === me && this.countKeysInSlot(j) > 0) dirty.push(j);
         if (owner === me && this.migratingTo[j] !== null) this.migratingTo[j] = null;
+        if (owner !== null && owner === curPrimary) newPrimary = sender;
         this.delSlot(j);
         this.addSlot(sender, j);
         changed = true;
       }
     }
-    for (const j of dirty) this.delKeysInSlot(j);
+    if (newPrimary !== null && curPrimary !== null && curPrimary.numSlots === 0) {
+      // Our shard's last slot went to the sender (a failover happened without us, or we were
+      // a primary that came back): follow it. The full sync replaces our data.
+      this.server.log.notice(`Configuration change detected. Reconfiguring myself as a replica of ${sender.name}`);
+      this.setMyPrimary(sender);
+    } else for (const j of dirty) this.delKeysInSlot(j);
     if (changed) {
       this.updateState();
       this.scheduleSave();
@@ -1355,7 +1426,272 @@ export class Cluster {
       }
     }
     for (const n of this.nodes.values()) if ((n.flags & NF.PFAIL) !== 0) this.markFailingIfNeeded(n, now);
+    // A replica (after a restart, say) that is not replicating yet connects to its primary.
+    const primary = me.replicaOf;
+    if ((me.flags & NF.SLAVE) !== 0 && primary !== null && !this.server.repl.isReplica && primary.ip !== '' && primary.port > 0) {
+      this.server.repl.setMaster(primary.ip, primary.port);
+    }
+    this.manualFailoverCron(now);
+    if ((me.flags & NF.SLAVE) !== 0) {
+      this.handleReplicaFailover(now);
+      this.replicaMigrationCron(now);
+    }
     if (stateChanged || this.state === 'fail' || this.iteration % 10 === 0) this.updateState();
+  }
+
+  // ------------------------------------------------------------ replicas and failover
+
+  /** Turns a node we knew as a replica into a primary (it won an election). */
+  setNodeAsPrimary(n: ClusterNode): void {
+    if (n.isMaster) return;
+    if (n.replicaOf !== null) n.replicaOf.replicas = n.replicaOf.replicas.filter((r) => r !== n);
+    n.replicaOf = null;
+    n.flags = (n.flags & ~NF.SLAVE) | NF.MASTER;
+    // Its shard had a replica: a primary that may receive a migrating replica.
+    if (n !== this.myself) n.flags |= NF.MIGRATE_TO;
+    this.scheduleSave();
+  }
+
+  /** Valkey's clusterSetPrimary: this node becomes a replica of n (through src/replication/). */
+  setMyPrimary(n: ClusterNode): void {
+    const me = this.myself;
+    if (me.isMaster) {
+      me.flags = (me.flags & ~(NF.MASTER | NF.MIGRATE_TO)) | NF.SLAVE;
+      for (let j = 0; j < CLUSTER_SLOTS; j++) {
+        this.migratingTo[j] = null;
+        this.importingFrom[j] = null;
+      }
+      this.delNodeSlots(me);
+    }
+    if (me.replicaOf !== null) me.replicaOf.replicas = me.replicaOf.replicas.filter((r) => r !== me);
+    me.replicaOf = n;
+    if (!n.replicas.includes(me)) n.replicas.push(me);
+    n.flags |= NF.MIGRATE_TO;
+    me.shardId = n.shardId;
+    this.resetManualFailover();
+    this.failoverAuthTime = 0;
+    this.server.repl.setMaster(n.ip, n.port);
+    this.updateState();
+    this.saveNow();
+    this.broadcastPong();
+  }
+
+  /** Replicas of a primary not flagged FAIL (Valkey's clusterCountNonFailingReplicas). */
+  private okReplicas(n: ClusterNode): number {
+    let ok = 0;
+    for (const r of n.replicas) if ((r.flags & NF.FAIL) === 0) ok++;
+    return ok;
+  }
+
+  /**
+   * Replica migration (Valkey's clusterHandleReplicaMigration): when a primary
+   * that had replicas is left without a working one for 5 s, the replica with the
+   * smallest name among those of the best-served primary moves to it, provided
+   * its own primary keeps more than cluster-migration-barrier working replicas.
+   */
+  private replicaMigrationCron(now: number): void {
+    const me = this.myself;
+    const mine = me.replicaOf;
+    let orphaned = 0;
+    let maxReplicas = 0;
+    let thisReplicas = 0;
+    for (const n of this.nodes.values()) {
+      if (!n.isMaster || (n.flags & NF.FAIL) !== 0) continue;
+      const ok = this.okReplicas(n);
+      if (ok === 0 && n.numSlots > 0 && (n.flags & NF.MIGRATE_TO) !== 0) {
+        orphaned++;
+        if (n.orphanedTime === 0) n.orphanedTime = now;
+      } else n.orphanedTime = 0;
+      if (ok > maxReplicas) maxReplicas = ok;
+      if (mine === n) thisReplicas = ok;
+    }
+    if (orphaned === 0 || maxReplicas < 2 || thisReplicas !== maxReplicas) return;
+    if (!this.server.config.bool('cluster-allow-replica-migration') || this.state !== 'ok' || mine === null) return;
+    if (this.okReplicas(mine) <= this.server.config.num('cluster-migration-barrier')) return;
+    let candidate = me;
+    let target: ClusterNode | null = null;
+    for (const n of this.nodes.values()) {
+      if (!n.isMaster || (n.flags & NF.FAIL) !== 0 || (n.flags & NF.MIGRATE_TO) === 0) continue;
+      const ok = this.okReplicas(n);
+      if (ok === 0 && target === null && n.numSlots > 0) target = n;
+      if (ok === maxReplicas) {
+        for (const r of n.replicas) if ((r.flags & NF.FAIL) === 0 && r.name < candidate.name) candidate = r;
+      }
+    }
+    if (target !== null && candidate === me && now - target.orphanedTime > REPLICA_MIGRATION_DELAY_MS) {
+      this.server.log.notice(`Migrating to orphaned primary ${target.name}`);
+      this.setMyPrimary(target);
+    }
+  }
+
+  /** Our rank among the replicas of our primary: how many have a larger replication offset. */
+  private replicaRank(): number {
+    const me = this.myself;
+    const primary = me.replicaOf;
+    if (primary === null) return 0;
+    const mine = this.server.repl.offset;
+    let rank = 0;
+    for (const r of primary.replicas) {
+      if (r !== me && (r.flags & NF.NOFAILOVER) === 0 && r.replOffset > mine) rank++;
+    }
+    return rank;
+  }
+
+  /**
+   * Valkey's clusterHandleReplicaFailover: when our primary is FAIL (or a manual
+   * failover may start), wait 500-1000 ms plus 1 s per better-placed replica, ask
+   * the primaries for their vote in a new epoch, and take over on a majority.
+   */
+  private handleReplicaFailover(now: number): void {
+    const me = this.myself;
+    const primary = me.replicaOf;
+    const manual = this.mfEnd !== 0 && this.mfCanStart;
+    if ((me.flags & NF.SLAVE) === 0 || primary === null || primary.numSlots === 0) return;
+    if (!manual && ((primary.flags & NF.FAIL) === 0 || this.noFailover)) return;
+    // cluster-replica-validity-factor: a replica cut from its primary for too long does not try.
+    let dataAge = this.server.repl.masterDataAge(now);
+    if (dataAge > this.nodeTimeout) dataAge -= this.nodeTimeout;
+    const factor = this.validityFactor;
+    if (!manual && factor > 0 && dataAge > this.server.config.num('repl-ping-replica-period') * 1000 + this.nodeTimeout * factor) {
+      if (this.iteration % 100 === 0) this.server.log.notice('Currently unable to failover: Disconnected from primary for longer than allowed. Please check the \'cluster-replica-validity-factor\' configuration option.');
+      return;
+    }
+    const authTimeout = Math.max(this.nodeTimeout * 2, 2000);
+    const authRetryTime = authTimeout * 2;
+    if (now - this.failoverAuthTime > authRetryTime) {
+      this.failoverAuthRank = this.replicaRank();
+      this.failoverAuthTime = now + 500 + Math.floor(Math.random() * 500) + this.failoverAuthRank * 1000;
+      this.failoverAuthCount = 0;
+      this.failoverAuthSent = false;
+      if (manual) {
+        this.failoverAuthTime = now;
+        this.failoverAuthRank = 0;
+      }
+      this.server.log.notice(`Start of election delayed for ${this.failoverAuthTime - now} milliseconds (rank #${this.failoverAuthRank}, offset ${this.server.repl.offset}).`);
+      // The other replicas of our primary learn our offset for their own rank.
+      for (const r of primary.replicas) if (r !== me && r.link !== null) this.sendPing(r.link, MSG.PONG);
+      return;
+    }
+    if (!this.failoverAuthSent && !manual) {
+      const rank = this.replicaRank();
+      if (rank > this.failoverAuthRank) {
+        const added = (rank - this.failoverAuthRank) * 1000;
+        this.failoverAuthTime += added;
+        this.failoverAuthRank = rank;
+        this.server.log.notice(`Replica rank updated to #${rank}, added ${added} milliseconds of delay.`);
+      }
+    }
+    if (now < this.failoverAuthTime) return;
+    if (now - this.failoverAuthTime > authTimeout) return; // this attempt expired; a new one starts after the retry time
+    if (!this.failoverAuthSent) {
+      this.currentEpoch++;
+      this.failoverAuthEpoch = this.currentEpoch;
+      this.server.log.notice(`Starting a failover election for epoch ${this.currentEpoch}.`);
+      const h = this.header(MSG.AUTH_REQ);
+      if (manual) h.mflags0 |= 2; // CLUSTERMSG_FLAG0_FORCEACK: vote although the primary is up
+      this.broadcast(encodeEmpty(h), MSG.AUTH_REQ);
+      this.failoverAuthSent = true;
+      this.saveNow();
+      return;
+    }
+    const quorum = Math.floor(this.size / 2) + 1;
+    if (this.failoverAuthCount < quorum) return;
+    this.server.log.notice('Failover election won: I\'m the new primary.');
+    if (this.myself.configEpoch < this.failoverAuthEpoch) {
+      this.myself.configEpoch = this.failoverAuthEpoch;
+      this.server.log.notice(`configEpoch set to ${this.myself.configEpoch} after successful failover`);
+    }
+    this.replaceMyPrimary();
+  }
+
+  /** Valkey's clusterFailoverReplaceYourPrimary: take the primary's slots and tell everyone. */
+  private replaceMyPrimary(): void {
+    const me = this.myself;
+    const old = me.replicaOf;
+    if (old === null || me.isMaster) return;
+    this.setNodeAsPrimary(me);
+    this.server.repl.promote();
+    for (let j = 0; j < CLUSTER_SLOTS; j++) {
+      if (this.slots[j] !== old) continue;
+      this.delSlot(j);
+      this.addSlot(me, j);
+    }
+    this.resetManualFailover();
+    this.failoverAuthTime = 0;
+    this.updateState();
+    this.saveNow();
+    this.broadcastPong();
+  }
+
+  /** CLUSTER FAILOVER [FORCE|TAKEOVER] on a replica: an error message or null. */
+  manualFailover(mode: 'default' | 'force' | 'takeover'): string | null {
+    const me = this.myself;
+    const primary = me.replicaOf;
+    const now = Date.now();
+    if (me.isMaster) return 'ERR You should send CLUSTER FAILOVER to a replica';
+    if (primary === null) return "ERR I'm a replica but my master is unknown to me";
+    if (mode === 'default' && ((primary.flags & NF.FAIL) !== 0 || primary.link === null)) {
+      return 'ERR Master is down or failed, please use CLUSTER FAILOVER FORCE';
+    }
+    this.resetManualFailover();
+    this.mfEnd = now + MF_TIMEOUT_MS;
+    if (mode === 'takeover') {
+      // No election: a new config epoch of our own, then the slots.
+      this.server.log.notice('Taking over the primary (user request).');
+      this.bumpEpochWithoutConsensus();
+      this.replaceMyPrimary();
+    } else if (mode === 'force') {
+      this.server.log.notice('Forced failover user request accepted.');
+      this.mfCanStart = true;
+      this.failoverAuthTime = 0;
+    } else {
+      this.server.log.notice('Manual failover user request accepted.');
+      primary.link!.send(encodeEmpty(this.header(MSG.MFSTART)));
+      this.sent[MSG.MFSTART]++;
+    }
+    return null;
+  }
+
+  /** The primary side of a manual failover: pause writes and ping the replica with our offset. */
+  private startPrimaryManualFailover(replica: ClusterNode, now: number): void {
+    if (this.mfEnd !== 0) return;
+    this.mfEnd = now + MF_TIMEOUT_MS;
+    this.mfReplica = replica;
+    this.server.log.notice(`Manual failover requested by replica ${replica.name}.`);
+    this.server.pause('write', MF_TIMEOUT_MS * 2);
+    const link = replica.link ?? replica.inboundLink;
+    if (link !== null) this.sendPing(link, MSG.PING);
+  }
+
+  private resetManualFailover(): void {
+    if (this.mfEnd !== 0 && this.mfReplica !== null && this.server.pauseType !== null) this.server.unpause();
+    this.mfEnd = 0;
+    this.mfCanStart = false;
+    this.mfPrimaryOffset = -1;
+    this.mfReplica = null;
+  }
+
+  private manualFailoverCron(now: number): void {
+    if (this.mfEnd === 0) return;
+    if (now > this.mfEnd) {
+      this.server.log.warning('Manual failover timed out.');
+      this.resetManualFailover();
+      return;
+    }
+    const me = this.myself;
+    if (me.isMaster) {
+      // Keep telling the replica our offset while paused.
+      const r = this.mfReplica;
+      const link = r?.link ?? r?.inboundLink ?? null;
+      if (link !== null && this.iteration % 2 === 0) this.sendPing(link, MSG.PING);
+      return;
+    }
+    if (this.mfCanStart || this.mfPrimaryOffset < 0) return;
+    if (this.server.repl.offset >= this.mfPrimaryOffset) {
+      this.mfCanStart = true;
+      this.failoverAuthTime = 0;
+      this.server.log.notice('All primary replication stream processed, manual failover can start.');
+    }
   }
 
   // ------------------------------------------------------------ reporting

@@ -148,7 +148,7 @@ function shards(c: Client): void {
       c.addBulk('role');
       c.addBulk(n.isMaster ? 'master' : 'replica');
       c.addBulk('replication-offset');
-      c.addInt(n.replOffset);
+      c.addInt(n === cl.myself ? c.server.repl.offset : n.replOffset);
       c.addBulk('health');
       c.addBulk((n.flags & NF.FAIL) !== 0 ? 'failed' : 'online');
     }
@@ -247,7 +247,8 @@ function setslot(c: Client, argv: string[]): void {
   const action = argv[3].toLowerCase();
   const me = cl.myself;
   const badArgs = () => c.addError('ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP');
-  // Valkey 8 accepts a trailing TIMEOUT <ms> (the wait for replicas; there are none here yet).
+  // Valkey 8 accepts a trailing TIMEOUT <ms>: how long it waits for its replicas to apply the
+  // replicated SETSLOT. Vireo does not replicate SETSLOT to replicas yet, so there is no wait.
   let argc = argv.length;
   if (argc >= 6 && argv[argc - 2].toLowerCase() === 'timeout') {
     const t = parseInt64(argv[argc - 1]);
@@ -647,7 +648,41 @@ function runMigrate(c: Client, o: MigrateOpts, req: Buffer, expected: number): v
   sock.on('close', () => finish('IOERR error or timeout reading to target instance'));
 }
 
+/** CLUSTER REPLICATE <node-id>: this node becomes a replica of a primary (Valkey's checks and errors). */
+function replicate(c: Client, argv: string[]): void {
+  const cl = clusterOf(c);
+  if (cl === null) return;
+  const n = cl.lookup(argv[2]);
+  if (n === undefined) return c.addError(`ERR Unknown node ${argv[2]}`);
+  if (n === cl.myself) return c.addError("ERR Can't replicate myself");
+  if (!n.isMaster) return c.addError('ERR I can only replicate a master, not a replica.');
+  const me = cl.myself;
+  if (me.isMaster && (me.numSlots !== 0 || c.server.dbs[0].size > 0)) {
+    return c.addError('ERR To set a master the node must be empty and without assigned slots.');
+  }
+  cl.setMyPrimary(n);
+  c.addOK();
+}
+
+/** CLUSTER FAILOVER [FORCE|TAKEOVER]. */
+function failover(c: Client, argv: string[]): void {
+  const cl = clusterOf(c);
+  if (cl === null) return;
+  let mode: 'default' | 'force' | 'takeover' = 'default';
+  if (argv.length === 3) {
+    const o = argv[2].toLowerCase();
+    if (o === 'force') mode = 'force';
+    else if (o === 'takeover') mode = 'takeover';
+    else return c.addError(E_SYNTAX);
+  } else if (argv.length > 3) return c.addError(E_SYNTAX);
+  const err = cl.manualFailover(mode);
+  if (err !== null) c.addError(err);
+  else c.addOK();
+}
+
 export const commands: HandlerMap = {
+  'cluster|replicate': replicate,
+  'cluster|failover': failover,
   'cluster|info': info,
   'cluster|myid': myid,
   'cluster|myshardid': myshardid,

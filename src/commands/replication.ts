@@ -4,9 +4,15 @@ import type { HandlerMap } from './table.js';
 import type { Client } from '../server/client.js';
 import { parseInt64 } from '../util/numbers.js';
 import { E_NOT_INT, E_SYNTAX } from './errors.js';
+import { waitaofRefusal } from '../replication/waitaof.js';
 
 function replicaof(c: Client, argv: string[]): void {
   const repl = c.server.repl;
+  // In cluster mode a node follows a primary through CLUSTER REPLICATE only.
+  if (c.server.cluster !== null) {
+    c.addError('ERR REPLICAOF not allowed in cluster mode.');
+    return;
+  }
   if (repl.failover !== null) {
     c.addError('ERR REPLICAOF not allowed while failing over.');
     return;
@@ -132,10 +138,17 @@ function replconf(c: Client, argv: string[]): void {
       if (v === 'eof') repl.replconf(c, 'capaEof', true);
       else if (v === 'psync2') repl.replconf(c, 'capaPsync2', true);
     } else if (opt === 'ack' || opt === 'fack') {
-      // From a replica: no reply.
+      // From a replica: no reply. ACK <offset> may be followed by FACK <aof fsynced offset>.
       if (opt === 'ack') {
         const off = parseInt64(val);
-        if (off !== null && typeof off !== 'bigint') repl.ack(c, off);
+        if (off === null || typeof off === 'bigint') return;
+        let aofOff = -1;
+        if (j + 3 < argv.length && argv[j + 2].toLowerCase() === 'fack') {
+          const f = parseInt64(argv[j + 3]);
+          if (f === null || typeof f === 'bigint') return;
+          aofOff = f;
+        }
+        repl.ack(c, off, aofOff);
       }
       return;
     } else if (opt === 'getack') {
@@ -174,7 +187,45 @@ function wait(c: Client, argv: string[]): void {
   repl.wait(c, Number(num), t);
 }
 
+/** WAITAOF numlocal numreplicas timeout (src/replication/waitaof.ts). */
+function waitaof(c: Client, argv: string[]): void {
+  const numlocal = parseInt64(argv[1]);
+  if (numlocal === null) {
+    c.addError(E_NOT_INT);
+    return;
+  }
+  if (numlocal < 0 || numlocal > 1) {
+    c.addError('ERR value is out of range, value must between 0 and 1');
+    return;
+  }
+  const numreplicas = parseInt64(argv[2]);
+  if (numreplicas === null) {
+    c.addError(E_NOT_INT);
+    return;
+  }
+  if (numreplicas < 0) {
+    c.addError('ERR value is out of range, must be positive');
+    return;
+  }
+  const t = parseInt64(argv[3]);
+  if (t === null || typeof t === 'bigint') {
+    c.addError('ERR timeout is not an integer or out of range');
+    return;
+  }
+  if (t < 0) {
+    c.addError('ERR timeout is negative');
+    return;
+  }
+  const err = waitaofRefusal(c.server, Number(numlocal), c.server.config.bool('appendonly'));
+  if (err !== null) {
+    c.addError(err);
+    return;
+  }
+  c.server.repl.aofWaits.wait(c, Number(numlocal), Number(numreplicas), t);
+}
+
 export const commands: HandlerMap = {
+  waitaof,
   replicaof,
   slaveof: replicaof,
   role,

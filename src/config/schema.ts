@@ -257,6 +257,10 @@ export const DIRECTIVES: Directive[] = [
   { name: 'cluster-require-full-coverage', type: 'bool', default: 'yes', mutable: true },
   { name: 'cluster-allow-reads-when-down', type: 'bool', default: 'no', mutable: true },
   { name: 'cluster-allow-pubsubshard-when-down', type: 'bool', default: 'yes', mutable: true },
+  { name: 'cluster-replica-validity-factor', aliases: ['cluster-slave-validity-factor'], type: 'int', default: '10', min: 0, max: 2147483647, mutable: true },
+  { name: 'cluster-replica-no-failover', aliases: ['cluster-slave-no-failover'], type: 'bool', default: 'no', mutable: true },
+  { name: 'cluster-migration-barrier', type: 'int', default: '1', min: 0, max: 2147483647, mutable: true },
+  { name: 'cluster-allow-replica-migration', type: 'bool', default: 'yes', mutable: true },
 ];
 
 /** cluster-announce-hostname / human-nodename: characters that fit nodes.conf and the bus. */

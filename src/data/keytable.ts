@@ -60,6 +60,15 @@ export class KeyTable<V> {
     return this.live;
   }
 
+  /**
+   * The key and entry of the last successful find(): a write that follows a
+   * lookup of the same key (INCR, APPEND, ...) skips hashing and probing again.
+   * Only a hint: set() uses it after checking that the entry still holds the key
+   * (keys are unique, so that entry is the key's), whatever moved meanwhile.
+   */
+  private lastKey: string | undefined = undefined;
+  private lastEntry = 0;
+
   /** Entry number of a key, or -1. Valid until the next insert or delete. */
   find(key: string): number {
     const h = hashKey(key);
@@ -70,7 +79,11 @@ export class KeyTable<V> {
     for (;;) {
       const e = index[2 * i + 1];
       if (e === EMPTY) return -1;
-      if (e > 0 && index[2 * i] === h && kv[(e - 1) * 2] === key) return e - 1;
+      if (e > 0 && index[2 * i] === h && kv[(e - 1) * 2] === key) {
+        this.lastKey = key;
+        this.lastEntry = e - 1;
+        return e - 1;
+      }
       i = (i + 1) & mask;
     }
   }
@@ -103,6 +116,11 @@ export class KeyTable<V> {
 
   /** Sets a key's value (adding it with clock `clk` if new). Returns the entry number. */
   set(key: string, v: V, clk = 0): number {
+    const last = this.lastEntry;
+    if (key === this.lastKey && last < this.used && this.kv[2 * last] === key) {
+      this.kv[2 * last + 1] = v;
+      return last;
+    }
     const h = hashKey(key);
     const index = this.index;
     const mask = this.mask;
@@ -177,6 +195,7 @@ export class KeyTable<V> {
   }
 
   clear(): void {
+    this.lastKey = undefined;
     this.index = new Int32Array(MIN_CAP * 2);
     this.mask = MIN_CAP - 1;
     this.kv = [];

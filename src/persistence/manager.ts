@@ -8,6 +8,7 @@ import type { Client } from '../server/client.js';
 import { CMD, type Command } from '../commands/table.js';
 import type { Value } from '../keyspace/types.js';
 import { clock, keyClock } from '../keyspace/db.js';
+import { KeyTable } from '../data/keytable.js';
 import { lfuDecrAndReturn } from '../keyspace/evict.js';
 import { forEachWrittenKey } from '../server/watch.js';
 import { RdbSnapshot, type RdbSink } from './rdb/snapshot.js';
@@ -532,17 +533,30 @@ export class RdbManager {
   loadTarget(): LoadTarget & { add: LoadTarget['add'] } {
     const server = this.server;
     const mgr = this;
+    const fresh = server.dbs.map((d) => d.dict.size === 0);
     return {
       dbCount: server.dbs.length,
       add(db: number, key: string, v: Value, expire: number | bigint, idle: number, freq: number): void {
         const d = server.dbs[db];
-        if (d.dict.find(key) >= 0) throw new RdbError(`Duplicate key '${key}' in RDB file`);
-        d.dict.set(key, v, keyClockFor(idle, freq));
+        if (fresh[db]) {
+          // A database empty when the load began: one probe; a key seen twice leaves the size unchanged (the load fails).
+          const size = d.dict.size;
+          d.dict.set(key, v, keyClockFor(idle, freq));
+          if (d.dict.size === size) throw new RdbError(`Duplicate key '${key}' in RDB file`);
+        } else {
+          if (d.dict.find(key) >= 0) throw new RdbError(`Duplicate key '${key}' in RDB file`);
+          d.dict.set(key, v, keyClockFor(idle, freq));
+        }
         if (expire !== -1 && expire !== -1n) {
           if (typeof expire === 'bigint') d.setExpireExact(key, expire);
           else d.setExpire(key, expire);
         }
         mgr.loadLoadedKeys++;
+      },
+      resize(db: number, size: number): void {
+        // RESIZEDB: an empty database gets its table sized once (no rehash while loading).
+        const d = server.dbs[db];
+        if (d.dict.size === 0 && size > 1024) d.dict = new KeyTable<Value>(Math.min(size, 1 << 22));
       },
       warn(msg: string): void {
         server.log.warning(msg);

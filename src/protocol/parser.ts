@@ -1,6 +1,7 @@
 // Request parser: RESP multibulk and inline commands, straight from socket Buffers.
 // Keeps partial frames between reads; a large bulk argument is copied once into a
 // buffer of its exact size instead of re-concatenating the query buffer.
+import { shortLatin1 } from '../util/latin1.js';
 import { constants } from 'node:buffer';
 
 export const enum Parse {
@@ -235,7 +236,7 @@ export class RequestParser {
       }
       const len = this.bulkLen;
       if (end - this.pos < len + 2) return Parse.Incomplete;
-      argv.push(argv.length === 0 && len <= 24 ? internName(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len));
+      argv.push(argv.length === 0 && len <= 24 ? internName(buf, this.pos, len) : len <= 24 ? shortLatin1(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len));
       this.pos += len + 2;
       this.bulkLen = -1;
       if (--this.mbLeft === 0) return Parse.Command;
@@ -312,6 +313,7 @@ function internName(buf: Buffer, pos: number, len: number): string {
   internTable[h] = s;
   return s;
 }
+
 
 function isHex(c: string): boolean {
   return /^[0-9a-fA-F]$/.test(c);

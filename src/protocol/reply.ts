@@ -4,7 +4,6 @@
 import { digitCount, formatDouble } from '../util/numbers.js';
 
 const INITIAL = 16 * 1024;
-const CRLF = 0x0a0d; // little-endian "\r\n"
 
 export class ReplyWriter {
   out: Buffer;
@@ -42,8 +41,11 @@ export class ReplyWriter {
   }
 
   private crlf(): void {
-    this.out.writeUInt16LE(CRLF, this.len);
-    this.len += 2;
+    const out = this.out;
+    const p = this.len;
+    out[p] = 13;
+    out[p + 1] = 10;
+    this.len = p + 2;
   }
 
   /** Writes a signed integer's decimal digits (no prefix, no CRLF); needs 24 bytes of room. */
@@ -69,7 +71,14 @@ export class ReplyWriter {
 
   addOK(): void {
     if (this.len + 5 > this.out.length) this.grow(5);
-    this.len += this.out.latin1Write('+OK\r\n', this.len);
+    const out = this.out;
+    const p = this.len;
+    out[p] = 43; // +
+    out[p + 1] = 79; // O
+    out[p + 2] = 75; // K
+    out[p + 3] = 13;
+    out[p + 4] = 10;
+    this.len = p + 5;
   }
 
   addSimple(s: string): void {
@@ -119,7 +128,14 @@ export class ReplyWriter {
     out[this.len++] = 36; // $
     this.digits(n);
     this.crlf();
-    if (n > 0) this.len += out.latin1Write(s, this.len, n);
+    if (n > 16) {
+      this.len += out.latin1Write(s, this.len, n);
+    } else {
+      // Short values byte by byte: cheaper than the call into C++ (same low-byte result).
+      const p = this.len;
+      for (let i = 0; i < n; i++) out[p + i] = s.charCodeAt(i);
+      this.len = p + n;
+    }
     this.crlf();
   }
 

@@ -38,6 +38,7 @@ import { clock, expiryMode } from '../keyspace/db.js';
 import { encodeCommand, encodeUnit, type PropagatedOp, type PropagationTarget } from '../server/propagate.js';
 import { RdbSnapshot, type RdbSink } from '../persistence/rdb/snapshot.js';
 import { RdbLoader } from '../persistence/rdb/file.js';
+import { AofWaits } from './waitaof.js';
 import { libraryCodes, scriptingOf } from '../scripting/index.js';
 import { addSnapshot, auxFields, loadLimits, removeSnapshot } from '../persistence/manager.js';
 import { decodeObuf } from '../server/pubsub.js';
@@ -62,6 +63,8 @@ export class ReplicaConn {
   /** Came with SYNC (no +FULLRESYNC line, always $<len> framing). */
   oldSync = false;
   ackOffset = 0;
+  /** REPLCONF ACK ... FACK <offset>: up to where the replica's AOF is fsynced (-1: never said). */
+  aofAckOffset = -1;
   ackTime = Date.now();
   /** Stream bytes buffered while the RDB is produced or until the replica's first ACK; null when live. */
   pending: Buffer[] | null = null;
@@ -168,6 +171,11 @@ export class Replication implements PropagationTarget {
 
   get isReplica(): boolean {
     return this.masterHost !== '';
+  }
+
+  /** Cluster failover (cluster-replica-validity-factor): ms since the primary last spoke, or since the link went down. */
+  masterDataAge(now: number): number {
+    return this.linkState === 'connected' ? now - this.lastIo : now - this.linkDownSince;
   }
 
   // ================================================================ lifecycle
@@ -656,14 +664,46 @@ export class Replication implements PropagationTarget {
     this.nextJob();
   }
 
-  /** REPLCONF ACK <offset> from a replica. */
-  ack(c: Client, off: number): void {
+  /** REPLCONF ACK <offset> [FACK <aofoffset>] from a replica. */
+  ack(c: Client, off: number, aofOff = -1): void {
     const r = this.byClient.get(c);
     if (r === undefined) return;
     if (off > r.ackOffset) r.ackOffset = off;
+    if (aofOff > r.aofAckOffset) r.aofAckOffset = aofOff;
     r.ackTime = Date.now();
     if (r.waitAck) this.goOnline(r);
     if (this.waiters.length !== 0) this.checkWaiters();
+    if (this.aofW !== null) this.aofW.check();
+  }
+
+  // ================================================================ WAITAOF (src/replication/waitaof.ts)
+
+  private aofW: AofWaits | null = null;
+
+  get aofWaits(): AofWaits {
+    if (this.aofW === null) this.aofW = new AofWaits(this.server);
+    return this.aofW;
+  }
+
+  /** Offset after the last write of the propagation stream (what WAIT and WAITAOF wait for). */
+  get writeOffset(): number {
+    return this.dataOffset;
+  }
+
+  /** Asks the replicas for an ACK before the next event-loop turn ends. */
+  askAcks(): void {
+    this.requestAcks();
+  }
+
+  /** The AOF fsynced more: blocked WAITAOF clients are checked on the next turn. */
+  aofFsynced(): void {
+    if (this.aofW !== null) this.aofW.checkSoon();
+  }
+
+  /** REPLCONF ACK arguments: our offset, and FACK with the AOF's fsynced offset when the AOF is on. */
+  private ackArgs(off: number): string[] {
+    const f = this.server.aof.fsyncedReploff;
+    return f === -1 ? ['REPLCONF', 'ACK', String(off)] : ['REPLCONF', 'ACK', String(off), 'FACK', String(f)];
   }
 
   // ================================================================ WAIT
@@ -777,6 +817,7 @@ export class Replication implements PropagationTarget {
 
   private abortWaiters(): void {
     for (const w of [...this.waiters]) this.finishWait(w);
+    this.aofW?.abort();
   }
 
   private closeLink(): void {
@@ -837,13 +878,13 @@ export class Replication implements PropagationTarget {
 
   private sendAck(): void {
     if (this.sock === null || this.linkState !== 'connected') return;
-    this.send(['REPLCONF', 'ACK', String(this.offset)]);
+    this.send(this.ackArgs(this.offset));
   }
 
   /** REPLCONF GETACK from our master: ACK with the offset before that command. */
   getack(c: Client): void {
     if (c !== this.masterClient || this.sock === null) return;
-    this.send(['REPLCONF', 'ACK', String(this.applyOffset)]);
+    this.send(this.ackArgs(this.applyOffset));
   }
 
   private takeLine(): string | null {

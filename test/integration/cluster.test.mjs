@@ -2,7 +2,9 @@
 // their errors, key routing (-MOVED, -ASK, ASKING, -TRYAGAIN, -CROSSSLOT,
 // -CLUSTERDOWN), SELECT/MULTI/scripts in cluster mode, MIGRATE between Vireo
 // nodes during a slot migration, and gossip over the cluster bus (MEET, PFAIL ->
-// FAIL by majority) between real vireo-server processes.
+// FAIL by majority) between real vireo-server processes; replicas (CLUSTER
+// REPLICATE, READONLY, cluster-replica-no-failover, CLUSTER FAILOVER FORCE) and
+// replica migration to an orphaned primary.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
@@ -151,6 +153,7 @@ test('a single node: slots, routing errors, key index, SELECT, MULTI, scripts, n
   assert.equal(await r.select(0), 'OK');
   assert.equal(await err(r.call('SWAPDB', '0', '1')), 'ERR SWAPDB is not allowed in cluster mode');
   assert.equal(await err(r.call('MOVE', '{t}q', '1')), 'ERR MOVE is not allowed in cluster mode');
+  assert.equal(await err(r.call('REPLICAOF', '127.0.0.1', '1')), 'ERR REPLICAOF not allowed in cluster mode.');
   // MULTI/EXEC: the queued commands together must be in one slot.
   const m = await r.multi().set('{a}1', 'x').set('{b}1', 'y').exec().catch((e) => e);
   assert.match(String(m.message ?? m), /CROSSSLOT/);
@@ -394,4 +397,113 @@ test('CLUSTER FORGET on one node spreads to the others (forgotten-node ping exte
   assert.doesNotMatch(await ns[0].r.call('CLUSTER', 'NODES'), new RegExp(gone));
   await waitFor('forgotten by the other node', async () => !(await ns[1].r.call('CLUSTER', 'NODES')).includes(gone));
   assert.equal((await info(ns[1].r)).cluster_known_nodes, '2');
+});
+
+test('replicas: CLUSTER REPLICATE, READONLY, cluster-replica-no-failover, CLUSTER FAILOVER FORCE after the primary died', async () => {
+  const ns = [await node(), await node(), await node()];
+  const ranges = [
+    ['0', '5460'],
+    ['5461', '10922'],
+    ['10923', '16383'],
+  ];
+  for (let i = 0; i < 3; i++) await ns[i].r.call('CLUSTER', 'ADDSLOTSRANGE', ...ranges[i]);
+  const rep = await node(['--cluster-replica-no-failover', 'yes']);
+  for (const x of [ns[1], ns[2], rep]) await ns[0].r.call('CLUSTER', 'MEET', '127.0.0.1', String(x.s.port), String(x.bus));
+  for (const x of [...ns, rep]) await waitFor('4 nodes ok', async () => (await info(x.r)).cluster_state === 'ok' && (await info(x.r)).cluster_known_nodes === '4');
+  const ids = await Promise.all(ns.map((x) => x.r.call('CLUSTER', 'MYID')));
+  const rid = await rep.r.call('CLUSTER', 'MYID');
+  assert.equal(await err(rep.r.call('CLUSTER', 'REPLICATE', rid)), "ERR Can't replicate myself");
+  assert.equal(await err(rep.r.call('CLUSTER', 'REPLICATE', 'a'.repeat(40))), `ERR Unknown node ${'a'.repeat(40)}`);
+  assert.equal(await err(ns[1].r.call('CLUSTER', 'REPLICATE', ids[0])), 'ERR To set a master the node must be empty and without assigned slots.');
+  assert.equal(await err(rep.r.call('CLUSTER', 'FAILOVER')), 'ERR You should send CLUSTER FAILOVER to a replica');
+  assert.equal(await err(rep.r.call('CLUSTER', 'FAILOVER', 'SOON')), 'ERR syntax error');
+  await ns[2].r.set('a{x}', '1'); // slot 16287
+  await ns[0].r.set('b{b}', 'yv'); // slot 3300, ns[0]'s
+  assert.equal(await rep.r.call('CLUSTER', 'REPLICATE', ids[0]), 'OK');
+  assert.equal(await err(ns[1].r.call('CLUSTER', 'REPLICATE', rid)), 'ERR I can only replicate a master, not a replica.');
+  await waitFor('replica synced', async () => /master_link_status:up/.test(await rep.r.info('replication')) && (await rep.r.dbsize()) === 1);
+  for (const x of [...ns, rep]) {
+    await waitFor('replica known', async () => {
+      const line = (await x.r.call('CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(rid));
+      return new RegExp(` (myself,)?slave,nofailover ${ids[0]} `).test(line);
+    });
+  }
+  const reps = await ns[1].r.call('CLUSTER', 'REPLICAS', ids[0]);
+  assert.equal(reps.length, 1);
+  assert.ok(reps[0].startsWith(`${rid} 127.0.0.1:${rep.s.port}@${rep.bus} slave,nofailover ${ids[0]} `), reps[0]);
+  assert.equal(await err(ns[1].r.call('CLUSTER', 'REPLICAS', rid)), 'ERR The specified node is not a master');
+  const slot0 = (await ns[1].r.call('CLUSTER', 'SLOTS')).find((s) => s[0] === 0);
+  assert.deepEqual(slot0.slice(3).map((e) => e.slice(0, 3)), [['127.0.0.1', rep.s.port, rid]]);
+  // Reads on the replica: MOVED unless READONLY; writes are always redirected to the primary.
+  assert.equal(await err(rep.r.get('b{b}')), `MOVED 3300 127.0.0.1:${ns[0].s.port}`);
+  assert.equal(await rep.r.call('READONLY'), 'OK');
+  assert.equal(await rep.r.get('b{b}'), 'yv');
+  assert.equal(await err(rep.r.get('a{x}')), `MOVED 16287 127.0.0.1:${ns[2].s.port}`);
+  assert.equal(await err(rep.r.set('b{b}', 'z')), `MOVED 3300 127.0.0.1:${ns[0].s.port}`);
+  assert.equal(await rep.r.call('CONFIG', 'GET', 'cluster-replica-validity-factor').then((v) => v[1]), '10');
+  // The primary dies: FAIL, but the replica with cluster-replica-no-failover does not start an election.
+  await ns[0].s.stop('SIGKILL');
+  await waitFor('FAIL', async () => / master,fail /.test((await ns[1].r.call('CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(ids[0]))));
+  await sleep(2500);
+  assert.match((await rep.r.call('CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(rid)), / myself,slave,nofailover /);
+  assert.equal((await info(ns[1].r)).cluster_state, 'fail');
+  assert.equal(await err(rep.r.call('CLUSTER', 'FAILOVER')), 'ERR Master is down or failed, please use CLUSTER FAILOVER FORCE');
+  // A forced manual failover: the replica asks the primaries for their votes and takes the slots.
+  const epochBefore = Number((await info(ns[1].r)).cluster_current_epoch);
+  assert.equal(await rep.r.call('CLUSTER', 'FAILOVER', 'FORCE'), 'OK');
+  for (const x of [ns[1], ns[2], rep]) {
+    await waitFor('promoted', async () => {
+      const line = (await x.r.call('CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(rid));
+      return / (myself,)?master,nofailover - .* 0-5460$/.test(line) && (await info(x.r)).cluster_state === 'ok';
+    });
+  }
+  assert.ok(Number((await info(rep.r)).cluster_my_epoch) > epochBefore);
+  assert.equal((await rep.r.call('ROLE'))[0], 'master');
+  assert.equal(await rep.r.set('b{b}', 'new'), 'OK');
+  assert.equal(await err(ns[1].r.get('b{b}')), `MOVED 3300 127.0.0.1:${rep.s.port}`);
+  const dead = (await ns[1].r.call('CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(ids[0]));
+  assert.match(dead, / master,fail - \d+ \d+ \d+ disconnected$/);
+});
+
+test('replica migration: a primary left without working replica gets one from the primary with two', async () => {
+  const ns = [await node(), await node(), await node()];
+  const ranges = [
+    ['0', '5460'],
+    ['5461', '10922'],
+    ['10923', '16383'],
+  ];
+  for (let i = 0; i < 3; i++) await ns[i].r.call('CLUSTER', 'ADDSLOTSRANGE', ...ranges[i]);
+  const reps = [await node(), await node(), await node()];
+  for (const x of [ns[1], ns[2], ...reps]) await ns[0].r.call('CLUSTER', 'MEET', '127.0.0.1', String(x.s.port), String(x.bus));
+  for (const x of [...ns, ...reps]) await waitFor('6 nodes ok', async () => (await info(x.r)).cluster_state === 'ok' && (await info(x.r)).cluster_known_nodes === '6');
+  const ids = await Promise.all(ns.map((x) => x.r.call('CLUSTER', 'MYID')));
+  const rids = await Promise.all(reps.map((x) => x.r.call('CLUSTER', 'MYID')));
+  assert.equal(await reps[0].r.call('CLUSTER', 'REPLICATE', ids[0]), 'OK');
+  assert.equal(await reps[1].r.call('CLUSTER', 'REPLICATE', ids[0]), 'OK');
+  assert.equal(await reps[2].r.call('CLUSTER', 'REPLICATE', ids[1]), 'OK');
+  assert.equal((await reps[0].r.call('CONFIG', 'GET', 'cluster-migration-barrier'))[1], '1');
+  for (const x of [...ns, ...reps]) {
+    await waitFor('replicas known', async () => {
+      const t = await x.r.call('CLUSTER', 'NODES');
+      return (t.match(new RegExp(`[ ,]slave ${ids[0]} `, 'g')) ?? []).length === 2 && new RegExp(`[ ,]slave ${ids[1]} `).test(t);
+    });
+  }
+  await reps[2].s.stop('SIGKILL');
+  // The replica of ids[0] with the smaller name moves to the orphaned ids[1] (after 5 s orphaned).
+  const mover = rids[0] < rids[1] ? 0 : 1;
+  await waitFor('migration', async () => {
+    const t = await ns[2].r.call('CLUSTER', 'NODES');
+    return new RegExp(`^${rids[mover]} \\S+ slave ${ids[1]} `, 'm').test(t) && new RegExp(`^${rids[1 - mover]} \\S+ slave ${ids[0]} `, 'm').test(t);
+  }, 20000);
+  await waitFor('the moved replica to sync', async () => new RegExp(`master_port:${ns[1].s.port}\\r\\nmaster_link_status:up`).test(await reps[mover].r.info('replication')));
+  await sleep(1000);
+  // The other one stays: its primary would be left with fewer than cluster-migration-barrier + 1.
+  assert.match(await reps[1 - mover].r.info('replication'), new RegExp(`master_port:${ns[0].s.port}\\r\\n`));
+  // CLUSTER RESET on a replica: an empty primary without slots.
+  await ns[0].r.set('b{b}', '1');
+  await waitFor('the key replicated', async () => (await reps[1 - mover].r.dbsize()) === 1);
+  assert.equal(await reps[1 - mover].r.call('CLUSTER', 'RESET'), 'OK');
+  assert.equal((await reps[1 - mover].r.call('ROLE'))[0], 'master');
+  assert.equal(await reps[1 - mover].r.dbsize(), 0);
+  assert.match((await reps[1 - mover].r.call('CLUSTER', 'NODES')).trim(), new RegExp(`^${rids[1 - mover]} \\S+ myself,master - 0 0 \\d+ connected$`));
 });

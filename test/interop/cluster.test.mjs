@@ -5,7 +5,8 @@
 // joining the Vireo cluster with CLUSTER MEET over the binary cluster bus, taking
 // slots from Vireo and giving them back, hostnames exchanged in ping extensions,
 // then, as a replica of a Vireo primary that is killed, winning the failover
-// election with the Vireo primaries' votes.
+// election with the Vireo primaries' votes; and a Vireo replica of a Vireo primary
+// winning its election with the votes of a redis-server primary and a Vireo primary.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +36,7 @@ async function vireoNode() {
   const bus = await freePort();
   const s = await startVireo(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '2000', '--dir', dir], { cwd: dir });
   servers.push(s);
+  s.bus = bus;
   return s;
 }
 
@@ -62,6 +64,15 @@ async function waitConsistent(ports) {
     for (const p of ports) views.push(JSON.stringify(await one(p, ['CLUSTER', 'SLOTS']).then((s) => s.map((r) => [r[0], r[1], r[2][2]]))));
     if (views.every((v) => v === views[0])) return;
     if (Date.now() > end) throw new Error('cluster views did not converge');
+    await sleep(100);
+  }
+}
+
+async function waitFor(what, fn, ms = 30000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn().catch(() => false)) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
 }
@@ -193,7 +204,8 @@ test('redis-cli --cluster create, check, clients over all slots, reshard under l
   for (;;) {
     const rn = (await one(rs.port, ['CLUSTER', 'NODES'])).split('\n').find((l) => l.startsWith(ids[0]));
     const vn = (await one(ports[1], ['CLUSTER', 'NODES'])).split('\n').find((l) => l.startsWith(rid));
-    if (rn.includes(`@`) && / 127\.0\.0\.1:\d+@\d+,vireo-0\.example /.test(rn) && /,redis-0\.example /.test(vn)) break;
+    const v1 = (await one(ports[1], ['CLUSTER', 'NODES'])).split('\n').find((l) => l.startsWith(ids[0]));
+    if (rn.includes(`@`) && / 127\.0\.0\.1:\d+@\d+,vireo-0\.example /.test(rn) && /,redis-0\.example /.test(vn) && /,vireo-0\.example /.test(v1)) break;
     if (Date.now() > hend) throw new Error(`hostnames not exchanged:\n${rn}\n${vn}`);
     await sleep(100);
   }
@@ -245,4 +257,31 @@ test('redis-cli --cluster create, check, clients over all slots, reshard under l
   for (let s = 0; s < 16384; s += 5) assert.equal(await ic2.get(keys[s]), `v-${keys[s]}`);
   await ic2.set('after-failover', '1');
   assert.equal(await ic2.get('after-failover'), '1');
+
+  // A Vireo replica of a Vireo primary in this mixed cluster: the primary dies, the
+  // replica's FAILOVER_AUTH_REQUEST gets the votes of the redis-server primary and the
+  // remaining Vireo primary (2 of 3 needed), and it takes the slots.
+  const vr = await vireoNode();
+  const vrid = await one(vr.port, ['CLUSTER', 'MYID']);
+  assert.equal(await one(ports[0], ['CLUSTER', 'MEET', '127.0.0.1', String(vr.port), String(vr.bus)]), 'OK');
+  await waitFor('the new node to be known', async () => (await one(rs.port, ['CLUSTER', 'NODES'])).includes(vrid) && (await one(vr.port, ['CLUSTER', 'NODES'])).includes(rid));
+  assert.equal(await one(vr.port, ['CLUSTER', 'REPLICATE', ids[0]]), 'OK');
+  await waitFor('the Vireo replica to sync and be seen', async () => {
+    if (!/master_link_status:up/.test(await one(vr.port, ['INFO', 'replication']))) return false;
+    const line = (await one(rs.port, ['CLUSTER', 'NODES'])).split('\n').find((l) => l.startsWith(vrid));
+    return new RegExp(` slave ${ids[0]} `).test(line);
+  });
+  const owned0 = (await one(ports[1], ['CLUSTER', 'SLOTS'])).filter((r) => r[2][2] === ids[0]).map((r) => [r[0], r[1]]);
+  await nodes[0].stop('SIGKILL');
+  await waitFor('the Vireo replica to win the election', async () => {
+    for (const p of [ports[1], rs.port, vr.port]) {
+      const line = (await one(p, ['CLUSTER', 'NODES'])).split('\n').find((l) => l.startsWith(vrid));
+      if (!/ (myself,)?master - /.test(line) || !(await one(p, ['CLUSTER', 'INFO'])).startsWith('cluster_state:ok')) return false;
+    }
+    return true;
+  }, 30000);
+  assert.deepEqual((await one(rs.port, ['CLUSTER', 'SLOTS'])).filter((r) => r[2][2] === vrid).map((r) => [r[0], r[1]]), owned0);
+  const ic3 = new Redis.Cluster([{ host: '127.0.0.1', port: ports[1] }]);
+  clients.push(ic3);
+  for (let s = 0; s < 16384; s += 5) assert.equal(await ic3.get(keys[s]), `v-${keys[s]}`);
 });

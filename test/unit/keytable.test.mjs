@@ -88,3 +88,21 @@ test('a live iterator visits every key present throughout exactly once', () => {
     { numRuns: 20 },
   );
 });
+
+test('a write after a lookup of the same key lands on that key after deletes, re-adds and compaction', () => {
+  const t = new KeyTable();
+  for (let i = 0; i < 200; i++) t.set(`k${i}`, i);
+  assert.equal(t.get('k5'), 5); // find() remembers k5's entry
+  t.delete('k5');
+  for (let i = 0; i < 150; i++) t.delete(`k${i + 10}`); // compaction moves entries
+  t.set('k5', 'again'); // re-added at a new position: must not reuse the stale entry
+  assert.equal(t.get('k5'), 'again');
+  assert.equal(t.get('k160'), 160);
+  t.set('k160', 'x'); // entry remembered by the find() just above
+  assert.deepEqual([t.get('k160'), t.size], ['x', 50]);
+  assert.equal(t.get('k199'), 199);
+  t.delete('k199'); // the newest entry: the tail is trimmed
+  t.set('k199', 'y');
+  assert.equal(t.get('k199'), 'y');
+  assert.deepEqual([...t.keys()].slice(-2), ['k5', 'k199']);
+});

@@ -145,8 +145,38 @@ export class Aof implements PropagationTarget {
   /** Bumped when a rewrite must be abandoned (appendonly no while it runs). */
   private generation = 0;
   private rewriteSeq = 0;
+  // WAITAOF (Valkey's fsynced_reploff): what the last write covered, and what is known fsynced.
+  /** Bytes fed to the AOF since start (monotonic; a local WAITAOF waits for the count at its call). */
+  fedBytes = 0;
+  private writtenBytes = 0;
+  private writtenReploff = 0;
+  private syncedBytes = 0;
+  private syncedReploff = 0;
 
   constructor(private readonly server: Server) {}
+
+  /** Everything written is fsynced and nothing waits to be written (never with appendfsync no). */
+  private allSynced(): boolean {
+    return this.policy !== Fsync.No && this.bufLen === 0 && !this.unsynced && !this.fsyncInFlight && this.lastWriteOk;
+  }
+
+  /** Replication offset up to which the AOF is fsynced (REPLCONF ACK ... FACK); -1 when the AOF is off. */
+  get fsyncedReploff(): number {
+    if (!this.on || this.waitRewrite) return -1;
+    return this.allSynced() ? Math.max(this.syncedReploff, this.server.repl.offset) : this.syncedReploff;
+  }
+
+  /** True when the first `bytes` bytes fed to the AOF are fsynced (local WAITAOF). */
+  fsyncedUpTo(bytes: number): boolean {
+    if (!this.on || this.waitRewrite) return false;
+    return this.allSynced() || this.syncedBytes >= bytes;
+  }
+
+  private markFsynced(bytes: number, reploff: number): void {
+    if (bytes > this.syncedBytes) this.syncedBytes = bytes;
+    if (reploff > this.syncedReploff) this.syncedReploff = reploff;
+    this.server.repl.aofFsynced();
+  }
 
   private readConfig(): void {
     const cfg = this.server.config;
@@ -191,6 +221,7 @@ export class Aof implements PropagationTarget {
   private push(b: Buffer): void {
     this.pending.push(b);
     this.bufLen += b.length;
+    this.fedBytes += b.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushCb);
@@ -212,6 +243,8 @@ export class Aof implements PropagationTarget {
     this.bufLen = 0;
     this.incrSize += written;
     this.unsynced = true;
+    this.writtenBytes = this.fedBytes;
+    this.writtenReploff = this.server.repl.offset;
     if (!this.lastWriteOk) {
       this.server.log.warning('AOF write error looks solved, Vireo can write again.');
       this.lastWriteOk = true;
@@ -225,6 +258,7 @@ export class Aof implements PropagationTarget {
         process.exit(1);
       }
       this.unsynced = false;
+      this.markFsynced(this.writtenBytes, this.writtenReploff);
     }
   }
 
@@ -271,6 +305,8 @@ export class Aof implements PropagationTarget {
         this.fsyncInFlight = true;
         this.unsynced = false;
         const fd = this.fd;
+        const wb = this.writtenBytes;
+        const wr = this.writtenReploff;
         fs.fdatasync(fd, (err) => {
           this.fsyncInFlight = false;
           this.closeRetired();
@@ -284,6 +320,7 @@ export class Aof implements PropagationTarget {
             this.server.log.notice('AOF fsync error looks solved, Vireo can write again.');
             this.fsyncOk = true;
           }
+          if (!err) this.markFsynced(wb, wr);
           this.updateMisconf();
         });
       }

@@ -50,6 +50,8 @@ function buildTables(): void {
 }
 buildTables();
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** A running CRC-64 (state as two uint32 halves). */
 export class Crc64 {
   lo = 0;
@@ -61,16 +63,38 @@ export class Crc64 {
     let i = start;
     const [l0, l1, l2, l3, l4, l5, l6, l7] = TLO;
     const [h0, h1, h2, h3, h4, h5, h6, h7] = THI;
-    while (end - i >= 8) {
-      const a = (lo ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24))) >>> 0;
-      const b = (hi ^ (buf[i + 4] | (buf[i + 5] << 8) | (buf[i + 6] << 16) | (buf[i + 7] << 24))) >>> 0;
-      lo =
-        l7[a & 0xff] ^ l6[(a >>> 8) & 0xff] ^ l5[(a >>> 16) & 0xff] ^ l4[a >>> 24] ^
-        l3[b & 0xff] ^ l2[(b >>> 8) & 0xff] ^ l1[(b >>> 16) & 0xff] ^ l0[b >>> 24];
-      hi =
-        h7[a & 0xff] ^ h6[(a >>> 8) & 0xff] ^ h5[(a >>> 16) & 0xff] ^ h4[a >>> 24] ^
-        h3[b & 0xff] ^ h2[(b >>> 8) & 0xff] ^ h1[(b >>> 16) & 0xff] ^ h0[b >>> 24];
-      i += 8;
+    // Bytes up to a 4-byte boundary one at a time, then 8 bytes per step read as two little-endian words.
+    const base = buf.byteOffset;
+    while (i < end && ((base + i) & 3) !== 0) {
+      const idx = (lo ^ buf[i]) & 0xff;
+      lo = l0[idx] ^ ((lo >>> 8) | (hi << 24));
+      hi = h0[idx] ^ (hi >>> 8);
+      i++;
+    }
+    if (end - i >= 8) {
+      const words = (end - i) >> 3;
+      const w = LITTLE_ENDIAN ? new Int32Array(buf.buffer, base + i, words * 2) : null;
+      for (let k = 0; k < words; k++) {
+        let x: number;
+        let y: number;
+        if (w !== null) {
+          x = w[2 * k];
+          y = w[2 * k + 1];
+        } else {
+          const j = i + 8 * k;
+          x = buf[j] | (buf[j + 1] << 8) | (buf[j + 2] << 16) | (buf[j + 3] << 24);
+          y = buf[j + 4] | (buf[j + 5] << 8) | (buf[j + 6] << 16) | (buf[j + 7] << 24);
+        }
+        const a = lo ^ x;
+        const b = hi ^ y;
+        lo =
+          l7[a & 0xff] ^ l6[(a >>> 8) & 0xff] ^ l5[(a >>> 16) & 0xff] ^ l4[a >>> 24] ^
+          l3[b & 0xff] ^ l2[(b >>> 8) & 0xff] ^ l1[(b >>> 16) & 0xff] ^ l0[b >>> 24];
+        hi =
+          h7[a & 0xff] ^ h6[(a >>> 8) & 0xff] ^ h5[(a >>> 16) & 0xff] ^ h4[a >>> 24] ^
+          h3[b & 0xff] ^ h2[(b >>> 8) & 0xff] ^ h1[(b >>> 16) & 0xff] ^ h0[b >>> 24];
+      }
+      i += words * 8;
     }
     for (; i < end; i++) {
       const idx = (lo ^ buf[i]) & 0xff;

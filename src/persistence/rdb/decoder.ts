@@ -4,6 +4,7 @@
 // binary scores, ziplist, listpack), hashes (plain, zipmap, ziplist, listpack)
 // and streams (listpacks v1, v2, v3). Values are built with Vireo's encodings,
 // converted by the same thresholds Valkey applies when loading.
+import { latin1 } from '../../util/latin1.js';
 import type { Value } from '../../keyspace/types.js';
 import { ListValue } from '../../data/list.js';
 import { HashObject } from '../../data/hash.js';
@@ -43,7 +44,10 @@ export const DEFAULT_LOAD_LIMITS: LoadLimits = {
   set: { intsetEntries: 512, listpackEntries: 128, listpackValue: 64 },
 };
 
-const SAFE_BIG = 9007199254740991n;
+const EMPTY_BUF = Buffer.alloc(0);
+
+/** Short strings are built in JS (src/util/latin1.ts): cheaper than a latin1Slice call. */
+export { latin1 };
 
 /** Reads RDB primitives from a Buffer. */
 export class RdbReader {
@@ -76,48 +80,79 @@ export class RdbReader {
     return b;
   }
 
-  /** A length: returns [value, isEncoded]; 64-bit values beyond 2^53 come as bigint. */
-  lenOrEnc(): [number | bigint, boolean] {
-    const b = this.byte();
-    const t = b >> 6;
-    if (t === 0) return [b & 0x3f, false];
-    if (t === 1) return [((b & 0x3f) << 8) | this.byte(), false];
-    if (t === 3) return [b & 0x3f, true];
+  /** Set by lenRaw(): the length byte announced a special string encoding (the value is its type). */
+  encoded = false;
+
+  /** A length or string encoding (see `encoded`); 64-bit values beyond 2^53 come as bigint. No allocation. */
+  lenRaw(): number | bigint {
+    const buf = this.buf;
+    const p = this.pos;
+    if (p >= this.end) this.need(1);
+    const b = buf[p];
+    if (b < 0x40) {
+      this.pos = p + 1;
+      this.encoded = false;
+      return b;
+    }
+    if (b < 0x80) {
+      if (p + 2 > this.end) this.need(2);
+      this.pos = p + 2;
+      this.encoded = false;
+      return ((b & 0x3f) << 8) | buf[p + 1];
+    }
+    if (b >= 0xc0) {
+      this.pos = p + 1;
+      this.encoded = true;
+      return b & 0x3f;
+    }
+    this.pos = p + 1;
+    this.encoded = false;
     if (b === 0x80) {
       this.need(4);
-      const v = this.buf.readUInt32BE(this.pos);
-      this.pos += 4;
-      return [v, false];
+      const v = buf.readUInt32BE(p + 1);
+      this.pos = p + 5;
+      return v;
     }
     if (b === 0x81) {
       this.need(8);
-      const v = this.buf.readBigUInt64BE(this.pos);
-      this.pos += 8;
-      return [v <= SAFE_BIG ? Number(v) : v, false];
+      const hi = buf.readUInt32BE(p + 1);
+      const lo = buf.readUInt32BE(p + 5);
+      this.pos = p + 9;
+      if (hi < 0x200000) return hi * 4294967296 + lo;
+      return (BigInt(hi) << 32n) | BigInt(lo);
     }
     this.fail(`Unknown length encoding ${b} in rdbLoadLen()`);
   }
 
+  /** A length: returns [value, isEncoded]; 64-bit values beyond 2^53 come as bigint. */
+  lenOrEnc(): [number | bigint, boolean] {
+    const v = this.lenRaw();
+    return [v, this.encoded];
+  }
+
   /** A length that must fit a JS number (a count or a size). */
   len(): number {
-    const [v, enc] = this.lenOrEnc();
-    if (enc) this.fail('Unexpected encoded length');
+    const v = this.lenRaw();
+    if (this.encoded) this.fail('Unexpected encoded length');
     if (typeof v === 'bigint') this.fail('Length out of range');
     return v;
   }
 
   /** A 64-bit unsigned length (stream IDs and counters). */
   u64(): U64 {
-    const [v, enc] = this.lenOrEnc();
-    if (enc) this.fail('Unexpected encoded length');
+    const v = this.lenRaw();
+    if (this.encoded) this.fail('Unexpected encoded length');
     return v;
   }
 
   millis(): number | bigint {
     this.need(8);
-    const v = this.buf.readBigInt64LE(this.pos);
-    this.pos += 8;
-    return v <= SAFE_BIG && v >= -SAFE_BIG ? Number(v) : v;
+    const p = this.pos;
+    const lo = this.buf.readUInt32LE(p);
+    const hi = this.buf.readInt32LE(p + 4);
+    this.pos = p + 8;
+    if (hi > -0x200000 && hi < 0x200000) return hi * 4294967296 + lo;
+    return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
   }
 
   int32le(): number {
@@ -140,57 +175,143 @@ export class RdbReader {
     if (n === 253) return NaN;
     if (n === 254) return Infinity;
     if (n === 255) return -Infinity;
-    const s = this.bytes(n).latin1Slice(0, n);
+    this.need(n);
+    const s = this.buf.latin1Slice(this.pos, this.pos + n);
+    this.pos += n;
     const v = strtod(s);
     if (v === null) this.fail('Invalid double value');
     return v;
   }
 
+  /** An integer-encoded string's value (the encoding type already read), or undefined for LZF/unknown. */
+  private encInt(t: number | bigint): number | undefined {
+    const buf = this.buf;
+    const p = this.pos;
+    if (t === ENC_INT8) {
+      this.need(1);
+      this.pos = p + 1;
+      return (buf[p] << 24) >> 24;
+    }
+    if (t === ENC_INT16) {
+      this.need(2);
+      this.pos = p + 2;
+      return ((buf[p] | (buf[p + 1] << 8)) << 16) >> 16;
+    }
+    if (t === ENC_INT32) {
+      this.need(4);
+      this.pos = p + 4;
+      return buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
+    }
+    return undefined;
+  }
+
+  /** An LZF-compressed string (the encoding type already read) or fails on an unknown encoding. */
+  private encOther(t: number | bigint): Buffer {
+    if (t === ENC_LZF) {
+      const clen = this.len();
+      const len = this.len();
+      const data = this.bytes(clen);
+      try {
+        return lzfDecompress(data, len);
+      } catch (e) {
+        this.fail(`Invalid LZF compressed string: ${(e as Error).message}`);
+      }
+    }
+    this.fail(`Unknown RDB string encoding type ${t}`);
+  }
+
   /** A string object as raw bytes (integer encodings give their decimal digits). */
   strBuf(): Buffer {
-    const [v, enc] = this.lenOrEnc();
-    if (!enc) {
+    const v = this.lenRaw();
+    if (!this.encoded) {
       if (typeof v === 'bigint') this.fail('String length out of range');
       return this.bytes(v);
     }
-    switch (v) {
-      case ENC_INT8:
-        return Buffer.from(String(this.bytes(1).readInt8(0)), 'latin1');
-      case ENC_INT16:
-        return Buffer.from(String(this.bytes(2).readInt16LE(0)), 'latin1');
-      case ENC_INT32:
-        return Buffer.from(String(this.bytes(4).readInt32LE(0)), 'latin1');
-      case ENC_LZF: {
-        const clen = this.len();
-        const len = this.len();
-        const data = this.bytes(clen);
-        try {
-          return lzfDecompress(data, len);
-        } catch (e) {
-          this.fail(`Invalid LZF compressed string: ${(e as Error).message}`);
-        }
-      }
+    const n = this.encInt(v);
+    if (n !== undefined) return Buffer.from(String(n), 'latin1');
+    return this.encOther(v);
+  }
+
+  /** Where blob() found its bytes: blobBuf[blobStart, blobEnd). */
+  blobBuf: Buffer = EMPTY_BUF;
+  blobStart = 0;
+  blobEnd = 0;
+
+  /**
+   * A string object used as a blob (listpack, intset, ziplist...): sets blobBuf,
+   * blobStart and blobEnd, pointing into the file's buffer when the string is
+   * stored plain (no copy, no Buffer object).
+   */
+  blob(): void {
+    const v = this.lenRaw();
+    if (!this.encoded) {
+      if (typeof v === 'bigint') this.fail('String length out of range');
+      this.need(v);
+      this.blobBuf = this.buf;
+      this.blobStart = this.pos;
+      this.pos += v;
+      this.blobEnd = this.pos;
+      return;
     }
-    this.fail(`Unknown RDB string encoding type ${v}`);
+    const n = this.encInt(v);
+    const b = n !== undefined ? Buffer.from(String(n), 'latin1') : this.encOther(v);
+    this.blobBuf = b;
+    this.blobStart = 0;
+    this.blobEnd = b.length;
   }
 
   /** A string object as a latin1 JS string. */
   str(): string {
-    const b0 = this.pos < this.end ? this.buf[this.pos] : -1;
-    if (b0 >= 0 && b0 >> 6 === 3 && (b0 & 0x3f) <= ENC_INT32) {
-      this.pos++;
-      if ((b0 & 0x3f) === ENC_INT8) return String(this.bytes(1).readInt8(0));
-      if ((b0 & 0x3f) === ENC_INT16) return String(this.bytes(2).readInt16LE(0));
-      return String(this.bytes(4).readInt32LE(0));
+    const buf = this.buf;
+    const p = this.pos;
+    const end = this.end;
+    if (p < end) {
+      const b = buf[p];
+      if (b < 0x40) {
+        const e = p + 1 + b;
+        if (e <= end) {
+          this.pos = e;
+          return latin1(buf, p + 1, e);
+        }
+      } else if (b < 0x80 && p + 2 <= end) {
+        const e = p + 2 + (((b & 0x3f) << 8) | buf[p + 1]);
+        if (e <= end) {
+          this.pos = e;
+          return latin1(buf, p + 2, e);
+        }
+      }
     }
-    const b = this.strBuf();
+    const v = this.lenRaw();
+    if (!this.encoded) {
+      if (typeof v === 'bigint') this.fail('String length out of range');
+      this.need(v);
+      this.pos += v;
+      return buf.latin1Slice(this.pos - v, this.pos);
+    }
+    const n = this.encInt(v);
+    if (n !== undefined) return String(n);
+    const b = this.encOther(v);
     return b.latin1Slice(0, b.length);
+  }
+
+  /** A string value as stored in the keyspace: a number for a small canonical integer, else the string. */
+  strValue(): Value {
+    const buf = this.buf;
+    const p = this.pos;
+    if (p < this.end) {
+      const b = buf[p];
+      if (b >= 0xc0 && b <= 0xc0 + ENC_INT32) {
+        this.pos = p + 1;
+        return this.encInt(b & 0x3f)!;
+      }
+    }
+    return stringValue(this.str());
   }
 
   /** Skips a string object. */
   skipStr(): void {
-    const [v, enc] = this.lenOrEnc();
-    if (!enc) {
+    const v = this.lenRaw();
+    if (!this.encoded) {
       if (typeof v === 'bigint') this.fail('String length out of range');
       this.need(v);
       this.pos += v;
@@ -211,15 +332,29 @@ export class RdbReader {
 
 // ------------------------------------------------------------------ blobs
 
+/** A little-endian int64 at p as a JS number when exact, else its decimal digits' BigInt. */
+function int64At(b: Buffer, p: number): number | bigint {
+  const lo = b.readUInt32LE(p);
+  const hi = b.readInt32LE(p + 4);
+  if (hi > -0x200000 && hi < 0x200000) return hi * 4294967296 + lo;
+  return b.readBigInt64LE(p);
+}
+
 /** Elements of a listpack blob, as latin1 strings (integers in decimal). */
 export function listpackItems(b: Buffer): string[] {
-  if (b.length < 7) throw new RdbError('Listpack integrity check failed: too short');
-  const total = b.readUInt32LE(0);
-  if (total !== b.length) throw new RdbError('Listpack integrity check failed: bad total bytes');
-  const out: string[] = [];
-  let p = 6;
+  return listpackInto(b, 0, b.length, []);
+}
+
+/** Appends the elements of the listpack at b[start, end) to `out` (no copy of the blob). */
+export function listpackInto(b: Buffer, start: number, end: number, out: string[]): string[] {
+  const size = end - start;
+  if (size < 7) throw new RdbError('Listpack integrity check failed: too short');
+  const total = b.readUInt32LE(start);
+  if (total !== size) throw new RdbError('Listpack integrity check failed: bad total bytes');
+  let p = start + 6;
+  const last = end - 1;
   for (;;) {
-    if (p >= total) throw new RdbError('Listpack integrity check failed: missing terminator');
+    if (p >= end) throw new RdbError('Listpack integrity check failed: missing terminator');
     const c = b[p];
     if (c === 0xff) break;
     let elen: number;
@@ -228,7 +363,8 @@ export function listpackItems(b: Buffer): string[] {
       elen = 1;
     } else if ((c & 0xc0) === 0x80) {
       const n = c & 0x3f;
-      out.push(b.latin1Slice(p + 1, p + 1 + n));
+      if (p + 1 + n > last) throw new RdbError('Listpack integrity check failed: entry overflows');
+      out.push(latin1(b, p + 1, p + 1 + n));
       elen = 1 + n;
     } else if ((c & 0xe0) === 0xc0) {
       let v = ((c & 0x1f) << 8) | b[p + 1];
@@ -237,10 +373,12 @@ export function listpackItems(b: Buffer): string[] {
       elen = 2;
     } else if ((c & 0xf0) === 0xe0) {
       const n = ((c & 0x0f) << 8) | b[p + 1];
-      out.push(b.latin1Slice(p + 2, p + 2 + n));
+      if (p + 2 + n > last) throw new RdbError('Listpack integrity check failed: entry overflows');
+      out.push(latin1(b, p + 2, p + 2 + n));
       elen = 2 + n;
     } else if (c === 0xf0) {
       const n = b.readUInt32LE(p + 1);
+      if (p + 5 + n > last) throw new RdbError('Listpack integrity check failed: entry overflows');
       out.push(b.latin1Slice(p + 5, p + 5 + n));
       elen = 5 + n;
     } else if (c === 0xf1) {
@@ -253,12 +391,12 @@ export function listpackItems(b: Buffer): string[] {
       out.push(String(b.readInt32LE(p + 1)));
       elen = 5;
     } else if (c === 0xf4) {
-      out.push(String(b.readBigInt64LE(p + 1)));
+      out.push(String(int64At(b, p + 1)));
       elen = 9;
     } else throw new RdbError(`Listpack integrity check failed: bad encoding byte ${c}`);
     const bl = elen <= 127 ? 1 : elen < 16383 ? 2 : elen < 2097151 ? 3 : elen < 268435455 ? 4 : 5;
     p += elen + bl;
-    if (p > total - 1) throw new RdbError('Listpack integrity check failed: entry overflows');
+    if (p > last) throw new RdbError('Listpack integrity check failed: entry overflows');
   }
   return out;
 }
@@ -312,15 +450,20 @@ export function ziplistItems(b: Buffer): string[] {
 
 /** Members of an intset blob, sorted. */
 export function intsetItems(b: Buffer): string[] {
-  if (b.length < 8) throw new RdbError('Intset integrity check failed: too short');
-  const w = b.readUInt32LE(0);
-  const n = b.readUInt32LE(4);
-  if ((w !== 2 && w !== 4 && w !== 8) || 8 + w * n !== b.length) throw new RdbError('Intset integrity check failed');
+  return intsetAt(b, 0, b.length);
+}
+
+/** Members of the intset at b[start, end), sorted (no copy of the blob). */
+function intsetAt(b: Buffer, start: number, end: number): string[] {
+  if (end - start < 8) throw new RdbError('Intset integrity check failed: too short');
+  const w = b.readUInt32LE(start);
+  const n = b.readUInt32LE(start + 4);
+  if ((w !== 2 && w !== 4 && w !== 8) || 8 + w * n !== end - start) throw new RdbError('Intset integrity check failed');
   const out = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const p = 8 + i * w;
-    out[i] = w === 2 ? String(b.readInt16LE(p)) : w === 4 ? String(b.readInt32LE(p)) : String(b.readBigInt64LE(p));
-  }
+  const base = start + 8;
+  if (w === 2) for (let i = 0; i < n; i++) out[i] = String(b.readInt16LE(base + 2 * i));
+  else if (w === 4) for (let i = 0; i < n; i++) out[i] = String(b.readInt32LE(base + 4 * i));
+  else for (let i = 0; i < n; i++) out[i] = String(int64At(b, base + 8 * i));
   return out;
 }
 
@@ -420,15 +563,45 @@ function buildZSet(members: string[], scores: number[], lim: LoadLimits): ZSet {
 }
 
 function zsetFromPairs(items: string[], lim: LoadLimits): ZSet {
-  const m: string[] = [];
-  const s: number[] = [];
-  for (let i = 0; i + 1 < items.length; i += 2) {
-    m.push(items[i]);
-    const v = strtod(items[i + 1]);
+  const n = items.length >> 1;
+  const m = new Array<string>(n);
+  const s = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    m[i] = items[2 * i];
+    const v = strtod(items[2 * i + 1]);
     if (v === null) throw new RdbError('Invalid zset score');
-    s.push(v);
+    s[i] = v;
+  }
+  // Fast path: a listpack zset is stored in order (score, then member bytes);
+  // when it is, with distinct members and no NaN, it needs no sort and no Map.
+  if (n <= lim.zsetEntries && sortedDistinct(m, s)) {
+    let maxLen = 0;
+    for (let i = 0; i < n; i++) if (m[i].length > maxLen) maxLen = m[i].length;
+    return ZSet.fromSorted(m, s, maxLen <= lim.zsetValue);
   }
   return buildZSet(m, s, lim);
+}
+
+/** True when (s[i], m[i]) strictly increase (equal scores: by member) and members are distinct. */
+function sortedDistinct(m: string[], s: number[]): boolean {
+  const n = m.length;
+  for (let i = 0; i < n; i++) if (Number.isNaN(s[i])) return false;
+  for (let i = 1; i < n; i++) {
+    const a = s[i - 1];
+    const b = s[i];
+    if (a > b || (a === b && !(m[i - 1] < m[i]))) return false;
+  }
+  if (n <= 16) {
+    for (let i = 1; i < n; i++) for (let k = 0; k < i; k++) if (m[k] === m[i]) return false;
+    return true;
+  }
+  return new Set(m).size === n;
+}
+
+/** The elements of a listpack string object, parsed in place. */
+function blobListpack(r: RdbReader): string[] {
+  r.blob();
+  return listpackInto(r.blobBuf, r.blobStart, r.blobEnd, []);
 }
 
 /**
@@ -453,7 +626,7 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = 
       return h;
     }
     case T.STRING:
-      return stringValue(r.str());
+      return r.strValue();
     case T.LIST: {
       const n = r.len();
       const items = new Array<string>(n);
@@ -469,10 +642,11 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = 
       for (let i = 0; i < nodes; i++) {
         let container = 2;
         if (type === T.LIST_QUICKLIST_2) container = r.len();
-        const blob = r.strBuf();
-        if (container === QUICKLIST_NODE_PLAIN) items.push(blob.latin1Slice(0, blob.length));
-        else if (type === T.LIST_QUICKLIST) for (const s of ziplistItems(blob)) items.push(s);
-        else for (const s of listpackItems(blob)) items.push(s);
+        r.blob();
+        const bb = r.blobBuf;
+        if (container === QUICKLIST_NODE_PLAIN) items.push(bb.latin1Slice(r.blobStart, r.blobEnd));
+        else if (type === T.LIST_QUICKLIST) for (const s of ziplistItems(bb.subarray(r.blobStart, r.blobEnd))) items.push(s);
+        else listpackInto(bb, r.blobStart, r.blobEnd, items);
       }
       return buildList(items, lim);
     }
@@ -483,9 +657,10 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = 
       return buildSet(items, SetEnc.Hashtable, lim);
     }
     case T.SET_INTSET:
-      return buildSet(intsetItems(r.strBuf()), SetEnc.Intset, lim);
+      r.blob();
+      return buildSet(intsetAt(r.blobBuf, r.blobStart, r.blobEnd), SetEnc.Intset, lim);
     case T.SET_LISTPACK:
-      return buildSet(listpackItems(r.strBuf()), SetEnc.Listpack, lim);
+      return buildSet(blobListpack(r), SetEnc.Listpack, lim);
     case T.ZSET:
     case T.ZSET_2: {
       const n = r.len();
@@ -500,7 +675,7 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = 
     case T.ZSET_ZIPLIST:
       return zsetFromPairs(ziplistItems(r.strBuf()), lim);
     case T.ZSET_LISTPACK:
-      return zsetFromPairs(listpackItems(r.strBuf()), lim);
+      return zsetFromPairs(blobListpack(r), lim);
     case T.HASH: {
       const n = r.len();
       const pairs = new Array<string>(2 * n);
@@ -512,7 +687,7 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = 
     case T.HASH_ZIPLIST:
       return buildHash(ziplistItems(r.strBuf()), lim);
     case T.HASH_LISTPACK:
-      return buildHash(listpackItems(r.strBuf()), lim);
+      return buildHash(blobListpack(r), lim);
     case T.STREAM_LISTPACKS:
     case T.STREAM_LISTPACKS_2:
     case T.STREAM_LISTPACKS_3:
