@@ -18,7 +18,8 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
-import { ROOT, startVireo } from '../helpers/servers.mjs';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { ROOT, startVireo, freePort } from '../helpers/servers.mjs';
 import { RawConn } from '../helpers/resp.mjs';
 
 const run = promisify(execFile);
@@ -28,6 +29,7 @@ const MODELS = {
   'v1/Service': Service,
   'v1/ConfigMap': ConfigMap,
   'apps/v1/StatefulSet': StatefulSet,
+  'batch/v1/Job': Job,
 };
 
 /** Every manifest directory (one kustomization each) and its documents. */
@@ -189,5 +191,55 @@ test("replicated: start.sh makes pod 0 the primary and the others replicas; the 
   } finally {
     await r.stop();
     await p.stop();
+  }
+});
+
+test('cluster: six pods, the bus port, a bootstrap Job; the config starts a cluster node that redis-cli can form a cluster with', async () => {
+  const { docs } = SETS.find((s) => s.name === 'cluster');
+  const [ss] = byKind(docs, 'StatefulSet');
+  assert.equal(ss.spec.replicas, 6);
+  const ports = ss.spec.template.spec.containers[0].ports.map((p) => p.containerPort).sort((a, b) => a - b);
+  assert.deepEqual(ports, [6379, 16379]);
+  const [job] = byKind(docs, 'Job');
+  const script = job.spec.template.spec.containers[0].command.join(' ');
+  assert.match(script, /--cluster create \$nodes --cluster-replicas 1 --cluster-yes/);
+  assert.match(script, new RegExp(`${ss.metadata.name}-\\$i\\.${ss.spec.serviceName}\\.${ss.metadata.namespace}\\.svc`));
+  const [cm] = byKind(docs, 'ConfigMap');
+  const dir = mkdtempSync(join(tmp, 'cluster-'));
+  writeFileSync(join(dir, 'docker-entrypoint.sh'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+  writeFileSync(join(dir, 'start.sh'), cm.data['start.sh']);
+  const { stdout } = await run('/bin/sh', [join(dir, 'start.sh')], { env: { ...process.env, POD_IP: '10.1.2.3', PATH: `${dir}:${process.env.PATH}` } });
+  assert.equal(stdout.trim(), '/etc/vireo/vireo.conf --cluster-announce-ip 10.1.2.3');
+  // Three nodes with the ConfigMap's config (on loopback ports) form a cluster with redis-cli.
+  const conf = join(dir, 'vireo.conf');
+  writeFileSync(conf, cm.data['vireo.conf'].replace(/^cluster-node-timeout .*$/m, 'cluster-node-timeout 2000'));
+  const nodes = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const d = mkdtempSync(join(dir, 'n-'));
+      nodes.push(await startVireo(['--dir', d, '--cluster-port', String(await freePort()), '--cluster-announce-ip', '127.0.0.1'], { configFile: conf }));
+    }
+    const c = await RawConn.connect(nodes[0].port);
+    assert.match(await c.call('CLUSTER', 'INFO'), /cluster_state:fail/);
+    let cli;
+    try {
+      execFileSync('redis-cli', ['--version'], { stdio: 'ignore' });
+      cli = true;
+    } catch {
+      cli = false;
+    }
+    if (cli) {
+      await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 60000 });
+      let info = '';
+      for (let i = 0; i < 100 && !/cluster_state:ok/.test(info); i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        info = await c.call('CLUSTER', 'INFO');
+      }
+      assert.match(info, /cluster_state:ok/);
+      assert.match(info, /cluster_known_nodes:3/);
+    }
+    c.close();
+  } finally {
+    for (const n of nodes) await n.stop();
   }
 });
