@@ -64,6 +64,12 @@ before(async () => {
   tlsPort = await freePort();
   srv = await startVireo(tlsArgs(tlsPort));
   admin = await RawConn.connect(srv.port);
+  // startVireo waits for the plain port; the TLS listener binds right after it.
+  for (let i = 0; i < 200; i++) {
+    const r = await tlsExchange(tlsPort, withClientCert(), 'PING\r\n');
+    if (r.out === '+PONG\r\n') break;
+    await new Promise((res) => setTimeout(res, 25));
+  }
 });
 
 after(async () => {
@@ -341,7 +347,13 @@ test('start-up: encrypted key with tls-key-file-pass; a key without its passphra
   const p = await freePort();
   const s = await startVireo([...tlsArgs(p, ['--tls-key-file', certs.serverKeyEnc, '--tls-key-file-pass', certs.keyPass, '--tls-auth-clients', 'no'])]);
   try {
-    assert.equal((await tlsExchange(p, {}, 'PING\r\n')).out, '+PONG\r\n');
+    // startVireo waits for the plain port; the TLS listener may bind a moment later.
+    let r = await tlsExchange(p, {}, 'PING\r\n');
+    for (let i = 0; i < 40 && r.out === '' && r.error; i++) {
+      await new Promise((res) => setTimeout(res, 25));
+      r = await tlsExchange(p, {}, 'PING\r\n');
+    }
+    assert.equal(r.out, '+PONG\r\n', String(r.error ?? ''));
   } finally {
     await s.stop();
   }
