@@ -108,8 +108,64 @@ export interface Pos {
 const SPLIT_AT = 256;
 
 /** A sorted map from stream IDs to values, in chunks. */
-export class IdMap<V> {
-  chunks: Chunk<V>[] = [];
+/**
+ * Positions over ID-sorted chunks (each with parallel ms/seq arrays): the
+ * cursor half shared by IdMap (PELs) and EntryMap (stream entries).
+ */
+abstract class IdChunks<K extends { ms: U64[]; seq: U64[] }> {
+  chunks: K[] = [];
+
+  first(): Pos | null {
+    return this.chunks.length === 0 ? null : { c: 0, i: 0 };
+  }
+
+  last(): Pos | null {
+    const n = this.chunks.length;
+    return n === 0 ? null : { c: n - 1, i: this.chunks[n - 1].ms.length - 1 };
+  }
+
+  /** Advances p in place; false at the end. */
+  next(p: Pos): boolean {
+    const k = this.chunks[p.c];
+    if (p.i + 1 < k.ms.length) {
+      p.i++;
+      return true;
+    }
+    if (p.c + 1 < this.chunks.length) {
+      p.c++;
+      p.i = 0;
+      return true;
+    }
+    return false;
+  }
+
+  /** Moves p back in place; false at the start. */
+  prev(p: Pos): boolean {
+    if (p.i > 0) {
+      p.i--;
+      return true;
+    }
+    if (p.c > 0) {
+      p.c--;
+      p.i = this.chunks[p.c].ms.length - 1;
+      return true;
+    }
+    return false;
+  }
+
+  msAt(p: Pos): U64 {
+    return this.chunks[p.c].ms[p.i];
+  }
+  seqAt(p: Pos): U64 {
+    return this.chunks[p.c].seq[p.i];
+  }
+  idAt(p: Pos): StreamID {
+    const k = this.chunks[p.c];
+    return { ms: k.ms[p.i], seq: k.seq[p.i] };
+  }
+}
+
+export class IdMap<V> extends IdChunks<Chunk<V>> {
   size = 0;
 
   /** Index of the first chunk whose last ID >= id (chunks.length if none). */
@@ -163,54 +219,6 @@ export class IdMap<V> {
     return { c: c - 1, i: ch[c - 1].ms.length - 1 };
   }
 
-  first(): Pos | null {
-    return this.chunks.length === 0 ? null : { c: 0, i: 0 };
-  }
-
-  last(): Pos | null {
-    const n = this.chunks.length;
-    return n === 0 ? null : { c: n - 1, i: this.chunks[n - 1].ms.length - 1 };
-  }
-
-  /** Advances p in place; false at the end. */
-  next(p: Pos): boolean {
-    const k = this.chunks[p.c];
-    if (p.i + 1 < k.ms.length) {
-      p.i++;
-      return true;
-    }
-    if (p.c + 1 < this.chunks.length) {
-      p.c++;
-      p.i = 0;
-      return true;
-    }
-    return false;
-  }
-
-  /** Moves p back in place; false at the start. */
-  prev(p: Pos): boolean {
-    if (p.i > 0) {
-      p.i--;
-      return true;
-    }
-    if (p.c > 0) {
-      p.c--;
-      p.i = this.chunks[p.c].ms.length - 1;
-      return true;
-    }
-    return false;
-  }
-
-  msAt(p: Pos): U64 {
-    return this.chunks[p.c].ms[p.i];
-  }
-  seqAt(p: Pos): U64 {
-    return this.chunks[p.c].seq[p.i];
-  }
-  idAt(p: Pos): StreamID {
-    const k = this.chunks[p.c];
-    return { ms: k.ms[p.i], seq: k.seq[p.i] };
-  }
   valAt(p: Pos): V {
     return this.chunks[p.c].vals[p.i];
   }
@@ -551,8 +559,7 @@ function skipLine(b: Buffer, p: number): number {
 }
 
 /** The stream's entries, in nodes of up to STREAM_NODE_MAX_ENTRIES appended entries. */
-export class EntryMap {
-  chunks: EntryNode[] = [];
+export class EntryMap extends IdChunks<EntryNode> {
   size = 0;
   /** Where the last appended entry's ID ends (its node and offset), for the XADD reply. */
   private lastIdNode: EntryNode | null = null;
@@ -619,54 +626,6 @@ export class EntryMap {
     return null;
   }
 
-  first(): Pos | null {
-    return this.chunks.length === 0 ? null : { c: 0, i: 0 };
-  }
-
-  last(): Pos | null {
-    const n = this.chunks.length;
-    return n === 0 ? null : { c: n - 1, i: this.chunks[n - 1].ms.length - 1 };
-  }
-
-  /** Advances p in place; false at the end. */
-  next(p: Pos): boolean {
-    const k = this.chunks[p.c];
-    if (p.i + 1 < k.ms.length) {
-      p.i++;
-      return true;
-    }
-    if (p.c + 1 < this.chunks.length) {
-      p.c++;
-      p.i = 0;
-      return true;
-    }
-    return false;
-  }
-
-  /** Moves p back in place; false at the start. */
-  prev(p: Pos): boolean {
-    if (p.i > 0) {
-      p.i--;
-      return true;
-    }
-    if (p.c > 0) {
-      p.c--;
-      p.i = this.chunks[p.c].ms.length - 1;
-      return true;
-    }
-    return false;
-  }
-
-  msAt(p: Pos): U64 {
-    return this.chunks[p.c].ms[p.i];
-  }
-  seqAt(p: Pos): U64 {
-    return this.chunks[p.c].seq[p.i];
-  }
-  idAt(p: Pos): StreamID {
-    const k = this.chunks[p.c];
-    return { ms: k.ms[p.i], seq: k.seq[p.i] };
-  }
 
   /** An entry's fields and values (decoded from the node). */
   valAt(p: Pos): Fields {
