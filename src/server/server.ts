@@ -395,21 +395,18 @@ export class Server {
     }
     const arity = cmd.arity;
     if ((arity > 0 && argc !== arity) || argc < -arity || cmd.handler === null) {
-      this.reject(c, cmd, `ERR wrong number of arguments for '${cmd.fullname}' command`);
-      cmd.rejectedCalls++;
+      this.refuse(c, cmd, `ERR wrong number of arguments for '${cmd.fullname}' command`);
       return;
     }
     const flags = cmd.flags;
     if (!c.authenticated && (flags & CMD.NO_AUTH) === 0 && this.acl.authRequired) {
-      this.reject(c, cmd, 'NOAUTH Authentication required.');
-      cmd.rejectedCalls++;
+      this.refuse(c, cmd, 'NOAUTH Authentication required.');
       return;
     }
     if (!c.aclUser.unrestricted) {
       const denied = this.acl.checkDispatch(c, cmd, argv);
       if (denied !== null) {
-        this.reject(c, cmd, denied);
-        cmd.rejectedCalls++;
+        this.refuse(c, cmd, denied);
         return;
       }
     }
@@ -421,8 +418,7 @@ export class Server {
       ((flags & CMD.DENYOOM) !== 0 || (c.multi !== null && (c.multi.flags & CMD.DENYOOM) !== 0 && cmd.name === 'exec')) &&
       this.evictor.beforeWrite(argv) === EVICT_FAIL
     ) {
-      this.reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
-      cmd.rejectedCalls++;
+      this.refuse(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
       return;
     }
     if (
@@ -430,16 +426,14 @@ export class Server {
       c.replRole !== 'master' && // the primary's stream is applied anyway (Valkey would stop the replica)
       ((flags & CMD.WRITE) !== 0 || cmd.name === 'ping' || (cmd.name === 'exec' && c.multi !== null && (c.multi.flags & CMD.WRITE) !== 0))
     ) {
-      this.reject(c, cmd, this.misconf);
-      cmd.rejectedCalls++;
+      this.refuse(c, cmd, this.misconf);
       return;
     }
     if (this.repl.gated) {
       // -NOREPLICAS, -READONLY, -MASTERDOWN (src/replication/replication.ts).
       const denied = this.repl.check(c, cmd);
       if (denied !== null) {
-        this.reject(c, cmd, denied);
-        cmd.rejectedCalls++;
+        this.refuse(c, cmd, denied);
         return;
       }
     }
@@ -447,8 +441,7 @@ export class Server {
       // Loading the dataset (-LOADING) or a failed save (-MISCONF): src/persistence/manager.ts.
       const denied = this.rdb.deniedError(cmd);
       if (denied !== null) {
-        this.reject(c, cmd, denied);
-        cmd.rejectedCalls++;
+        this.refuse(c, cmd, denied);
         return;
       }
     }
@@ -456,16 +449,14 @@ export class Server {
       // RESP2 subscribed context: only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET.
       const err = PubSub.contextError(c, cmd.fullname);
       if (err !== null) {
-        this.reject(c, cmd, err);
-        cmd.rejectedCalls++;
+        this.refuse(c, cmd, err);
         return;
       }
     }
     if (c.monitor && (flags & (CMD.WRITE | CMD.READONLY | CMD.MAY_REPLICATE)) !== 0) {
       // A MONITOR client is flagged as a replica in Valkey, and replicas may not
       // touch the keyspace (they are exempt from CLIENT PAUSE).
-      this.reject(c, cmd, "ERR Replica can't interact with the keyspace");
-      cmd.rejectedCalls++;
+      this.refuse(c, cmd, "ERR Replica can't interact with the keyspace");
       return;
     }
     if (this.busyScript !== null && this.busyScript(c, cmd, argv)) return;
@@ -479,6 +470,12 @@ export class Server {
     this.call(c, cmd, argv);
     // Serve clients blocked on keys this command made ready (Valkey's handleClientsBlockedOnKeys).
     if (this.blocking.pending) this.blocking.handleReady();
+  }
+
+  /** A known command refused by a dispatcher check: rejected, and counted in its rejected_calls. */
+  private refuse(c: Client, cmd: Command, msg: string): void {
+    this.reject(c, cmd, msg);
+    cmd.rejectedCalls++;
   }
 
   /** A rejection by the dispatcher; inside MULTI it also marks the transaction (Valkey's rejectCommand). */
