@@ -157,6 +157,8 @@ export const DIRECTIVES: Directive[] = [
   { name: 'aof-rewrite-incremental-fsync', type: 'bool', default: 'yes', mutable: true },
   // Testing aid as in Valkey: microseconds to wait per key in a background save.
   { name: 'rdb-key-save-delay', type: 'int', default: '0', min: 0, max: 2147483647, mutable: true, hidden: true },
+  // Testing aid as in Valkey: microseconds to wait per key while loading an RDB file at start-up.
+  { name: 'key-load-delay', type: 'int', default: '0', min: 0, max: 2147483647, mutable: true, hidden: true },
   // Append-only file (src/persistence/aof/). aof-use-rdb-preamble: the base file in RDB form (src/persistence/rdb/).
   { name: 'appendonly', type: 'bool', default: 'no', mutable: true, apply: (server) => server.aof.takeTurnOnError() },
   { name: 'appendfilename', type: 'string', default: 'appendonly.aof', mutable: false, check: (v) => (v === '' || /[/\\]/.test(v) || v === '.' || v === '..' ? 'appendfilename can\'t be a path, just a filename' : null) },

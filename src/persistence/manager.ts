@@ -452,7 +452,13 @@ export class RdbManager {
     this.loadFileName = file;
     this.beginLoading(buf.length);
     this.loader = this.wrapLoad(() => new RdbLoader(buf, this.loadTarget(), { limits: loadLimits(server), now: Date.now(), checksum: server.config.bool('rdbchecksum') }));
-    this.stepLoad(100);
+    this.stepLoad(100, this.loadKeysPerSlice());
+  }
+
+  /** key-load-delay (microseconds per key, a testing aid): keys per 1 ms slice, or no limit. */
+  private loadKeysPerSlice(): number {
+    const delay = this.server.config.num('key-load-delay');
+    return delay > 0 ? Math.max(1, Math.floor(1000 / delay)) : Infinity;
   }
 
   /** A start-up load (this RDB or the AOF) begins: -LOADING replies and INFO loading_* fields until endLoading(). */
@@ -475,7 +481,10 @@ export class RdbManager {
     return new Promise((resolve, reject) => {
       const tick = (): void => {
         try {
-          if (this.stepLoad(10)) resolve();
+          // With key-load-delay, a slice every 1 ms (or longer, for a longer delay).
+          const delay = this.server.config.num('key-load-delay');
+          if (this.stepLoad(10, this.loadKeysPerSlice())) resolve();
+          else if (delay > 0) setTimeout(tick, Math.max(1, Math.floor(delay / 1000)));
           else setImmediate(tick);
         } catch (e) {
           reject(e);
@@ -498,10 +507,10 @@ export class RdbManager {
   }
 
   /** One slice of the start-up load; true when finished. */
-  private stepLoad(budgetMs: number): boolean {
+  private stepLoad(budgetMs: number, maxKeys: number): boolean {
     const l = this.loader;
     if (l === null) return true;
-    if (!this.wrapLoad(() => l.step(budgetMs))) return false;
+    if (!this.wrapLoad(() => l.step(budgetMs, maxKeys))) return false;
     this.loader = null;
     this.loading = false;
     this.loadDone(l.result, this.loadT0);

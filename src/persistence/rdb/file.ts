@@ -187,7 +187,8 @@ export class RdbLoader {
     this.crcPos = pos;
   }
 
-  step(budgetMs: number): boolean {
+  /** Loads for about budgetMs, or maxKeys keys, whichever comes first; true when the file is done. */
+  step(budgetMs: number, maxKeys = Infinity): boolean {
     if (this.done) return true;
     const r = this.r;
     const res = this.result;
@@ -279,7 +280,12 @@ export class RdbLoader {
       this.expire = -1;
       this.idle = -1;
       this.freq = -1;
-      if ((++n & 1023) === 0) {
+      if ((++n & 1023) === 0 || n >= maxKeys) {
+        if (n >= maxKeys) {
+          target.progress?.(r.pos);
+          this.sumTo(r.pos);
+          return false;
+        }
         target.progress?.(r.pos);
         if (budgetMs !== Infinity && performance.now() - t0 >= budgetMs) {
           this.sumTo(r.pos);
