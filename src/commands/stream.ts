@@ -442,7 +442,7 @@ function xadd(c: Client, argv: string[]): void {
     const now = Date.now();
     id = now > last.ms ? { ms: now, seq: 0 } : incrId(last)!;
   }
-  s.appendArgv(id, argv, fieldPos);
+  s.appendArgv(id, argv, fieldPos, c.server.streamNodeMaxEntries, c.server.streamNodeMaxBytes);
   if (created) db.add(key, s);
   s.entries.writeLastId(c);
   c.server.dirty++;

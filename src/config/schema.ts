@@ -217,6 +217,10 @@ export const DIRECTIVES: Directive[] = [
   // Hash encodings (src/data/hash.ts): listpack while at most this many fields, each field/value at most this long.
   { name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'], type: 'int', default: '512', min: 0, max: LLONG_MAX, mutable: true },
   { name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'], type: 'memory', default: '64', min: 0, max: LLONG_MAX, mutable: true },
+  // Streams (src/data/stream.ts): XADD starts a new node once the node's listpack-sized bytes plus the new
+  // entry's field and value lengths reach max-bytes (0: 1 GB), or once it took max-entries entries (0: no limit).
+  { name: 'stream-node-max-bytes', type: 'memory', default: '4096', min: 0, max: LLONG_MAX, mutable: true },
+  { name: 'stream-node-max-entries', type: 'int', default: '100', min: 0, max: LLONG_MAX, mutable: true },
   // Sorted set encodings (src/data/zset.ts): listpack while at most this many members, each at most this long.
   { name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'], type: 'int', default: '128', min: 0, max: LLONG_MAX, mutable: true },
   { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], type: 'memory', default: '64', min: 0, max: LLONG_MAX, mutable: true },

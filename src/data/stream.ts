@@ -28,6 +28,9 @@ export const U64_MAX = 18446744073709551615n;
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 /** Valkey's stream-node-max-entries default. */
 export const STREAM_NODE_MAX_ENTRIES = 100;
+/** Valkey's stream-node-max-bytes default, and the cap Valkey applies (0 means the cap). */
+export const STREAM_NODE_MAX_BYTES = 4096;
+const STREAM_LISTPACK_MAX_SIZE = 1 << 30;
 /** Group entries_read when unknown (Valkey's SCG_INVALID_ENTRIES_READ). */
 export const INVALID_ENTRIES_READ = -1;
 
@@ -413,6 +416,15 @@ export class EntryNode {
   used = 0;
   /** Entries ever appended (deleted ones still count). */
   added = 0;
+  /**
+   * The size this node would have as Valkey's listpack (lpBytes), kept as
+   * entries are appended, for stream-node-max-bytes; with the master entry's
+   * ID and field names it is measured against (see lpEntryBytes).
+   */
+  lpBytes = 0;
+  masterMs: U64 = 0;
+  masterSeq: U64 = 0;
+  masterFields: string[] | null = null;
   constructor(cap: number) {
     // allocUnsafe: small nodes (small streams) share Node's slab pool instead of one ArrayBuffer each.
     this.buf = Buffer.allocUnsafe(cap);
@@ -465,6 +477,10 @@ export class EntryNode {
     n.seq = this.seq.slice();
     n.st = this.st.slice();
     n.added = this.added;
+    n.lpBytes = this.lpBytes;
+    n.masterMs = this.masterMs;
+    n.masterSeq = this.masterSeq;
+    n.masterFields = this.masterFields;
     return n;
   }
 }
@@ -558,7 +574,72 @@ function skipLine(b: Buffer, p: number): number {
   return p + 2;
 }
 
-/** The stream's entries, in nodes of up to STREAM_NODE_MAX_ENTRIES appended entries. */
+// ------------------------------------------------------- listpack sizes
+// Valkey keeps a stream node as a listpack: a master entry (count, deleted,
+// the first entry's field names, a terminator), then per entry its flags, the
+// ID as a difference from the master ID, the values alone when the fields are
+// the master's (else their count, fields and values) and an element count.
+// stream-node-max-bytes is measured against that size, so Vireo keeps the same
+// figure per node to split its nodes where Valkey would.
+
+/** Bytes of a listpack integer element (encoding and back-length). */
+function lpIntBytes(v: number): number {
+  if (v >= 0 && v <= 127) return 2;
+  if (v >= -4096 && v <= 4095) return 3;
+  if (v >= -32768 && v <= 32767) return 4;
+  if (v >= -8388608 && v <= 8388607) return 5;
+  if (v >= -2147483648 && v <= 2147483647) return 6;
+  return 10;
+}
+
+/** Bytes of a listpack element for a string; canonical integers are stored as integers. */
+function lpStrBytes(s: string): number {
+  const n = s.length;
+  if (n > 0 && n <= 19) {
+    let i = s.charCodeAt(0) === 45 ? 1 : 0;
+    let int = i < n && (s.charCodeAt(i) !== 48 || n === 1);
+    for (; int && i < n; i++) {
+      const ch = s.charCodeAt(i);
+      if (ch < 48 || ch > 57) int = false;
+    }
+    if (int && s !== '-0') return lpIntBytes(Number(s));
+  }
+  const enc = n <= 63 ? 1 + n : n <= 4095 ? 2 + n : 5 + n;
+  return enc + (enc <= 127 ? 1 : enc < 16383 ? 2 : enc < 2097151 ? 3 : enc < 268435455 ? 4 : 5);
+}
+
+/** The difference of two ID parts as a number (only its size class matters). */
+function idDiff(a: U64, b: U64): number {
+  return typeof a === 'number' && typeof b === 'number' ? a - b : Number(BigInt(a) - BigInt(b));
+}
+
+/** Adds an entry's listpack size to its node (and, for a node's first entry, the master entry's). */
+function lpAccount(k: EntryNode, ms: U64, seq: U64, argv: string[], from: number): void {
+  const nf = (argv.length - from) >>> 1;
+  let mf = k.masterFields;
+  if (mf === null) {
+    mf = k.masterFields = new Array<string>(nf);
+    k.masterMs = ms;
+    k.masterSeq = seq;
+    // Header and end byte, count, deleted, field count, the fields, the master terminator.
+    let b = 7 + 2 + 2 + lpIntBytes(nf) + 2;
+    for (let j = 0; j < nf; j++) b += lpStrBytes((mf[j] = argv[from + 2 * j]));
+    k.lpBytes = b;
+  }
+  let same = mf.length === nf;
+  for (let j = 0; same && j < nf; j++) if (mf[j] !== argv[from + 2 * j]) same = false;
+  // Flags, ms and seq differences, the element count.
+  let b = 2 + lpIntBytes(idDiff(ms, k.masterMs)) + lpIntBytes(idDiff(seq, k.masterSeq)) + 2;
+  if (same) {
+    for (let j = from + 1; j < argv.length; j += 2) b += lpStrBytes(argv[j]);
+  } else {
+    b += lpIntBytes(nf);
+    for (let j = from; j < argv.length; j++) b += lpStrBytes(argv[j]);
+  }
+  k.lpBytes += b;
+}
+
+/** The stream's entries, in nodes ending where Valkey's listpack nodes would (stream-node-max-entries/-bytes). */
 export class EntryMap extends IdChunks<EntryNode> {
   size = 0;
   /** Where the last appended entry's ID ends (its node and offset), for the XADD reply. */
@@ -701,15 +782,21 @@ export class EntryMap extends IdChunks<EntryNode> {
     return p === null ? undefined : this.valAt(p);
   }
 
-  /** The node the next append goes to, with room for `bytes` more. */
-  private tail(bytes: number, nodeMax: number): EntryNode {
+  /**
+   * The node the next append goes to, with room for `bytes` more: a new one
+   * when the last took nodeMax entries (0: no limit) or when its listpack size
+   * plus the entry's field and value lengths (elelen) reach maxBytes, as
+   * Valkey's streamAppendItem decides.
+   */
+  private tail(bytes: number, nodeMax: number, maxBytes: number, elelen: number): EntryNode {
     const ch = this.chunks;
     let k = ch.length === 0 ? undefined : ch[ch.length - 1];
-    if (k === undefined || k.added >= nodeMax) {
+    if (maxBytes === 0 || maxBytes > STREAM_LISTPACK_MAX_SIZE) maxBytes = STREAM_LISTPACK_MAX_SIZE;
+    if (k === undefined || k.lpBytes + elelen >= maxBytes || (nodeMax > 0 && k.added >= nodeMax)) {
       // A full node predicts the next one's size (entries of a stream tend to look alike).
       let cap = bytes;
       if (k !== undefined) {
-        if (k.ms.length === nodeMax) cap = Math.max(cap, k.used + (k.used >>> 4));
+        if (k.ms.length === k.added) cap = Math.max(cap, k.used + (k.used >>> 4));
         k.shrink();
       }
       k = new EntryNode(cap);
@@ -718,17 +805,23 @@ export class EntryMap extends IdChunks<EntryNode> {
     return k;
   }
 
-  /** Appends an ID greater than every ID present with fields argv[from..]; starts a new node after nodeMax appends. */
-  appendArgv(ms: U64, seq: U64, argv: string[], from: number, nodeMax: number): void {
+  /**
+   * Appends an ID greater than every ID present with fields argv[from..]; a
+   * new node starts after nodeMax appends or at maxBytes (see tail()).
+   */
+  appendArgv(ms: U64, seq: U64, argv: string[], from: number, nodeMax: number, maxBytes = STREAM_NODE_MAX_BYTES): void {
     const nf = argv.length - from;
     if (ms !== lastMs) cacheMs(ms);
     const idLen = lastMsLen + 1 + u64digits(seq);
     let bytes = 4 + 1 + ndigits(idLen) + 2 + idLen + 2 + 1 + ndigits(nf) + 2;
+    let elelen = 0;
     for (let j = from; j < argv.length; j++) {
       const n = argv[j].length;
+      elelen += n;
       bytes += n + 5 + (n < 10 ? 1 : ndigits(n));
     }
-    const k = this.tail(bytes, nodeMax);
+    const k = this.tail(bytes, nodeMax, maxBytes, elelen);
+    lpAccount(k, ms, seq, argv, from);
     const b = k.buf;
     let p = k.used;
     k.st.push(p);
@@ -761,8 +854,8 @@ export class EntryMap extends IdChunks<EntryNode> {
   }
 
   /** Appends an ID greater than every ID present. */
-  append(ms: U64, seq: U64, fields: Fields, nodeMax: number): void {
-    this.appendArgv(ms, seq, fields, 0, nodeMax);
+  append(ms: U64, seq: U64, fields: Fields, nodeMax: number, maxBytes = STREAM_NODE_MAX_BYTES): void {
+    this.appendArgv(ms, seq, fields, 0, nodeMax, maxBytes);
   }
 
   delete(ms: U64, seq: U64): boolean {
@@ -927,10 +1020,13 @@ export class Stream implements DataObject {
     this.appendArgv(id, fields, 0);
   }
 
-  /** Appends an entry whose fields and values are argv[from..]; id must be greater than lastId. */
-  appendArgv(id: StreamID, argv: string[], from: number): void {
+  /**
+   * Appends an entry whose fields and values are argv[from..]; id must be
+   * greater than lastId. nodeMax / maxBytes: stream-node-max-entries / -bytes.
+   */
+  appendArgv(id: StreamID, argv: string[], from: number, nodeMax = STREAM_NODE_MAX_ENTRIES, maxBytes = STREAM_NODE_MAX_BYTES): void {
     if (this.entries.size === 0) this.firstId = id;
-    this.entries.appendArgv(id.ms, id.seq, argv, from, STREAM_NODE_MAX_ENTRIES);
+    this.entries.appendArgv(id.ms, id.seq, argv, from, nodeMax, maxBytes);
     this.lastId = id;
     this.entriesAdded = typeof this.entriesAdded === 'number' ? incU64(this.entriesAdded) : this.entriesAdded + 1n;
   }

@@ -139,6 +139,9 @@ export class Server {
   readonly insight = new Introspection();
   /** tracking-table-max-keys (0: no limit). */
   trackingMaxKeys = 1000000;
+  /** stream-node-max-bytes / stream-node-max-entries: when XADD starts a new stream node (src/data/stream.ts). */
+  streamNodeMaxBytes = 4096;
+  streamNodeMaxEntries = 100;
   private nextClientId = 1;
   /** TCP, TLS and Unix socket listeners (src/server/listeners.ts). */
   readonly listeners: Listeners = new Listeners(this);
@@ -217,6 +220,8 @@ export class Server {
     this.pubsub.setLimits(cfg.get('client-output-buffer-limit'));
     this.limits.maxBulk = cfg.num('proto-max-bulk-len');
     this.trackingMaxKeys = cfg.num('tracking-table-max-keys');
+    this.streamNodeMaxBytes = cfg.num('stream-node-max-bytes');
+    this.streamNodeMaxEntries = cfg.num('stream-node-max-entries');
     applyLimitsConfig(this);
     this.log.setLevel(cfg.get('loglevel'));
     this.log.file = cfg.get('logfile');
