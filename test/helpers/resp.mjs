@@ -46,7 +46,8 @@ export class RawConn {
   }
 
   /** Waits until `n` bytes (or the connection closed) and returns the raw text so far. */
-  async readBytes(n, timeoutMs = 5000) {
+  // Default deadlines are generous (20 s): they catch a hang, and a loaded CI machine must not trip them.
+  async readBytes(n, timeoutMs = 20000) {
     const deadline = Date.now() + timeoutMs;
     while (this.buf.length < n && !this.closed) {
       if (Date.now() > deadline) throw new Error(`timeout; got ${JSON.stringify(this.buf.subarray(0, 200).toString("latin1"))} (${this.buf.length} bytes)`);
@@ -61,7 +62,7 @@ export class RawConn {
   }
 
   /** Reads one complete RESP value and returns its raw text. */
-  async readReply(timeoutMs = 5000) {
+  async readReply(timeoutMs = 20000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const end = replyEnd(this.buf, 0);
@@ -85,7 +86,7 @@ export class RawConn {
     return this.readReply();
   }
 
-  async waitClosed(timeoutMs = 5000) {
+  async waitClosed(timeoutMs = 20000) {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {
       if (Date.now() > deadline) throw new Error('connection not closed');
