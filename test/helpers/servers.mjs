@@ -25,7 +25,7 @@ export function freePort() {
   });
 }
 
-function waitForPort(port, proc, timeoutMs = 10000) {
+function waitForPort(port, proc, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
