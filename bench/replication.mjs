@@ -8,23 +8,17 @@
 // The primary is pinned to CPU 0; redis-benchmark and the replicas share CPU 1
 // (2-core machines), so the replica columns also measure the replicas keeping
 // up. Rounds alternate the server order. Compare ratios on one machine only.
+// The last column is the primary's CPU time per SET (utime + stime from
+// /proc): the cost of feeding replicas, meaningful even on a loaded machine.
 //
 // Usage: node bench/replication.mjs [-n 200000] [--pipelines 1,16] [--clients 50]
 //        [--replicas 0,1,2] [--sync-keys 1000000] [--rounds 1] [--servers vireo,redis]
-//        [--no-throughput] [--no-sync]
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import net from 'node:net';
+//        [--no-throughput] [--no-sync] [--base path/to/other/bin/vireo-server]
+// --servers vireo,base compares this build with another one (--base); --diskless-load <mode>
+// sets the replica's repl-diskless-load in the full-sync test.
+import { execFileSync } from 'node:child_process';
+import { opt, flag, startServer, stopServer, benchmarkTest, cpuTicks, TICK_US } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
 const N = Number(opt('-n', '200000'));
 const PIPES = opt('--pipelines', '1,16').split(',').map(Number);
 const CLIENTS = Number(opt('--clients', '50'));
@@ -32,56 +26,22 @@ const REPLICAS = opt('--replicas', '0,1,2').split(',').map(Number);
 const SYNC_KEYS = Number(opt('--sync-keys', '1000000'));
 const ROUNDS = Number(opt('--rounds', '1'));
 const SERVERS = opt('--servers', 'vireo,redis').split(',');
+/** repl-diskless-load of the replica in the full-sync test (disabled, on-empty-db, swapdb; default: the server's). */
+const DISKLESS_LOAD = opt('--diskless-load', null);
 
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+// Two server kinds side by side: vireo, redis, or base (the vireo-server given with --base, e.g. a copy of
+// bin/ and dist/ from before a change).
+const [A, B] = SERVERS;
+const NAMES = { vireo: 'Vireo', redis: 'Redis', base: 'base' };
 
-function freePort() {
-  return new Promise((res) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
+function start(kind, cpu, extra = []) {
+  const bin = kind === 'base' ? opt('--base', null) : undefined;
+  if (bin === null) throw new Error('server kind "base" needs --base path/to/bin/vireo-server');
+  return startServer(kind, { cpu, bin, args: ['--repl-diskless-sync-delay', '0', ...extra], prefix: 'vireo-bench-repl-' });
 }
 
-async function waitPort(port) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((res) => {
-      const c = net.connect(port, '127.0.0.1', () => {
-        c.destroy();
-        res(true);
-      });
-      c.on('error', () => res(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('server did not start');
-}
-
-async function start(kind, cpu, extra = []) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-bench-repl-'));
-  const common = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0', ...extra];
-  const proc =
-    kind === 'redis'
-      ? spawn('taskset', ['-c', String(cpu), 'redis-server', ...common], { stdio: 'ignore' })
-      : spawn('taskset', ['-c', String(cpu), join(ROOT, 'bin', 'vireo-server'), ...common, '--loglevel', 'warning'], { stdio: 'ignore' });
-  children.add(proc);
-  proc.once('exit', () => children.delete(proc));
-  await waitPort(port);
-  return { port, proc, dir };
-}
-
-async function stop(s) {
-  const done = new Promise((r) => s.proc.once('exit', r));
-  s.proc.kill('SIGKILL'); // by PID: a server this script started
-  await done;
-  rmSync(s.dir, { recursive: true, force: true });
+function stop(s) {
+  return stopServer(s, { signal: 'SIGKILL' });
 }
 
 function cli(port, ...cmd) {
@@ -105,10 +65,11 @@ async function online(primary, replica) {
   await until(() => info(replica.port, 'master_link_status') === 'up' && info(primary.port, 'master_repl_offset') === info(replica.port, 'slave_repl_offset'));
 }
 
-function runSet(port, pipeline) {
-  const out = execFileSync('taskset', ['-c', '1', 'redis-benchmark', '-h', '127.0.0.1', '-p', String(port), '-n', String(N), '-P', String(pipeline), '-c', String(CLIENTS), '-r', '100000', '--csv', '-t', 'set'], { encoding: 'utf8' });
-  const line = out.split('\n').find((l) => l.startsWith('"SET"'));
-  return Number(line.split(',')[1].replace(/"/g, ''));
+/** SET throughput, and the primary's CPU microseconds per request (what it costs, however loaded the machine is). */
+function runSet(primary, pipeline) {
+  const c0 = cpuTicks(primary.pid);
+  const rate = benchmarkTest(primary.port, 'set', { n: N, pipeline, clients: CLIENTS });
+  return { rate, cpu: ((cpuTicks(primary.pid) - c0) * TICK_US) / N };
 }
 
 /** Fills a server with `n` keys of 16-byte values through redis-cli --pipe. */
@@ -122,10 +83,11 @@ function fill(port, n) {
 }
 
 const rows = [];
-if (!args.includes('--no-throughput')) {
+if (!flag('--no-throughput')) {
   for (const p of PIPES) {
     for (const nrep of REPLICAS) {
-      const rate = { vireo: 0, redis: 0 };
+      const rate = { [A]: 0, [B]: 0 };
+      const cpu = { [A]: 0, [B]: 0 };
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 === 0 ? SERVERS : [...SERVERS].reverse();
         for (const kind of order) {
@@ -133,24 +95,26 @@ if (!args.includes('--no-throughput')) {
           const reps = [];
           for (let i = 0; i < nrep; i++) reps.push(await start(kind, 1, ['--replicaof', '127.0.0.1', String(primary.port)]));
           for (const r of reps) await online(primary, r);
-          rate[kind] += runSet(primary.port, p) / ROUNDS;
+          const r = runSet(primary, p);
+          rate[kind] += r.rate / ROUNDS;
+          cpu[kind] += r.cpu / ROUNDS;
           for (const r of reps) await stop(r);
           await stop(primary);
         }
       }
-      rows.push({ test: `SET -P ${p}, ${nrep} replica${nrep === 1 ? '' : 's'} (req/s)`, ...rate });
+      rows.push({ test: `SET -P ${p}, ${nrep} replica${nrep === 1 ? '' : 's'} (req/s)`, v: rate, cpu });
     }
   }
 }
-if (!args.includes('--no-sync')) {
-  const secs = { vireo: 0, redis: 0 };
+if (!flag('--no-sync')) {
+  const secs = { [A]: 0, [B]: 0 };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? SERVERS : [...SERVERS].reverse();
     for (const kind of order) {
       const primary = await start(kind, 0);
       fill(primary.port, SYNC_KEYS);
       // Timed from REPLICAOF (the replica process is already up) to the link up with every key.
-      const r = await start(kind, 1);
+      const r = await start(kind, 1, DISKLESS_LOAD !== null ? ['--repl-diskless-load', DISKLESS_LOAD] : []);
       const t0 = performance.now();
       cli(r.port, 'REPLICAOF', '127.0.0.1', String(primary.port));
       await until(() => info(r.port, 'master_link_status') === 'up' && cli(r.port, 'DBSIZE') === String(SYNC_KEYS));
@@ -159,13 +123,18 @@ if (!args.includes('--no-sync')) {
       await stop(primary);
     }
   }
-  rows.push({ test: `full sync of ${SYNC_KEYS} keys (seconds, lower is better)`, ...secs, lowerBetter: true });
+  rows.push({ test: `full sync of ${SYNC_KEYS} keys (seconds, lower is better)`, v: secs, lowerBetter: true });
 }
 
-console.log(`| test | Vireo | Redis | Vireo/Redis |`);
-console.log(`|---|---|---|---|`);
+const na = NAMES[A] ?? A;
+const nb = NAMES[B] ?? B ?? '-';
+console.log(`| test | ${na} | ${nb} | ${na}/${nb} | primary CPU us/req (${na} / ${nb}) |`);
+console.log(`|---|---|---|---|---|`);
 for (const r of rows) {
-  const ratio = r.redis > 0 ? (r.lowerBetter ? r.redis / r.vireo : r.vireo / r.redis).toFixed(2) : '-';
-  const f = (v) => (r.lowerBetter ? v.toFixed(2) : String(Math.round(v)));
-  console.log(`| ${r.test} | ${f(r.vireo)} | ${f(r.redis)} | ${ratio}${r.lowerBetter ? ' (speed)' : ''} |`);
+  const a = r.v[A];
+  const b = B !== undefined ? r.v[B] : undefined;
+  const ratio = b > 0 ? (r.lowerBetter ? b / a : a / b).toFixed(2) : '-';
+  const f = (v) => (v === undefined ? '-' : r.lowerBetter ? v.toFixed(2) : String(Math.round(v)));
+  const cpu = r.cpu ? `${r.cpu[A].toFixed(2)} / ${B !== undefined ? r.cpu[B].toFixed(2) : '-'}` : '-';
+  console.log(`| ${r.test} | ${f(a)} | ${f(b)} | ${ratio}${r.lowerBetter ? ' (speed)' : ''} | ${cpu} |`);
 }

@@ -8,6 +8,10 @@
 // Usage: node bench/run.mjs [--tests set,get] [--pipelines 1,16] [-n 1000000]
 //        [--clients 50] [--rounds 2] [--memory] [--no-throughput] [--write bench/RESULTS.md]
 //        [--issue3] [--issue4] [--collections] [--rdb] [--members 1000000] [--servers vireo,redis] [-r 100000]
+//        [--base path/to/other/bin/vireo-server]
+//   --base         A/B against another build: server kind "base" runs that
+//                  vireo-server (e.g. a copy of bin/ and dist/ taken before a
+//                  change); use --servers vireo,base.
 //   --issue3       default test list: the collection commands of issue 3
 //                  (LPUSH, RPUSH, LPOP, RPOP, SADD, HSET, SPOP, ZADD, ZPOPMIN,
 //                  LRANGE_100, LRANGE_600, MSET); --tests still overrides it.
@@ -33,12 +37,13 @@
 //                                 of KEYS[1] (-r keys, loaded with SCRIPT LOAD first)
 //                    evalsha_10   EVALSHA of a script doing 10 redis.call (5 GET + 5 INCR)
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { Client, ReplyError, frame } from './resp.mjs';
+import { track, startServer as startPinned } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -62,61 +67,11 @@ const KEYSPACE = Number(opt('-r', '100000'));
 const SERVERS = opt('--servers', 'vireo,redis').split(',');
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-// Every server and driver this script starts; killed by PID if the script dies
-// (an error mid-run must not leave a pinned server behind).
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-function track(proc) {
-  children.add(proc);
-  proc.once('exit', () => children.delete(proc));
-  return proc;
-}
-
-function freePort() {
-  return new Promise((res) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-async function waitPort(port) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((res) => {
-      const c = net.connect(port, '127.0.0.1', () => {
-        c.destroy();
-        res(true);
-      });
-      c.on('error', () => res(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('server did not start');
-}
-
+// Servers and drivers are tracked and started pinned by bench/lib.mjs (killed by PID if the script dies).
 async function startServer(kind) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-bench-'));
-  let proc;
-  if (kind === 'redis') {
-    proc = spawn('taskset', ['-c', '0', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  } else {
-    proc = spawn('taskset', ['-c', '0', join(ROOT, 'bin', 'vireo-server'), '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--loglevel', 'warning'], { stdio: 'ignore' });
-  }
-  track(proc);
-  try {
-    await waitPort(port);
-  } catch (e) {
-    proc.kill('SIGKILL'); // by PID: the server this call started
-    throw new Error(`${kind} server did not start on port ${port} (exit code ${proc.exitCode})`);
-  }
-  // taskset execs the server, so the pid is the server's.
-  return { port, pid: proc.pid, proc };
+  const bin = kind === 'base' ? opt('--base', null) : undefined;
+  if (bin === null) throw new Error('server kind "base" needs --base path/to/bin/vireo-server');
+  return startPinned(kind, { cpu: 0, bin });
 }
 
 function cpuTicks(pid) {

@@ -1,6 +1,6 @@
 // Embedding API: run a real Vireo server inside this Node process.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { Config, applyConfigText } from './config/config.js';
 import { Server } from './server/server.js';
 import { DIRECTIVE_BY_NAME } from './config/schema.js';
@@ -59,6 +59,31 @@ export function configFromOptions(options: ServerOptions): Config {
   return cfg;
 }
 
+/**
+ * Directives naming files, resolved against `dir` like the command line's
+ * (which chdirs into `dir`); cluster-config-file only matters in cluster mode.
+ */
+const PATH_DIRECTIVES = ['logfile', 'pidfile', 'aclfile', 'unixsocket', 'tls-cert-file', 'tls-key-file', 'tls-ca-cert-file', 'tls-ca-cert-dir', 'tls-dh-params-file'];
+
+/**
+ * An embedded server never changes the host process's working directory (other
+ * servers and the host share it): `dir` is pinned as an absolute path when the
+ * server starts (the working directory when not given), the persistence files
+ * (dbfilename, the AOF directory) are resolved against it (src/persistence/paths.ts),
+ * and so are the relative file names above, which CONFIG GET then shows absolute.
+ */
+function pinDirectory(cfg: Config): void {
+  const dir = resolve(cfg.get('dir') || '.');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`Can't chdir to '${cfg.get('dir')}': No such file or directory`);
+  let err = cfg.setRaw('dir', [dir]);
+  const names = cfg.bool('cluster-enabled') ? [...PATH_DIRECTIVES, 'cluster-config-file'] : PATH_DIRECTIVES;
+  for (const name of names) {
+    const v = cfg.get(name);
+    if (err === null && v !== '' && !isAbsolute(v)) err = cfg.setRaw(name, [resolve(dir, v)]);
+  }
+  if (err) throw new Error(`Invalid option dir=${JSON.stringify(dir)}: ${err}`);
+}
+
 const EMBED_DEFAULTS: [string, string][] = [
   ['port', '0'],
   ['bind', '127.0.0.1'],
@@ -71,6 +96,8 @@ const EMBED_DEFAULTS: [string, string][] = [
  * Starts a server. `port: 0` (the default here) picks a free port; `bind`
  * defaults to 127.0.0.1; log level defaults to warning to keep the host's output clean;
  * `save` defaults to "" (no save points: set `save` or `appendonly` to persist).
+ * Files (dump.rdb, the AOF directory, pidfile, logfile, ...) go to `dir`, the
+ * working directory when not given, without changing the process's directory.
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const cfg = configFromOptions(options);
@@ -79,16 +106,33 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   for (const [name, value] of EMBED_DEFAULTS) {
     if (!given.has(name) && cfg.get(name) === DIRECTIVE_BY_NAME.get(name)!.default) cfg.setRaw(name, [value]);
   }
+  pinDirectory(cfg);
   const server = new Server(cfg);
   server.ephemeralPort = Number(cfg.get('port')) === 0;
   await server.start();
+  // pidfile, as the command line writes it (and removes it on close).
+  const pidfile = cfg.get('pidfile');
+  if (pidfile !== '') {
+    try {
+      writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      server.log.warning(`Failed to write PID file: ${(e as Error).message}`);
+    }
+  }
   const host = cfg.get('bind').split(' ')[0].replace(/^-/, '');
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= server.close().then(() => {
+      if (pidfile !== '') rmSync(pidfile, { force: true });
+    }));
+  // SHUTDOWN (after its final save) closes the embedded server; the host process keeps running.
+  server.onShutdown = () => void close();
   return {
     get port() {
       return server.port;
     },
     host,
     server,
-    close: () => server.close(),
+    close,
   };
 }

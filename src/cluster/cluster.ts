@@ -1,7 +1,8 @@
 // Cluster mode (cluster-enabled yes): the node table, slot ownership, epochs,
 // nodes.conf, key routing (-MOVED/-ASK/-TRYAGAIN/-CROSSSLOT/-CLUSTERDOWN) and the
 // cluster bus (PING/PONG/MEET gossip, PFAIL/FAIL failure detection, UPDATE,
-// cluster-wide PUBLISH) speaking Valkey's binary format (src/cluster/bus.ts).
+// cluster-wide PUBLISH, PUBLISHSHARD within a shard) speaking Valkey's binary
+// format (src/cluster/bus.ts). nodes.conf is locked against a second server (./lock.ts).
 //
 // Follows Valkey's cluster_legacy.c in behaviour: the same state machine, in a
 // smaller form. Primaries vote in replica elections (FAILOVER_AUTH_REQUEST ->
@@ -13,7 +14,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { CMD, getCommandKeys, type Command } from '../commands/table.js';
@@ -22,6 +23,8 @@ import { ConfigError } from '../config/config.js';
 import { discardTransaction, flagTransaction } from '../commands/tx.js';
 import { CLUSTER_SLOTS, keyHashSlot } from './slots.js';
 import { ensureSlotIndex, type SlotKeyTable } from './keyindex.js';
+import { ConfigLock } from './lock.js';
+import { Kind } from '../server/pubsub.js';
 import {
   MSG,
   MSG_TYPE_NAMES,
@@ -214,10 +217,24 @@ export class Cluster {
   noFailover: boolean;
   allowReadsWhenDown: boolean;
   allowPubsubShardWhenDown: boolean;
+  private readonly lock: ConfigLock;
 
   constructor(readonly server: Server) {
     const cfg = server.config;
     this.file = cfg.get('cluster-config-file');
+    // Every node uses its own nodes.conf (Valkey's clusterLockConfig), locked before it is read.
+    this.lock = new ConfigLock(this.file);
+    let locked: boolean;
+    try {
+      locked = this.lock.acquire();
+    } catch (e) {
+      throw new ConfigError(`Can't open ${this.file} in order to acquire a lock: ${(e as Error).message}`);
+    }
+    if (!locked) {
+      throw new ConfigError(
+        `Sorry, the cluster configuration file ${this.file} is already used by a different Cluster node. Please make sure that different nodes use different cluster configuration files.`,
+      );
+    }
     this.nodeTimeout = cfg.num('cluster-node-timeout');
     this.requireFullCoverage = cfg.bool('cluster-require-full-coverage');
     this.validityFactor = cfg.num('cluster-replica-validity-factor');
@@ -330,6 +347,7 @@ export class Cluster {
     this.busServers = [];
     for (const l of [...this.links]) l.close();
     if (this.saveScheduled) this.saveNow();
+    this.lock.release();
   }
 
   private accept(s: net.Socket): void {
@@ -358,10 +376,24 @@ export class Cluster {
   delSlot(slot: number): boolean {
     const n = this.slots[slot];
     if (n === null) return false;
+    // The slot's sharded channels go with it: their subscribers get a sunsubscribe (Valkey's removeChannelsInSlot).
+    if (this.server.pubsub.shardChannels.size !== 0) this.removeChannelsInSlot(slot);
     n.slots[slot >> 3] &= ~(1 << (slot & 7));
     n.numSlots--;
     this.slots[slot] = null;
     return true;
+  }
+
+  private removeChannelsInSlot(slot: number): void {
+    const ps = this.server.pubsub;
+    for (const [channel, subs] of [...ps.shardChannels]) {
+      if (keyHashSlot(channel) !== slot) continue;
+      for (const c of [...subs]) {
+        ps.unsubscribe(c, channel, Kind.Shard, true);
+        ps.unmarkIfIdle(c);
+        c.wake();
+      }
+    }
   }
 
   /** Removes the slots of a node; returns how many. */
@@ -577,11 +609,21 @@ export class Cluster {
     return this.nodesDescription(true) + `vars currentEpoch ${this.currentEpoch} lastVoteEpoch ${this.lastVoteEpoch}\n`;
   }
 
-  /** Writes nodes.conf atomically and fsynced; returns an error message or null. */
-  saveNow(): string | null {
+  /**
+   * Writes nodes.conf atomically (temp file + rename) and, unless `fsync` is false,
+   * fsynced: Valkey fsyncs on epoch and role changes, not on every slot state change
+   * (CLUSTER SETSLOT, which redis-cli sends to every node for every slot it moves).
+   * Returns an error message or null.
+   */
+  saveNow(fsync = true): string | null {
     this.saveScheduled = false;
     try {
-      writeFileAtomic(this.file, this.configText());
+      if (fsync) writeFileAtomic(this.file, this.configText());
+      else {
+        const tmp = `${this.file}.tmp-${process.pid}`;
+        writeFileSync(tmp, this.configText(), 'latin1');
+        renameSync(tmp, this.file);
+      }
       return null;
     } catch (e) {
       this.server.log.warning(`Could not save the cluster config file ${this.file}: ${(e as Error).message}`);
@@ -782,7 +824,8 @@ export class Cluster {
       if (q.multipleKeys && q.missing > 0) return 'TRYAGAIN Multiple keys request during rehashing of slot';
       return null;
     }
-    if ((c.clusterFlags & CF_READONLY) !== 0 && readonly && (this.myself.flags & NF.SLAVE) !== 0 && this.myself.replicaOf === n) return null;
+    // A replica serves reads of its primary's slots to READONLY clients, and sharded pub/sub to anyone.
+    if ((((c.clusterFlags & CF_READONLY) !== 0 && readonly) || (q.pubsubShard && !write)) && (this.myself.flags & NF.SLAVE) !== 0 && this.myself.replicaOf === n) return null;
     if (n !== this.myself) return `MOVED ${slot} ${n.ip}:${n.port}`;
     return null;
   }
@@ -981,10 +1024,21 @@ export class Cluster {
     this.broadcast(encodeFail(this.header(MSG.FAIL), n.name), MSG.FAIL);
   }
 
-  /** Cluster-wide PUBLISH / SPUBLISH (sharded: to the nodes of this shard only; no replicas yet, so none). */
+  /**
+   * Cluster-wide PUBLISH (to every node) and SPUBLISH (PUBLISHSHARD to the other
+   * nodes of this shard: the primary and its replicas), as Valkey's clusterPropagatePublish.
+   */
   publish(channel: string, message: string, shard: boolean): void {
-    if (shard) return;
-    this.broadcast(encodePublish(this.header(MSG.PUBLISH), Buffer.from(channel, 'latin1'), Buffer.from(message, 'latin1')), MSG.PUBLISH);
+    const type = shard ? MSG.PUBLISHSHARD : MSG.PUBLISH;
+    const buf = encodePublish(this.header(type), Buffer.from(channel, 'latin1'), Buffer.from(message, 'latin1'));
+    if (!shard) return this.broadcast(buf, type);
+    const me = this.myself;
+    const primary = me.replicaOf ?? me;
+    for (const n of [primary, ...primary.replicas]) {
+      if (n === me || n.link === null || (n.flags & (NF.HANDSHAKE | NF.NOADDR)) !== 0) continue;
+      n.link.send(buf);
+      this.sent[type]++;
+    }
   }
 
   private sendUpdate(link: Link, n: ClusterNode): void {
@@ -1141,7 +1195,7 @@ export class Cluster {
     if (m.shardId !== null && m.replicaOf === null) sender.shardId = m.shardId;
     for (const f of m.forgotten) {
       const n = this.nodes.get(f.name);
-      if (n !== undefined && n !== me && n !== sender) {
+      if (n !== undefined && n !== me && n !== sender && me.replicaOf !== n) {
         this.blacklist.set(f.name, now + f.ttl * 1000);
         this.delNode(n);
         this.scheduleSave();
@@ -1288,7 +1342,7 @@ export class Cluster {
     }
   }
 
-  private blacklisted(name: string, now: number): boolean {
+  blacklisted(name: string, now: number): boolean {
     const until = this.blacklist.get(name);
     if (until === undefined) return false;
     if (until <= now) {

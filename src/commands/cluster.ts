@@ -9,6 +9,7 @@ import { CLUSTER_SLOTS, keyHashSlot } from '../cluster/slots.js';
 import { CF_ASKING, CF_READONLY, type Cluster, type ClusterNode } from '../cluster/cluster.js';
 import { NF } from '../cluster/bus.js';
 import { serializeValue } from '../persistence/rdb/file.js';
+import { replyHelp } from './connection.js';
 
 const E_DISABLED = 'ERR This instance has cluster support disabled';
 const E_BAD_SLOT = 'ERR Invalid or out of range slot';
@@ -27,6 +28,72 @@ function slotArg(c: Client, s: string): number {
     return -1;
   }
   return v;
+}
+
+/** Valkey 8's CLUSTER HELP: the generic subcommands, then those of the cluster bus implementation. */
+const HELP = [
+  'COUNTKEYSINSLOT <slot>',
+  '    Return the number of keys in <slot>.',
+  'GETKEYSINSLOT <slot> <count>',
+  '    Return key names stored by current node in a slot.',
+  'INFO',
+  '    Return information about the cluster.',
+  'KEYSLOT <key>',
+  '    Return the hash slot for <key>.',
+  'MYID',
+  '    Return the node id.',
+  'MYSHARDID',
+  "    Return the node's shard id.",
+  'NODES',
+  '    Return cluster configuration seen by node. Output format:',
+  '    <id> <ip:port@bus-port[,hostname]> <flags> <primary> <pings> <pongs> <epoch> <link> <slot> ...',
+  'REPLICAS <node-id>',
+  '    Return <node-id> replicas.',
+  'SLOTS',
+  '    Return information about slots range mappings. Each range is made of:',
+  '    start, end, primary and replicas IP addresses, ports and ids',
+  'SLOT-STATS',
+  '    Return an array of slot usage statistics for slots assigned to the current node.',
+  'SHARDS',
+  '    Return information about slot range mappings and the nodes associated with them.',
+  'ADDSLOTS <slot> [<slot> ...]',
+  '    Assign slots to current node.',
+  'ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]',
+  '    Assign slots which are between <start-slot> and <end-slot> to current node.',
+  'BUMPEPOCH',
+  '    Advance the cluster config epoch.',
+  'COUNT-FAILURE-REPORTS <node-id>',
+  '    Return number of failure reports for <node-id>.',
+  'DELSLOTS <slot> [<slot> ...]',
+  '    Delete slots information from current node.',
+  'DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]',
+  '    Delete slots information which are between <start-slot> and <end-slot> from current node.',
+  'FAILOVER [FORCE|TAKEOVER]',
+  '    Promote current replica node to being a master.',
+  'FORGET <node-id>',
+  '    Remove a node from the cluster.',
+  'FLUSHSLOTS',
+  '    Delete current node own slots information.',
+  'MEET <ip> <port> [<bus-port>]',
+  '    Connect nodes into a working cluster.',
+  'REPLICATE <node-id>',
+  '    Configure current node as replica to <node-id>.',
+  'RESET [HARD|SOFT]',
+  '    Reset current node (default: soft).',
+  'SET-CONFIG-EPOCH <epoch>',
+  '    Set config epoch of current node.',
+  'SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)',
+  '    Set slot state.',
+  'SAVECONFIG',
+  '    Force saving cluster configuration on disk.',
+  'LINKS',
+  '    Return information about all network links between this node and its peers.',
+  '    Output format is an array where each array element is a map containing attributes of a link',
+];
+
+function help(c: Client, argv: string[]): void {
+  if (clusterOf(c) === null) return;
+  replyHelp(c, argv[0], HELP);
 }
 
 function info(c: Client): void {
@@ -238,64 +305,230 @@ function flushslots(c: Client): void {
   c.addOK();
 }
 
+/** CLUSTER SETSLOT's default wait for the replicas (Valkey's CLUSTER_OPERATION_TIMEOUT), ms. */
+const SETSLOT_TIMEOUT_MS = 2000;
+
+interface SetslotArgs {
+  slot: number;
+  action: 'migrating' | 'importing' | 'stable' | 'node';
+  node: ClusterNode | null;
+  /** How long the primary waits for its replicas (0: forever). */
+  timeout: number;
+}
+
+/**
+ * Valkey 8's clusterParseSetSlotCommand: CLUSTER SETSLOT <slot> (IMPORTING <node>|
+ * MIGRATING <node>|STABLE|NODE <node>) [TIMEOUT <ms>]. Replicas accept it from their primary only.
+ */
+function parseSetslot(c: Client, cl: Cluster, argv: string[], fromPrimary: boolean): SetslotArgs | null {
+  const me = cl.myself;
+  if (!fromPrimary && me.replicaOf !== null) {
+    c.addError('ERR Please use SETSLOT only with masters.');
+    return null;
+  }
+  const slot = slotArg(c, argv[2]);
+  if (slot < 0) return null;
+  const action = argv[3].toLowerCase();
+  const argc = argv.length;
+  let node: ClusterNode | null = null;
+  let optPos: number;
+  const target = (unknown: string): ClusterNode | null => {
+    const n = cl.lookup(argv[4]);
+    if (n === undefined) {
+      c.addError(`ERR ${unknown} ${argv[4]}`);
+      return null;
+    }
+    if (!n.isMaster) {
+      c.addError('ERR Target node is not a master');
+      return null;
+    }
+    return n;
+  };
+  if (action === 'migrating' && argc >= 5) {
+    if (me.isMaster && cl.slots[slot] !== me) {
+      c.addError(`ERR I'm not the owner of hash slot ${slot}`);
+      return null;
+    }
+    if ((node = target("I don't know about node")) === null) return null;
+    optPos = 5;
+  } else if (action === 'importing' && argc >= 5) {
+    if (cl.slots[slot] === me) {
+      c.addError(`ERR I'm already the owner of hash slot ${slot}`);
+      return null;
+    }
+    if ((node = target("I don't know about node")) === null) return null;
+    optPos = 5;
+  } else if (action === 'stable' && argc >= 4) {
+    optPos = 4;
+  } else if (action === 'node' && argc >= 5) {
+    if ((node = target('Unknown node')) === null) return null;
+    if (cl.slots[slot] === me && node !== me && cl.countKeysInSlot(slot) !== 0) {
+      c.addError(`ERR Can't assign hashslot ${slot} to a different node while I still hold keys for this hash slot.`);
+      return null;
+    }
+    optPos = 5;
+  } else {
+    c.addError('ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP');
+    return null;
+  }
+  let timeout = SETSLOT_TIMEOUT_MS;
+  for (let i = optPos; i < argc; i++) {
+    if (argv[i].toLowerCase() !== 'timeout') continue;
+    if (i + 1 >= argc) {
+      c.addError('ERR Missing timeout value');
+      return null;
+    }
+    const t = parseInt64(argv[i + 1]);
+    if (t === null || typeof t === 'bigint') {
+      c.addError('ERR timeout is not an integer or out of range');
+      return null;
+    }
+    if (t < 0) {
+      c.addError('ERR timeout is negative');
+      return null;
+    }
+    timeout = t;
+  }
+  return { slot, action, node, timeout };
+}
+
+/**
+ * CLUSTER SETSLOT. As in Valkey 8, a primary with replicas first replicates the
+ * command to them and waits (up to TIMEOUT, default 2 s) until every online replica
+ * acknowledged it, and only then applies it: a failover during a slot migration
+ * finds the migrating/importing state and the new owner on the promoted replica.
+ * Replicas apply the SETSLOT their primary sends. No acknowledgement in time: -NOREPLICAS.
+ */
 function setslot(c: Client, argv: string[]): void {
   const cl = clusterOf(c);
   if (cl === null) return;
-  if (cl.myself.replicaOf !== null) return c.addError('ERR Please use SETSLOT only with masters.');
-  const slot = slotArg(c, argv[2]);
-  if (slot < 0) return;
-  const action = argv[3].toLowerCase();
-  const me = cl.myself;
-  const badArgs = () => c.addError('ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP');
-  // Valkey 8 accepts a trailing TIMEOUT <ms>: how long it waits for its replicas to apply the
-  // replicated SETSLOT. Vireo does not replicate SETSLOT to replicas yet, so there is no wait.
-  let argc = argv.length;
-  if (argc >= 6 && argv[argc - 2].toLowerCase() === 'timeout') {
-    const t = parseInt64(argv[argc - 1]);
-    if (t === null || typeof t === 'bigint' || t < 0) return c.addError('ERR Invalid timeout');
-    argc -= 2;
+  const fromPrimary = c.replRole === 'master';
+  const a = parseSetslot(c, cl, argv, fromPrimary);
+  if (a === null) return;
+  const repl = c.server.repl;
+  if (!fromPrimary && cl.myself.isMaster && cl.myself.replicas.length !== 0 && repl.replicas.size !== 0) {
+    const online = eligibleReplicas(c, cl);
+    if (online !== 0) {
+      // To the replicas only (not the AOF), like Valkey's forceCommandPropagation(PROPAGATE_REPL).
+      repl.feed([{ db: c.db.id, argv }]);
+      const target = repl.offset;
+      if (c.denyBlocking || c.socket === null) {
+        // Inside MULTI/EXEC or a script there is no waiting: replicated, then applied.
+        applySetslot(c, cl, a);
+        return;
+      }
+      waitSetslotAcks(c, cl, argv, a.timeout, target, online);
+      return;
+    }
   }
-  if (action === 'migrating' || action === 'importing' || action === 'node') {
-    if (argc !== 5) return badArgs();
-  } else if (action === 'stable') {
-    if (argc !== 4) return badArgs();
-  } else return badArgs();
-  if (action === 'migrating') {
-    if (cl.slots[slot] !== me) return c.addError(`ERR I'm not the owner of hash slot ${slot}`);
-    const n = cl.lookup(argv[4]);
-    if (n === undefined) return c.addError(`ERR I don't know about node ${argv[4]}`);
-    if (!n.isMaster) return c.addError('ERR Target node is not a master');
+  applySetslot(c, cl, a);
+}
+
+/**
+ * The replicas a SETSLOT waits for: online replication links that are cluster
+ * replicas of this node (matched by address and port). Valkey counts its online
+ * replicas of version 8+ (REPLCONF version); Vireo has no versions, and this
+ * leaves out links that are not cluster replicas (redis-cli --replica, a SYNC tool).
+ */
+function eligibleReplicas(c: Client, cl: Cluster): number {
+  let n = 0;
+  for (const r of c.server.repl.replicas) {
+    if (r.state !== 'online' || r.pending !== null) continue;
+    const ip = r.ip !== '' ? r.ip : r.client.addr.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    if (cl.myself.replicas.some((node) => node.port === r.port && node.ip === ip)) n++;
+  }
+  return n;
+}
+
+/**
+ * Blocks the client until `num` replicas acknowledged `offset`, then runs the SETSLOT
+ * again, checks included, on the state of that moment (Valkey re-executes the
+ * pending command); no acknowledgement within `timeout` ms: -NOREPLICAS.
+ */
+function waitSetslotAcks(c: Client, cl: Cluster, argv: string[], timeout: number, offset: number, num: number): void {
+  const repl = c.server.repl;
+  const started = Date.now();
+  c.postponed = [];
+  repl.requestAcks();
+  let polls = 0;
+  const timer = setInterval(() => {
+    const done = repl.acked(offset) >= num;
+    const expired = timeout > 0 && Date.now() - started >= timeout;
+    if (!done && !expired && !c.closed) {
+      // Ask again now and then, in case a GETACK crossed a reconnection.
+      if (++polls % 100 === 0) repl.requestAcks();
+      return;
+    }
+    clearInterval(timer);
+    c.postponed = null;
+    if (c.closed) return;
+    if (done) {
+      const again = parseSetslot(c, cl, argv, false);
+      if (again !== null) applySetslot(c, cl, again);
+    } else c.addError('NOREPLICAS Not enough good replicas to write.');
+    c.processInput();
+    c.flush();
+    c.server.flushPending();
+  }, 1);
+}
+
+/** Applies a parsed SETSLOT (Valkey's clusterCommandSetSlot after the replication step) and replies. */
+function applySetslot(c: Client, cl: Cluster, a: SetslotArgs): void {
+  const { slot, node: n } = a;
+  const me = cl.myself;
+  const log = c.server.log;
+  // nodes.conf is fsynced only when the epoch or the role changed.
+  let fsync = false;
+  if (a.action === 'migrating') {
+    log.notice(`Migrating slot ${slot} to node ${n!.name} (${n!.humanNodename})`);
     cl.migratingTo[slot] = n;
-  } else if (action === 'importing') {
-    if (cl.slots[slot] === me) return c.addError(`ERR I'm already the owner of hash slot ${slot}`);
-    const n = cl.lookup(argv[4]);
-    if (n === undefined) return c.addError(`ERR I don't know about node ${argv[4]}`);
-    if (!n.isMaster) return c.addError('ERR Target node is not a master');
+  } else if (a.action === 'importing') {
+    log.notice(`Importing slot ${slot} from node ${n!.name} (${n!.humanNodename})`);
     cl.importingFrom[slot] = n;
-  } else if (action === 'stable') {
+  } else if (a.action === 'stable') {
+    log.notice(`Marking slot ${slot} stable`);
     cl.importingFrom[slot] = null;
     cl.migratingTo[slot] = null;
   } else {
-    const n = cl.lookup(argv[4]);
-    if (n === undefined) return c.addError(`ERR Unknown node ${argv[4]}`);
-    if (!n.isMaster) return c.addError(`ERR Can't assign hashslot ${slot} to a replica node.`);
-    if (cl.slots[slot] === me && n !== me && cl.countKeysInSlot(slot) !== 0) {
-      return c.addError(`ERR Can't assign hashslot ${slot} to a different node while I still hold keys for this hash slot.`);
-    }
+    const node = n!;
+    log.notice(`Assigning slot ${slot} to node ${node.name} (${node.humanNodename}) in shard ${node.shardId}`);
     // The last key moved away: the migration is over.
     if (cl.countKeysInSlot(slot) === 0 && cl.migratingTo[slot] !== null) cl.migratingTo[slot] = null;
-    const wasImporting = n === me && cl.importingFrom[slot] !== null;
+    const myPrimary = me.replicaOf ?? me;
+    const wasMine = cl.slots[slot] === myPrimary;
     cl.delSlot(slot);
-    cl.addSlot(n, slot);
-    if (wasImporting) {
-      // Importing done: take a new config epoch so the cluster accepts the new owner.
-      if (cl.bumpEpochWithoutConsensus()) c.server.log.notice(`configEpoch updated after importing slot ${slot}`);
+    cl.addSlot(node, slot);
+    const shardEmpty = myPrimary.numSlots === 0;
+    if (wasMine && shardEmpty && node !== myPrimary) {
+      if (c.server.config.bool('cluster-allow-replica-migration')) {
+        // Our shard lost its last slot: follow the new owner (a full sync, new history).
+        log.notice(`Lost my last slot during slot migration. Reconfiguring myself as a replica of ${node.name} (${node.humanNodename}) in shard ${node.shardId}`);
+        const follow = () => {
+          const p = me.replicaOf ?? me;
+          if (node.isMaster && node !== p && cl.nodes.get(node.name) === node && p.numSlots === 0) cl.setMyPrimary(node);
+        };
+        // On a replica this runs inside our primary's stream: switch primaries once that command is done.
+        if (c.replRole === 'master') setImmediate(follow);
+        else follow();
+      } else if (me.isMaster) {
+        log.notice(`My last slot was migrated to node ${node.name} (${node.humanNodename}) in shard ${node.shardId}. I am now an empty primary.`);
+      }
+    }
+    // Importing into this shard is over once the slot is ours.
+    if ((node === me || node === me.replicaOf) && cl.importingFrom[slot] !== null) {
       cl.importingFrom[slot] = null;
-      cl.broadcastPong();
+      if (node === me) {
+        // Only the primary takes a new config epoch so the cluster accepts the new owner.
+        if (cl.bumpEpochWithoutConsensus()) {
+          log.notice(`ConfigEpoch updated after importing slot ${slot}`);
+          fsync = true;
+        }
+        cl.broadcastPong();
+      }
     }
   }
   cl.updateState();
-  const err = cl.saveNow();
+  const err = cl.saveNow(fsync);
   if (err !== null) return c.addError(`ERR error saving the cluster node config: ${err}`);
   c.addOK();
 }
@@ -320,7 +553,11 @@ function forget(c: Client, argv: string[]): void {
   const cl = clusterOf(c);
   if (cl === null) return;
   const n = cl.lookup(argv[2]);
-  if (n === undefined) return c.addError(`ERR Unknown node ${argv[2]}`);
+  if (n === undefined) {
+    // Already forgotten (another node's FORGET came by gossip first): done, as Valkey answers.
+    if (cl.blacklisted(argv[2], Date.now())) return c.addOK();
+    return c.addError(`ERR Unknown node ${argv[2]}`);
+  }
   if (n === cl.myself) return c.addError("ERR I tried hard but I can't forget myself...");
   if (cl.myself.replicaOf === n) return c.addError("ERR Can't forget my master!");
   cl.blacklist.set(n.name, Date.now() + 60_000);
@@ -683,6 +920,7 @@ function failover(c: Client, argv: string[]): void {
 export const commands: HandlerMap = {
   'cluster|replicate': replicate,
   'cluster|failover': failover,
+  'cluster|help': help,
   'cluster|info': info,
   'cluster|myid': myid,
   'cluster|myshardid': myshardid,

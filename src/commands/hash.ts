@@ -17,7 +17,8 @@ import { ofType, removeMembers } from './collection-common.js';
 import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { clock, type Db } from '../keyspace/db.js';
+import { clock, expiryMode, type Db } from '../keyspace/db.js';
+import { propagateExpiredFields, replicaHashView } from '../replication/hash-expiry.js';
 import { HashObject } from '../data/hash.js';
 import { globMatch } from '../util/glob.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -80,9 +81,11 @@ function track(db: Db, key: string, h: HashObject): void {
  * Deletes the due fields of a volatile hash; deletes the key when that empties
  * it. Returns true when the key is gone.
  */
-function reclaim(db: Db, key: string, h: HashObject, now: number): boolean {
+function reclaim(server: Server, db: Db, key: string, h: HashObject, now: number): boolean {
   if (h.nextExpire() < now) {
-    hashFieldStats.expiredFields += h.expireDue(now, Infinity);
+    const gone: string[] = [];
+    hashFieldStats.expiredFields += h.expireDue(now, Infinity, gone);
+    propagateExpiredFields(server, db.id, key, gone);
     if (h.size === 0) {
       db.delete(key);
       return true;
@@ -97,7 +100,7 @@ function reclaim(db: Db, key: string, h: HashObject, now: number): boolean {
  * hash, undefined when missing, or null after replying WRONGTYPE.
  */
 function readHash(c: Client, key: string): HashObject | undefined | null {
-  return liveFields(c, key, ofType(c, c.db.lookup(key), HashObject));
+  return liveFields(c, key, ofType(c, c.db.lookup(key), HashObject), true);
 }
 
 /** Looks a hash up for writing (not counted); same returns as readHash. */
@@ -106,8 +109,12 @@ function writeHash(c: Client, key: string): HashObject | undefined | null {
 }
 
 /** Drops the expired fields of a looked-up hash; undefined when that emptied it. */
-function liveFields(c: Client, key: string, h: HashObject | undefined | null): HashObject | undefined | null {
-  if (h && h.hasVolatile() && reclaim(c.db, key, h, clock.ms)) return undefined;
+function liveFields(c: Client, key: string, h: HashObject | undefined | null, read = false): HashObject | undefined | null {
+  if (!h || !h.hasVolatile()) return h;
+  // A replica waits for the primary's HDEL (src/replication/hash-expiry.ts).
+  const view = replicaHashView(h, clock.ms, read);
+  if (view !== null) return view;
+  if (reclaim(c.server, c.db, key, h, clock.ms)) return undefined;
   return h;
 }
 
@@ -1015,6 +1022,7 @@ function hsetex(c: Client, argv: string[]): void {
  * Returns the number of fields deleted.
  */
 export function activeExpireHashFields(server: Server, now: number, budgetMs: number): number {
+  if (expiryMode.replica !== 0) return 0; // replicas wait for the primary's HDEL
   const t0 = performance.now();
   let total = 0;
   for (const db of server.dbs) {
@@ -1037,7 +1045,9 @@ export function activeExpireHashFields(server: Server, now: number, budgetMs: nu
         continue;
       }
       if (db.isExpired(key, now)) continue; // the key itself is due: key expiry handles it
-      const n = h.expireDue(now, 80);
+      const gone: string[] = [];
+      const n = h.expireDue(now, 80, gone);
+      propagateExpiredFields(server, db.id, key, gone);
       if (n > 0) {
         total += n;
         hashFieldStats.expiredFields += n;

@@ -13,6 +13,7 @@ import { clock, keyspaceStats } from '../keyspace/db.js';
 import { scriptingInfo } from '../scripting/index.js';
 import type { Command } from './table.js';
 import { histTotal, trimDouble, valueAtPercentile } from '../server/latency.js';
+import { cyclesPerSec, usecPerCycle } from '../server/loopstats.js';
 
 /** Sections in output order; `inDefault` marks the ones plain INFO shows. */
 const SECTIONS: { name: string; inDefault: boolean }[] = [
@@ -306,8 +307,8 @@ const GEN: Record<string, (server: Server) => string> = {
       ['unexpected_error_replies', st.unexpectedErrorReplies],
       ['total_error_replies', st.totalErrorReplies],
       ['dump_payload_sanitizations', 0],
-      ['total_reads_processed', 0],
-      ['total_writes_processed', 0],
+      ['total_reads_processed', st.readsProcessed],
+      ['total_writes_processed', st.writesProcessed],
       ['io_threaded_reads_processed', 0],
       ['io_threaded_writes_processed', 0],
       ['io_threaded_freed_objects', 0],
@@ -318,12 +319,12 @@ const GEN: Record<string, (server: Server) => string> = {
       ['client_output_buffer_limit_disconnections', st.clientOutputBufferLimitDisconnections],
       ['reply_buffer_shrinks', 0],
       ['reply_buffer_expands', 0],
-      // Event loop turns are not counted (yet); the time spent running commands is.
-      ['eventloop_cycles', 0],
-      ['eventloop_duration_sum', Math.floor(cmdUsec)],
+      // Event-loop turns that did server work, and their time (src/server/loopstats.ts).
+      ['eventloop_cycles', st.eventloopCycles],
+      ['eventloop_duration_sum', Math.floor(st.eventloopUsec)],
       ['eventloop_duration_cmd_sum', Math.floor(cmdUsec)],
-      ['instantaneous_eventloop_cycles_per_sec', 0],
-      ['instantaneous_eventloop_duration_usec', 0],
+      ['instantaneous_eventloop_cycles_per_sec', cyclesPerSec()],
+      ['instantaneous_eventloop_duration_usec', usecPerCycle()],
       ['acl_access_denied_auth', server.acl.stats.authFailures],
       ['acl_access_denied_cmd', server.acl.stats.cmd],
       ['acl_access_denied_key', server.acl.stats.key],

@@ -34,7 +34,6 @@ import { HashObject } from '../data/hash.js';
 import { formatDouble, parseInt64 } from '../util/numbers.js';
 import { E_SYNTAX, E_NOT_INT } from './errors.js';
 import { replyHelp } from './connection.js';
-import { collectGarbage } from '../keyspace/evict.js';
 
 const ROBJ = 16;
 const DICT_ENTRY = 24;
@@ -315,7 +314,7 @@ function memoryCommand(c: Client, argv: string[]): void {
     c.addBulk('Stats not supported for the current allocator');
   } else if (sub === 'purge') {
     // A full garbage collection gives back what deleted keys held.
-    collectGarbage();
+    c.server.evictor.purge();
     c.addOK();
   }
 }

@@ -51,15 +51,18 @@ function sunsubscribe(c: Client, argv: string[]): void {
 }
 
 function publish(c: Client, argv: string[]): void {
-  // PUBLISH always reaches replicas (the AOF leaves it out, as Valkey's PROPAGATE_REPL does).
-  if (c.server.prop.active) c.server.prop.force();
-  // Cluster mode: every node delivers to its own subscribers (src/cluster/cluster.ts).
+  // Cluster mode: the cluster bus carries it to every node, replicas included, and
+  // the replication stream does not (as Valkey: each subscriber gets it once).
   if (c.server.cluster !== null) c.server.cluster.publish(argv[1], argv[2], false);
+  // Standalone: PUBLISH reaches replicas (the AOF leaves it out, as Valkey's PROPAGATE_REPL does).
+  else if (c.server.prop.active) c.server.prop.force();
   c.addInt(c.server.pubsub.publish(argv[1], argv[2], false));
 }
 
 function spublish(c: Client, argv: string[]): void {
-  if (c.server.prop.active) c.server.prop.force();
+  // Cluster mode: PUBLISHSHARD over the bus to the other nodes of this shard (src/cluster/cluster.ts).
+  if (c.server.cluster !== null) c.server.cluster.publish(argv[1], argv[2], true);
+  else if (c.server.prop.active) c.server.prop.force();
   c.addInt(c.server.pubsub.publish(argv[1], argv[2], true));
 }
 

@@ -222,8 +222,9 @@ function addEntryAt(c: Client, s: Stream, id: StreamID): void {
 
 /**
  * Entries in [start, end] (rev: from end down), at most count (0: all),
- * written as an array: the entries are counted first, then copied into the
- * reply in their stored (reply) form, whole runs per node going forward.
+ * written as an array: the entries are counted first, then rendered from
+ * their packed nodes straight into the reply (or copied from the nodes'
+ * render cache; see EntryMap in src/data/stream.ts).
  */
 function replyRange(c: Client, s: Stream, start: StreamID, end: StreamID, count: number, rev: boolean): void {
   const e = s.entries;
@@ -239,12 +240,7 @@ function replyRange(c: Client, s: Stream, start: StreamID, end: StreamID, count:
   const q = { c: p.c, i: p.i };
   let n = 0;
   if (!rev) {
-    const ems = end.ms;
-    const eseq = end.seq;
-    do {
-      if (cmpId(e.msAt(q), e.seqAt(q), ems, eseq) > 0) break;
-      n++;
-    } while ((count === 0 || n < count) && e.next(q));
+    n = e.countUpTo(p, end.ms, end.seq, count === 0 ? Infinity : count);
     c.addArrayLen(n);
     if (n !== 0) e.writeRun(p, n, c);
   } else {
@@ -255,10 +251,7 @@ function replyRange(c: Client, s: Stream, start: StreamID, end: StreamID, count:
       n++;
     } while ((count === 0 || n < count) && e.prev(q));
     c.addArrayLen(n);
-    for (let j = 0; j < n; j++) {
-      e.writeEntry(p, c);
-      e.prev(p);
-    }
+    if (n !== 0) e.writeRunRev(p, n, c);
   }
 }
 

@@ -17,6 +17,11 @@ export class Config {
   onChange: ((name: string, value: string) => void) | null = null;
   /** `user <name> <rules...>` directives in order (name first), loaded by the ACL module at start-up. */
   users: string[][] = [];
+  /**
+   * The ACL users as `user <name> <rules>` lines, for CONFIG REWRITE (set by the
+   * server; null: `user` lines of the file are kept as they are).
+   */
+  userLines: (() => string[]) | null = null;
 
   constructor() {
     for (const d of DIRECTIVES) this.values.set(d.name, d.default);
@@ -271,6 +276,7 @@ export function rewriteConfigText(cfg: Config, oldText: string): string {
   const lines = oldText === '' ? [] : oldText.split('\n');
   const out: string[] = [];
   const byName = new Map<string, number[]>();
+  const userAt: number[] = [];
   let hasSignature = false;
   for (const raw of lines) {
     const line = raw.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
@@ -280,6 +286,11 @@ export function rewriteConfigText(cfg: Config, oldText: string): string {
       continue;
     }
     const args = splitArgs(line);
+    if (args && args.length > 0 && args[0].toLowerCase() === 'user' && cfg.userLines !== null) {
+      userAt.push(out.length);
+      out.push(line);
+      continue;
+    }
     const d = args && args.length > 0 ? DIRECTIVE_BY_NAME.get(args[0].toLowerCase()) : undefined;
     if (!d) {
       // include, or a line this server does not know: keep it as it is.
@@ -302,6 +313,17 @@ export function rewriteConfigText(cfg: Config, oldText: string): string {
     } else if (cfg.get(d.name) !== d.default || d.alwaysRewrite) {
       appended.push(line);
     }
+  }
+  if (cfg.userLines !== null) {
+    // Valkey's rewriteConfigUserOption: with no aclfile, every user is written
+    // (in the place of the file's `user` lines, the rest appended); with an
+    // aclfile, the users live there and `user` lines are dropped.
+    const users = cfg.get('aclfile') === '' ? cfg.userLines() : [];
+    for (let i = 0; i < users.length; i++) {
+      if (i < userAt.length) out[userAt[i]] = users[i];
+      else appended.push(users[i]);
+    }
+    for (let i = users.length; i < userAt.length; i++) out[userAt[i]] = '';
   }
   if (appended.length > 0) {
     if (!hasSignature) out.push(REWRITE_SIGNATURE);

@@ -1,12 +1,22 @@
 // Every config directive Vireo implements: name, type, default, bounds, whether
 // CONFIG SET may change it, and what changing it does. The file parser, CLI
 // flags, CONFIG GET/SET/REWRITE and INFO all read this one table.
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { DEFAULT_OBUF, parseObufLimits } from '../server/pubsub.js';
 import { rdbPreambleAvailable } from '../persistence/aof/preamble.js';
 import { parseNotifyConfig, showNotifyConfig } from '../server/notify.js';
 import type { Server } from '../server/server.js';
 import { applyMaxclients, parseMaxmemoryClients } from '../server/limits.js';
+
+/** An absolute directory as getcwd() would name it (symbolic links resolved), or as given when it is gone. */
+function realDir(v: string): string {
+  try {
+    return realpathSync(v);
+  } catch {
+    return v;
+  }
+}
 
 export type DirectiveType = 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'save' | 'list';
 
@@ -142,7 +152,8 @@ export const DIRECTIVES: Directive[] = [
       }
       return null;
     },
-    show: () => process.cwd(),
+    // The working directory (the command line chdirs into dir); an embedded server keeps its own absolute dir (src/index.ts).
+    show: (v) => (isAbsolute(v) ? realDir(v) : process.cwd()),
     alwaysRewrite: true,
     protected: true,
   },
@@ -241,6 +252,8 @@ export const DIRECTIVES: Directive[] = [
   { name: 'repl-diskless-sync', type: 'bool', default: 'yes', mutable: true },
   { name: 'repl-diskless-sync-delay', type: 'int', default: '5', min: 0, max: 2147483647, mutable: true },
   { name: 'repl-diskless-sync-max-replicas', type: 'int', default: '0', min: 0, max: 2147483647, mutable: true },
+  // Replica side (src/replication/sync-load.ts): load the RDB while it streams in (swapdb keeps the old data until the swap).
+  { name: 'repl-diskless-load', type: 'enum', default: 'disabled', values: ['disabled', 'on-empty-db', 'swapdb'], mutable: true },
   { name: 'replica-read-only', aliases: ['slave-read-only'], type: 'bool', default: 'yes', mutable: true },
   { name: 'replica-serve-stale-data', aliases: ['slave-serve-stale-data'], type: 'bool', default: 'yes', mutable: true },
   { name: 'replica-priority', aliases: ['slave-priority'], type: 'int', default: '100', min: 0, max: 2147483647, mutable: true },

@@ -17,7 +17,14 @@
 // within the node (from marks every 16 entries once a node is read at random).
 // LRANGE reads the bytes in place (forRange), without making strings.
 //
-// Elements are latin1 strings, stored byte-packed (see "packed nodes" below).
+// Elements are latin1 strings, stored byte-packed (see "packed nodes" below),
+// except in a tiny list: a listpack of at most 8 elements keeps the strings
+// the commands handed in, in a plain array (ListValue.tiny), so the short
+// lists most keys hold (queues near empty, small feeds) push, pop and index
+// without packing and decoding, in no more memory than a packed node with its
+// Buffer and JS objects would take. It is packed when it grows past 8 (or converts to a
+// quicklist) and turns back into strings once down to 4. Only the representation
+// changes: sizes, limits and conversions are Valkey's listpack ones throughout.
 // Pure data: no I/O, no replies.
 import { ObjType, type DataObject } from '../keyspace/types.js';
 
@@ -265,6 +272,7 @@ function allocBuf(n: number): Buffer {
   return n < 512 ? Buffer.allocUnsafe(n) : Buffer.allocUnsafeSlow(n);
 }
 
+
 const EMPTY_BUF = Buffer.alloc(0);
 
 class QNode {
@@ -299,18 +307,20 @@ class QNode {
     return new QNode(allocBuf(cap), at, at, 0, LP_EMPTY);
   }
 
-  /** A node holding `items`, exactly sized. */
-  static of(items: string[]): QNode {
+  /** A node holding `items`, exactly sized, or with `room` free bytes at the head or the tail. */
+  static of(items: string[], room = 0, head = false): QNode {
     let size = 0;
     let b = LP_EMPTY;
     for (let i = 0; i < items.length; i++) {
       size += packedSize(items[i].length);
       b += entryBytes(items[i]);
     }
-    const buf = size === 0 ? EMPTY_BUF : allocBuf(size);
-    let off = 0;
+    const total = size + room;
+    const buf = total === 0 ? EMPTY_BUF : allocBuf(total);
+    let off = head ? room : 0;
+    const s = off;
     for (let i = 0; i < items.length; i++) off = writeEntry(buf, off, items[i]);
-    return new QNode(buf, 0, size, items.length, b);
+    return new QNode(buf, s, off, items.length, b);
   }
 
   /** Node a followed by node b, exactly sized. */
@@ -344,6 +354,18 @@ class QNode {
     const ns = head ? need + extra - (extra >> 2) : extra >> 2;
     if (buf === this.buf) buf.copyWithin(ns, this.s, this.e);
     else this.buf.copy(buf, ns, this.s, this.e);
+    this.buf = buf;
+    this.s = ns;
+    this.e = ns + used;
+  }
+
+  /** Makes sure `need` bytes are free at the head or the tail, growing to exactly that. */
+  reserve(need: number, head: boolean): void {
+    if (head ? this.s >= need : this.buf.length - this.e >= need) return;
+    const used = this.e - this.s;
+    const buf = allocBuf(used + need);
+    const ns = head ? need : 0;
+    this.buf.copy(buf, ns, this.s, this.e);
     this.buf = buf;
     this.s = ns;
     this.e = ns + used;
@@ -539,6 +561,43 @@ function allowMerge(a: QNode | undefined, b: QNode | undefined, fill: number): b
   return !exceedsLimit(fill, a.bytes + b.bytes - LP_EMPTY, a.count + b.count);
 }
 
+/** The chunk list of a tiny list (never changed: a tiny list has no packed chunks). */
+const NO_NODES: QNode[] = [];
+/** The elements of a new, empty list (never changed: the first push makes an array). */
+const NO_ITEMS: string[] = [];
+/**
+ * Tiny lists: up to TINY_MAX elements stay plain strings; a packed listpack
+ * that shrinks to TINY_LOW goes back (the gap avoids flapping at one size).
+ * At 8 short elements both forms cost about the same (~450 bytes with the
+ * ListValue, bench/list-micro.mjs); below that the strings cost less.
+ */
+const TINY_MAX = 8;
+const TINY_LOW = 4;
+/**
+ * A tiny list's array: the first `n` of `items` in an array with room for
+ * TINY_MAX, so pushes and pops happen in place (a grown JS array would get
+ * room for 16 more, 128 bytes a tiny list never uses; an exact one would be
+ * copied on every push). Built from an 8-element literal and cut to length,
+ * which keeps its 8 slots and its packed element kind.
+ */
+function tinyArray(items: string[], n: number): string[] {
+  const f = items[0];
+  const a = [f, f, f, f, f, f, f, f];
+  for (let i = 1; i < n; i++) a[i] = items[i];
+  a.length = n;
+  return a;
+}
+
+/** tinyArray([a, b], 2) without the temporary array (a list's second push). */
+function tinyPair(a: string, b: string): string[] {
+  const t = [a, b, b, b, b, b, b, b];
+  t.length = 2;
+  return t;
+}
+
+/** Scratch space forRange encodes a tiny list's elements into. */
+let scratch = Buffer.allocUnsafeSlow(256);
+
 /** Visitor of forRange: the element is buf[off, off+len). */
 export type EntryVisitor<T> = (buf: Buffer, off: number, len: number, ctx: T) => void;
 
@@ -548,8 +607,17 @@ function collect(buf: Buffer, off: number, len: number, out: string[]): void {
 
 export class ListValue implements DataObject {
   readonly objType = ObjType.List;
-  /** Chunks from head to tail; a listpack-encoded list has exactly one. */
-  nodes: QNode[] = [QNode.empty()];
+  /**
+   * A tiny listpack (at most TINY_MAX elements): the elements themselves, as
+   * the strings the commands handed in, so short lists (queues that stay near
+   * empty, small feeds) push, pop and index without packing or decoding.
+   * Null once the list is packed (more elements, or a quicklist).
+   */
+  tiny: string[] | null = NO_ITEMS;
+  /** Size of the tiny list as a Valkey listpack (drives the conversions like a node's `bytes`). */
+  tb = LP_EMPTY;
+  /** Packed chunks from head to tail; a packed listpack has exactly one, a tiny list none. */
+  qn: QNode[] = NO_NODES;
   /** True once the list is a quicklist. */
   quick = false;
   /** Node limit the quicklist was created with (Valkey keeps it per list). */
@@ -560,19 +628,55 @@ export class ListValue implements DataObject {
     return this.quick ? 'quicklist' : 'listpack';
   }
 
+  /**
+   * The chunks from head to tail, for readers outside this file (RDB, AOF,
+   * DEBUG, MEMORY USAGE): a tiny list shows as one packed node made on the spot.
+   */
+  get nodes(): QNode[] {
+    const t = this.tiny;
+    if (t === null) return this.qn;
+    const n = QNode.of(t);
+    return [n];
+  }
+
   clone(): ListValue {
     const l = new ListValue();
-    l.nodes = this.nodes.map((n) => n.copy());
+    const t = this.tiny;
+    l.tiny = t === null ? null : t.length === 0 ? NO_ITEMS : tinyArray(t, t.length);
+    l.tb = this.tb;
+    l.qn = this.tiny === null ? this.qn.map((n) => n.copy()) : NO_NODES;
     l.quick = this.quick;
     l.qfill = this.qfill;
     l.length = this.length;
     return l;
   }
 
+  /**
+   * Packs a tiny list into one node (it is about to grow past TINY_MAX, change
+   * shape, or convert), optionally with `room` free bytes at one end.
+   */
+  private untiny(room = 0, head = false): void {
+    const t = this.tiny;
+    if (t === null) return;
+    this.qn = [QNode.of(t, room, head)];
+    this.tiny = null;
+  }
+
+  /** A packed listpack that is down to TINY_LOW elements goes back to strings. */
+  private retiny(): void {
+    if (this.quick || this.tiny !== null || this.length > TINY_LOW) return;
+    const n = this.qn[0];
+    const items = n.toArray();
+    this.tiny = items.length === 0 ? NO_ITEMS : tinyArray(items, items.length);
+    this.tb = n.bytes;
+    this.qn = NO_NODES;
+  }
+
   /** Bytes of the listpack (or of every quicklist node together). */
   bytes(): number {
+    if (this.tiny !== null) return this.tb;
     let b = 0;
-    for (const n of this.nodes) b += n.bytes;
+    for (const n of this.qn) b += n.bytes;
     return b;
   }
 
@@ -584,20 +688,30 @@ export class ListValue implements DataObject {
    */
   growCheck(fill: number, addBytes: number, addCount: number): void {
     if (this.quick) return;
-    const n = this.nodes[0];
-    if (!exceedsLimit(fill, n.bytes + addBytes, n.count + addCount)) return;
+    if (this.tiny !== null) {
+      if (!exceedsLimit(fill, this.tb + addBytes, this.length + addCount)) return;
+      this.untiny();
+    } else {
+      const n = this.qn[0];
+      if (!exceedsLimit(fill, n.bytes + addBytes, n.count + addCount)) return;
+    }
     this.quick = true;
     this.qfill = fill;
-    if (this.length === 0) this.nodes = [];
+    if (this.length === 0) this.qn = [];
   }
 
   /** After removing elements: a quicklist down to one small node becomes a listpack. */
   shrinkCheck(fill: number): void {
-    if (!this.quick || this.nodes.length !== 1) return;
+    if (!this.quick) {
+      if (this.tiny === null && this.length <= TINY_LOW) this.retiny();
+      return;
+    }
+    if (this.qn.length !== 1) return;
     const [sz, cnt] = nodeLimits(fill);
-    const n = this.nodes[0];
+    const n = this.qn[0];
     if (n.bytes > Math.floor(sz / 2) || this.length > Math.floor(cnt / 2)) return;
     this.quick = false;
+    this.retiny();
   }
 
   // ------------------------------------------------------------ ends
@@ -605,8 +719,26 @@ export class ListValue implements DataObject {
   /** Pushes one element at the head or tail (call growCheck first). */
   push(s: string, head: boolean): void {
     const eb = entryBytes(s);
+    const t = this.tiny;
+    if (t !== null) {
+      const n = t.length;
+      if (n < TINY_MAX) {
+        // One element: an exact array (most single-element lists stay that
+        // way); the second one moves them into an array with room for 8.
+        if (n === 0) this.tiny = [s];
+        else if (n === 1) this.tiny = head ? tinyPair(s, t[0]) : tinyPair(t[0], s);
+        else if (head) t.unshift(s);
+        else t.push(s);
+        this.tb += eb;
+        this.length++;
+        return;
+      }
+      // Outgrown: pack with room for this push and the next ones (as room() would give).
+      const need = packedSize(s.length);
+      this.untiny(need + Math.max(need, 48), head);
+    }
     this.length++;
-    const nodes = this.nodes;
+    const nodes = this.qn;
     if (!this.quick) {
       if (head) nodes[0].pushHead(s, eb);
       else nodes[0].pushTail(s, eb);
@@ -641,13 +773,38 @@ export class ListValue implements DataObject {
     let add = 0;
     for (let i = from; i < argv.length; i++) add += argv[i].length;
     this.growCheck(fill, add, argv.length - from);
+    if (this.tiny !== null && this.length + argv.length - from > TINY_MAX) {
+      // Too many for the tiny form: pack once, with room for all of them.
+      let size = 0;
+      for (let i = from; i < argv.length; i++) size += packedSize(argv[i].length);
+      this.untiny(size, head);
+    } else if (!this.quick && this.tiny === null && argv.length - from > 1) {
+      // A listpack getting a batch: one exact growth instead of several.
+      let size = 0;
+      for (let i = from; i < argv.length; i++) size += packedSize(argv[i].length);
+      this.qn[0].reserve(size, head);
+    }
     for (let i = from; i < argv.length; i++) this.push(argv[i], head);
   }
 
   /** Removes and returns the head or tail element (undefined when empty). Caller runs shrinkCheck. */
   pop(head: boolean): string | undefined {
     if (this.length === 0) return undefined;
-    const nodes = this.nodes;
+    const t = this.tiny;
+    if (t !== null) {
+      let v: string;
+      if (head) {
+        // Not shift(): that trims a slot off the front of the array for good.
+        v = t[0];
+        const n = t.length - 1;
+        for (let i = 0; i < n; i++) t[i] = t[i + 1];
+        t.pop();
+      } else v = t.pop() as string;
+      this.tb -= entryBytes(v);
+      this.length--;
+      return v;
+    }
+    const nodes = this.qn;
     const n = head ? nodes[0] : nodes[nodes.length - 1];
     const s = head ? n.popHead() : n.popTail();
     this.length--;
@@ -669,7 +826,7 @@ export class ListValue implements DataObject {
 
   /** Node index and offset of element `i` (0 <= i < length), seeking from the nearer end. */
   private locate(i: number): [number, number] {
-    const nodes = this.nodes;
+    const nodes = this.qn;
     if (i <= (this.length - 1) / 2) {
       let acc = 0;
       for (let k = 0; k < nodes.length; k++) {
@@ -692,7 +849,9 @@ export class ListValue implements DataObject {
   get(index: number): string | undefined {
     if (index < 0) index += this.length;
     if (index < 0 || index >= this.length) return undefined;
-    const nodes = this.nodes;
+    const t = this.tiny;
+    if (t !== null) return t[index];
+    const nodes = this.qn;
     if (index === 0 || nodes.length === 1) return nodes[0].at(index);
     const [k, off] = this.locate(index);
     return nodes[k].at(off);
@@ -703,8 +862,14 @@ export class ListValue implements DataObject {
     this.growCheck(fill, s.length, 1);
     if (index < 0) index += this.length;
     if (index < 0 || index >= this.length) return false;
+    const t = this.tiny;
+    if (t !== null) {
+      this.tb += entryBytes(s) - entryBytes(t[index]);
+      t[index] = s;
+      return true;
+    }
     const [k, off] = this.locate(index);
-    this.nodes[k].splice(off, 1, [s]);
+    this.qn[k].splice(off, 1, [s]);
     this.shrinkCheck(fill);
     return true;
   }
@@ -715,8 +880,21 @@ export class ListValue implements DataObject {
    * first. The element is the bytes buf[off, off+len), valid during the call.
    */
   forRange<T>(start: number, end: number, reverse: boolean, fn: EntryVisitor<T>, ctx: T): void {
+    const t = this.tiny;
+    if (t !== null) {
+      for (let i = reverse ? end : start; reverse ? i >= start : i <= end; reverse ? i-- : i++) {
+        const v = t[i];
+        const len = v.length;
+        if (len > scratch.length) scratch = Buffer.allocUnsafeSlow(len);
+        const buf = scratch; // fn may not keep it: the next element overwrites it
+        if (len < 32) for (let j = 0; j < len; j++) buf[j] = v.charCodeAt(j);
+        else buf.latin1Write(v, 0, len);
+        fn(buf, 0, len, ctx);
+      }
+      return;
+    }
     let left = end - start + 1;
-    const nodes = this.nodes;
+    const nodes = this.qn;
     let [k, i] = this.locate(reverse ? end : start);
     let node = nodes[k];
     let buf = node.buf;
@@ -752,6 +930,11 @@ export class ListValue implements DataObject {
    * 0 <= start <= end < length), optionally tail first.
    */
   range(start: number, end: number, reverse = false): string[] {
+    const t = this.tiny;
+    if (t !== null) {
+      const out = t.slice(start, end + 1);
+      return reverse ? out.reverse() : out;
+    }
     const out: string[] = [];
     this.forRange(start, end, reverse, collect, out);
     return out;
@@ -759,8 +942,9 @@ export class ListValue implements DataObject {
 
   /** Every element, head to tail. */
   toArray(): string[] {
+    if (this.tiny !== null) return this.tiny.slice();
     const out: string[] = [];
-    for (const n of this.nodes) n.toArray(out);
+    for (const n of this.qn) n.toArray(out);
     return out;
   }
 
@@ -770,8 +954,15 @@ export class ListValue implements DataObject {
   deleteRange(start: number, count: number): void {
     if (count <= 0) return;
     if (start + count > this.length) count = this.length - start;
+    const t = this.tiny;
+    if (t !== null) {
+      const gone = t.splice(start, count);
+      for (let i = 0; i < gone.length; i++) this.tb -= entryBytes(gone[i]);
+      this.length -= gone.length;
+      return;
+    }
     let [k, off] = this.locate(start);
-    const nodes = this.nodes;
+    const nodes = this.qn;
     while (count > 0) {
       const n = nodes[k];
       const del = Math.min(count, n.count - off);
@@ -801,7 +992,28 @@ export class ListValue implements DataObject {
   remove(s: string, count: number): number {
     let removed = 0;
     const limit = Math.abs(count);
-    const nodes = this.nodes;
+    const t = this.tiny;
+    if (t !== null) {
+      if (count >= 0) {
+        for (let i = 0; i < t.length && (limit === 0 || removed < limit); i++) {
+          if (t[i] === s) {
+            t.splice(i--, 1);
+            removed++;
+          }
+        }
+      } else {
+        for (let i = t.length - 1; i >= 0 && removed < limit; i--) {
+          if (t[i] === s) {
+            t.splice(i, 1);
+            removed++;
+          }
+        }
+      }
+      this.tb -= removed * entryBytes(s);
+      this.length -= removed;
+      return removed;
+    }
+    const nodes = this.qn;
     const eb = entryBytes(s);
     const needle = Buffer.from(s, 'latin1');
     const offs: number[] = [];
@@ -852,7 +1064,19 @@ export class ListValue implements DataObject {
    */
   insert(pivot: string, s: string, after: boolean, fill: number): boolean {
     this.growCheck(fill, s.length, 1);
-    const nodes = this.nodes;
+    const t = this.tiny;
+    if (t !== null) {
+      const i = t.indexOf(pivot);
+      if (i < 0) return false;
+      if (t.length >= TINY_MAX) this.untiny();
+      else {
+        t.splice(after ? i + 1 : i, 0, s);
+        this.tb += entryBytes(s);
+        this.length++;
+        return true;
+      }
+    }
+    const nodes = this.qn;
     const needle = Buffer.from(pivot, 'latin1');
     for (let k = 0; k < nodes.length; k++) {
       const n = nodes[k];
@@ -871,7 +1095,7 @@ export class ListValue implements DataObject {
 
   /** Valkey's _quicklistInsert next to the element at (node k, offset off). */
   private insertAt(k: number, off: number, s: string, after: boolean): void {
-    const nodes = this.nodes;
+    const nodes = this.qn;
     const node = nodes[k];
     const eb = entryBytes(s);
     this.length++;
@@ -912,12 +1136,12 @@ export class ListValue implements DataObject {
 
   /** Merges node ai + 1 into node ai (adjacent). */
   private merge(ai: number): void {
-    this.nodes.splice(ai, 2, QNode.concat(this.nodes[ai], this.nodes[ai + 1]));
+    this.qn.splice(ai, 2, QNode.concat(this.qn[ai], this.qn[ai + 1]));
   }
 
   /** Valkey's _quicklistMergeNodes around the node at index c. */
   private mergeAround(c: number): void {
-    const nodes = this.nodes;
+    const nodes = this.qn;
     const fill = this.qfill;
     // prev_prev + prev
     if (c >= 2 && allowMerge(nodes[c - 1], nodes[c - 2], fill)) {
@@ -943,7 +1167,21 @@ export class ListValue implements DataObject {
    */
   positions(s: string, rank: number, fromTail: boolean, count: number, maxlen: number): number[] {
     const out: number[] = [];
-    const nodes = this.nodes;
+    const t = this.tiny;
+    if (t !== null) {
+      let matches = 0;
+      const len = t.length;
+      for (let seen = 0; seen < len; seen++) {
+        if (maxlen !== 0 && seen >= maxlen) break;
+        const i = fromTail ? len - 1 - seen : seen;
+        if (t[i] === s && ++matches >= rank) {
+          out.push(i);
+          if (count !== 0 && out.length >= count) break;
+        }
+      }
+      return out;
+    }
+    const nodes = this.qn;
     const needle = Buffer.from(s, 'latin1');
     let seen = 0;
     let matches = 0;
@@ -980,8 +1218,17 @@ export class ListValue implements DataObject {
 
   /** Internal consistency check for tests: lengths, bytes, packing and node shape. */
   check(): void {
+    const t = this.tiny;
+    if (t !== null) {
+      if (this.quick || this.qn !== NO_NODES || NO_NODES.length !== 0 || NO_ITEMS.length !== 0) throw new Error('tiny list with packed nodes');
+      if (t.length !== this.length) throw new Error(`tiny length ${this.length} != ${t.length}`);
+      if (t.length > TINY_MAX) throw new Error(`tiny list of ${t.length}`);
+      const b = QNode.of(t).bytes;
+      if (b !== this.tb) throw new Error(`tiny bytes ${this.tb} != ${b}`);
+      return;
+    }
     let total = 0;
-    for (const n of this.nodes) {
+    for (const n of this.qn) {
       if (n.s < 0 || n.s > n.e || n.e > n.buf.length) throw new Error(`node bounds ${n.s} ${n.e} ${n.buf.length}`);
       const fwd = n.toArray();
       const back: string[] = [];
@@ -998,18 +1245,20 @@ export class ListValue implements DataObject {
       if (this.quick && n.count === 0) throw new Error('empty quicklist node');
     }
     if (total !== this.length) throw new Error(`length ${this.length} != ${total}`);
-    if (!this.quick && this.nodes.length !== 1) throw new Error('listpack with several nodes');
+    if (!this.quick && this.qn.length !== 1) throw new Error('listpack with several nodes');
   }
 
   /** Number of nodes (quicklist) for tests and DEBUG-like introspection. */
   nodeCount(): number {
-    return this.nodes.length;
+    if (this.tiny !== null) return 1;
+    return this.qn.length;
   }
 
   /** Bytes of memory the nodes' buffers hold (for tests and estimates). */
   allocatedBytes(): number {
     let b = 0;
-    for (const n of this.nodes) b += n.buf.length;
+    if (this.tiny !== null) for (const v of this.tiny) b += packedSize(v.length);
+    for (const n of this.qn) b += n.buf.length;
     return b;
   }
 }

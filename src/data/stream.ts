@@ -5,16 +5,21 @@
 // only beyond; a part is a bigint exactly when it exceeds Number.MAX_SAFE_INTEGER,
 // so `===` is equality and `<`/`>` compare mixed number/bigint correctly.
 //
-// Entries live in an EntryMap: a list of nodes, each holding its IDs in two
-// arrays and its entries packed back to back in one Buffer, already in reply
-// form (so XRANGE/XREAD copy runs of bytes, and no per-entry object lives on
-// the JS heap); found by binary search over the nodes' last IDs and then
-// inside a node: lookups, seeks and range starts are O(log N), appends O(1)
-// amortised. The stream appends to its last node until that node received
-// STREAM_NODE_MAX_ENTRIES entries (deleted ones included), like Valkey's
-// listpack nodes, so approximate trimming (~) removes whole nodes the way
-// Valkey does. Consumer-group PELs use IdMap, the same chunked layout with
-// arbitrary values.
+// Entries live in an EntryMap: a list of nodes, each one Buffer laid out the
+// way Valkey's listpack node is (a master ID and field names per node; per
+// entry its flags, its ms as a difference from the master's, its values alone
+// when its fields are the master's; deleted entries flagged in place until
+// the node empties), so an entry costs about what it costs in Valkey and no
+// per-entry object lives on the JS heap. Nodes are found by binary search
+// over their last IDs, entries inside a node by a linear scan (at most
+// stream-node-max-entries, 100 by default): lookups, seeks and range starts
+// are O(log N + node), appends O(1) amortised. Replies are rendered from the
+// packed bytes straight into the client's output buffer; nodes read more than
+// once keep their rendered form in a small bounded cache. The stream appends
+// to its last node until that node took stream-node-max-entries entries
+// (deleted ones included) or reached stream-node-max-bytes as a listpack,
+// like Valkey, so approximate trimming (~) removes whole nodes the way Valkey
+// does. Consumer-group PELs use IdMap, a chunked sorted map with arbitrary values.
 import { ObjType, type DataObject } from '../keyspace/types.js';
 
 export type U64 = number | bigint;
@@ -102,7 +107,7 @@ class Chunk<V> {
   added = 0;
 }
 
-/** A position in an IdMap: chunk index and index inside the chunk. */
+/** A position: chunk (node) index, and the index inside the chunk (IdMap) or the entry's byte offset in its node (EntryMap). */
 export interface Pos {
   c: number;
   i: number;
@@ -110,10 +115,9 @@ export interface Pos {
 
 const SPLIT_AT = 256;
 
-/** A sorted map from stream IDs to values, in chunks. */
 /**
  * Positions over ID-sorted chunks (each with parallel ms/seq arrays): the
- * cursor half shared by IdMap (PELs) and EntryMap (stream entries).
+ * cursor half of IdMap.
  */
 abstract class IdChunks<K extends { ms: U64[]; seq: U64[] }> {
   chunks: K[] = [];
@@ -387,7 +391,7 @@ export class IdMap<V> extends IdChunks<Chunk<V>> {
   }
 }
 
-// ------------------------------------------------------------------ EntryMap
+// ------------------------------------------------------------------ reply helpers
 
 /**
  * Where stream entries' bytes go: a reply writer (its buffer and fill level
@@ -397,92 +401,6 @@ export interface ByteSink {
   out: Buffer;
   len: number;
   rawBuf(b: Buffer): void;
-}
-
-/**
- * One node of stream entries (Valkey's listpack node): IDs as two parallel
- * arrays and the entries packed back to back in one Buffer, each already in
- * its reply form, `*2 $<id> *<2n> $<field> $<value> ...` (the same bytes in
- * RESP2 and RESP3), so XRANGE/XREAD copy whole runs of entries into the reply
- * and nothing per entry lives on the JS heap. Entry i spans st[i] up to
- * st[i + 1] (or `used` for the last one); XDEL and trimming close the gap.
- */
-export class EntryNode {
-  ms: U64[] = [];
-  seq: U64[] = [];
-  /** Start offset of each entry in buf. */
-  st: number[] = [];
-  buf: Buffer;
-  used = 0;
-  /** Entries ever appended (deleted ones still count). */
-  added = 0;
-  /**
-   * The size this node would have as Valkey's listpack (lpBytes), kept as
-   * entries are appended, for stream-node-max-bytes; with the master entry's
-   * ID and field names it is measured against (see lpEntryBytes).
-   */
-  lpBytes = 0;
-  masterMs: U64 = 0;
-  masterSeq: U64 = 0;
-  masterFields: string[] | null = null;
-  constructor(cap: number) {
-    // allocUnsafe: small nodes (small streams) share Node's slab pool instead of one ArrayBuffer each.
-    this.buf = Buffer.allocUnsafe(cap);
-  }
-  end(i: number): number {
-    return i + 1 < this.st.length ? this.st[i + 1] : this.used;
-  }
-  /** Makes room for n more bytes. */
-  reserve(n: number): void {
-    const need = this.used + n;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const nb = Buffer.allocUnsafe(size);
-    this.buf.copy(nb, 0, 0, this.used);
-    this.buf = nb;
-  }
-  /** Drops the spare capacity (a node that takes no more appends). */
-  shrink(): void {
-    if (this.buf.length - this.used > this.used >>> 3) {
-      const nb = Buffer.allocUnsafe(Math.max(this.used, 1));
-      this.buf.copy(nb, 0, 0, this.used);
-      this.buf = nb;
-    }
-  }
-  /** Removes entries [i, j). */
-  removeRange(i: number, j: number): void {
-    const a = this.st[i];
-    const b = this.end(j - 1);
-    const d = b - a;
-    if (b < this.used) this.buf.copy(this.buf, a, b, this.used);
-    this.used -= d;
-    for (let k = j; k < this.st.length; k++) this.st[k] -= d;
-    const n = j - i;
-    if (i === this.st.length - n) {
-      this.ms.length = i;
-      this.seq.length = i;
-      this.st.length = i;
-    } else {
-      this.ms.splice(i, n);
-      this.seq.splice(i, n);
-      this.st.splice(i, n);
-    }
-  }
-  clone(): EntryNode {
-    const n = new EntryNode(Math.max(this.used, 1));
-    this.buf.copy(n.buf, 0, 0, this.used);
-    n.used = this.used;
-    n.ms = this.ms.slice();
-    n.seq = this.seq.slice();
-    n.st = this.st.slice();
-    n.added = this.added;
-    n.lpBytes = this.lpBytes;
-    n.masterMs = this.masterMs;
-    n.masterSeq = this.masterSeq;
-    n.masterFields = this.masterFields;
-    return n;
-  }
 }
 
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
@@ -535,16 +453,6 @@ function putBulk(b: Buffer, p: number, s: string): number {
   return p;
 }
 
-// The decimal digits of the last ms part written (consecutive XADDs mostly share it).
-let lastMs: U64 = -1;
-let lastMsLen = 0;
-const lastMsDigits = Buffer.alloc(24);
-
-function cacheMs(ms: U64): void {
-  lastMsLen = putNum(lastMsDigits, 0, ms);
-  lastMs = ms;
-}
-
 /** Copies src[a, b) to the sink. */
 function copyOut(sink: ByteSink, src: Buffer, a: number, b: number): void {
   const n = b - a;
@@ -560,18 +468,6 @@ function copyOut(sink: ByteSink, src: Buffer, a: number, b: number): void {
     src.copy(sink.out, sink.len, a, b);
   }
   sink.len += n;
-}
-
-/** The decimal at p, up to CR. */
-function numAt(b: Buffer, p: number): number {
-  let v = 0;
-  for (let ch = b[p]; ch !== 13; ch = b[++p]) v = v * 10 + (ch - 48);
-  return v;
-}
-
-function skipLine(b: Buffer, p: number): number {
-  while (b[p] !== 13) p++;
-  return p + 2;
 }
 
 // ------------------------------------------------------- listpack sizes
@@ -613,8 +509,18 @@ function idDiff(a: U64, b: U64): number {
   return typeof a === 'number' && typeof b === 'number' ? a - b : Number(BigInt(a) - BigInt(b));
 }
 
-/** Adds an entry's listpack size to its node (and, for a node's first entry, the master entry's). */
-function lpAccount(k: EntryNode, ms: U64, seq: U64, argv: string[], from: number): void {
+interface LpNode {
+  lpBytes: number;
+  masterMs: U64;
+  masterSeq: U64;
+  masterFields: string[] | null;
+}
+
+/**
+ * Adds an entry's listpack size to its node (and, for a node's first entry,
+ * the master entry's); true when its fields are the master's.
+ */
+function lpAccount(k: LpNode, ms: U64, seq: U64, argv: string[], from: number): boolean {
   const nf = (argv.length - from) >>> 1;
   let mf = k.masterFields;
   if (mf === null) {
@@ -637,37 +543,644 @@ function lpAccount(k: EntryNode, ms: U64, seq: U64, argv: string[], from: number
     for (let j = from; j < argv.length; j++) b += lpStrBytes(argv[j]);
   }
   k.lpBytes += b;
+  return same;
 }
 
-/** The stream's entries, in nodes ending where Valkey's listpack nodes would (stream-node-max-entries/-bytes). */
-export class EntryMap extends IdChunks<EntryNode> {
+// ------------------------------------------------------------------ EntryMap
+// A node holds its entries the way Valkey's listpack node does: the master ID
+// and field names once per node, then per entry its flags, its ID (ms as the
+// difference from the master's, seq as is), its values alone when its fields
+// are the master's (else the field count, fields and values), and deleted
+// entries stay in place, flagged, until the node empties. Byte layout of an
+// entry at offset o:
+//   flags (1 byte: DELETED, SAMEFIELDS), L (varint), body (L bytes), backlen
+// where body is ms-delta (varint), seq (varint), [field count (varint)],
+// strings (varint length + latin1 bytes), and backlen is 1 + size(L) + L as a
+// varint stored backwards (its low group last), so entries can be walked both
+// ways. Varints are unsigned little-endian base-128.
+
+const F_DELETED = 1;
+const F_SAME = 2;
+
+function vsize(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+function vsizeU(v: U64): number {
+  if (typeof v === 'number') return vsize(v);
+  let n = 1;
+  while (v >= 128n) {
+    v >>= 7n;
+    n++;
+  }
+  return n;
+}
+
+function putV(b: Buffer, p: number, v: number): number {
+  while (v >= 128) {
+    const q = Math.floor(v / 128);
+    b[p++] = (v - q * 128) | 128;
+    v = q;
+  }
+  b[p++] = v;
+  return p;
+}
+
+function putVU(b: Buffer, p: number, v: U64): number {
+  if (typeof v === 'number') return putV(b, p, v);
+  while (v >= 128n) {
+    b[p++] = Number(v & 127n) | 128;
+    v >>= 7n;
+  }
+  b[p++] = Number(v);
+  return p;
+}
+
+/** The value read by the last getV / getVU. */
+let V = 0;
+let VU: U64 = 0;
+
+/** Reads a varint that fits a safe integer (lengths, counts) into V; returns the new position. */
+function getV(b: Buffer, p: number): number {
+  let x = b[p++];
+  if (x < 128) {
+    V = x;
+    return p;
+  }
+  let v = x & 127;
+  let mul = 128;
+  do {
+    x = b[p++];
+    v += (x & 127) * mul;
+    mul *= 128;
+  } while (x >= 128);
+  V = v;
+  return p;
+}
+
+/** Reads a 64-bit varint into VU (a bigint only beyond the safe range). */
+function getVU(b: Buffer, p: number): number {
+  let x = b[p];
+  if (x < 128) {
+    VU = x;
+    return p + 1;
+  }
+  const start = p++;
+  let v = x & 127;
+  let mul = 128;
+  let n = 1;
+  do {
+    x = b[p++];
+    if (++n > 7) return getVBig(b, start);
+    v += (x & 127) * mul;
+    mul *= 128;
+  } while (x >= 128);
+  VU = v;
+  return p;
+}
+
+function getVBig(b: Buffer, p: number): number {
+  let v = 0n;
+  let sh = 0n;
+  let x: number;
+  do {
+    x = b[p++];
+    v |= BigInt(x & 127) << sh;
+    sh += 7n;
+  } while (x >= 128);
+  VU = normU64(v);
+  return p;
+}
+
+function addU64(a: U64, d: U64): U64 {
+  if (typeof a === 'number' && typeof d === 'number') {
+    const s = a + d;
+    if (s <= Number.MAX_SAFE_INTEGER) return s;
+  }
+  return normU64(BigInt(a) + BigInt(d));
+}
+
+function subU64(a: U64, b: U64): U64 {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return normU64(BigInt(a) - BigInt(b));
+}
+
+/** The ID decoded by the last readId, and where that entry's body ends. */
+let RMS: U64 = 0;
+let RSEQ: U64 = 0;
+let REND = 0;
+
+/**
+ * A buffer for a node still taking appends: small ones from Node's slab pool,
+ * larger ones on their own, so the garbage its growth leaves behind is never
+ * a pool slab pinned by a neighbour that lives on.
+ */
+function nodeBuf(cap: number): Buffer {
+  return cap < 512 ? Buffer.allocUnsafe(cap) : Buffer.allocUnsafeSlow(cap);
+}
+
+/** A buffer of exactly n bytes for a node's final contents (small ones share the slab pool). */
+function exactBuf(n: number): Buffer {
+  return n < 1024 ? Buffer.allocUnsafe(n) : Buffer.allocUnsafeSlow(n);
+}
+
+/** A node of packed entries (see above). */
+export class EntryNode {
+  buf: Buffer;
+  used = 0;
+  /** Live entries. */
+  count = 0;
+  /** Entries flagged deleted. */
+  deleted = 0;
+  /** Offsets of the first and the last live entry. */
+  head = 0;
+  tail = 0;
+  /** The last live entry's ID (the index searches on it). */
+  lastMs: U64 = 0;
+  lastSeq: U64 = 0;
+  /** Valkey's listpack size of this node, for stream-node-max-bytes (see lpAccount). */
+  lpBytes = 0;
+  masterMs: U64 = 0;
+  masterSeq: U64 = 0;
+  masterFields: string[] | null = null;
+  /** The master field names in reply form (`$<len>\r\n<name>\r\n` each) and where each starts; built on first read. */
+  mresp: Buffer | null = null;
+  moff: number[] | null = null;
+  /** The reply form of this node's entries while it is in the render cache (see RenderCache). */
+  rc: RenderCache | null = null;
+  /** Runs read from this node (the render cache takes nodes read more than once). */
+  reads = 0;
+  constructor(cap: number) {
+    this.buf = nodeBuf(cap);
+  }
+
+  /** Entries ever appended (deleted ones included), as Valkey's master entry counts them. */
+  get added(): number {
+    return this.count + this.deleted;
+  }
+
+  reserve(n: number): void {
+    const need = this.used + n;
+    if (need <= this.buf.length) return;
+    let size = Math.max(this.buf.length * 2, 16);
+    while (size < need) size *= 2;
+    const nb = nodeBuf(size);
+    this.buf.copy(nb, 0, 0, this.used);
+    this.buf = nb;
+  }
+
+  /** Drops the spare capacity (a node that takes no more appends): its bytes move to a buffer of their exact size. */
+  shrink(): void {
+    if (this.buf.length !== this.used) {
+      const nb = exactBuf(this.used);
+      this.buf.copy(nb, 0, 0, this.used);
+      this.buf = nb;
+    }
+  }
+
+  /** Decodes the ID of the entry at o into RMS/RSEQ (REND: its body's end); returns where its fields start. */
+  readId(o: number): number {
+    const b = this.buf;
+    let p = o + 1;
+    let x = b[p];
+    if (x < 128) {
+      p++;
+      REND = p + x;
+    } else {
+      p = getV(b, p);
+      REND = p + V;
+    }
+    x = b[p];
+    if (x < 128) {
+      p++;
+      const m = this.masterMs;
+      RMS = typeof m === 'number' && m + x <= Number.MAX_SAFE_INTEGER ? m + x : addU64(m, x);
+    } else {
+      p = getVU(b, p);
+      RMS = addU64(this.masterMs, VU);
+    }
+    x = b[p];
+    if (x < 128) {
+      RSEQ = x;
+      return p + 1;
+    }
+    p = getVU(b, p);
+    RSEQ = VU;
+    return p;
+  }
+
+  /** Start of the entry after the one at o (used when none). */
+  after(o: number): number {
+    const b = this.buf;
+    let p = o + 1;
+    let x = b[p];
+    if (x < 128) p += 1 + x;
+    else {
+      p = getV(b, p);
+      p += V;
+    }
+    // The backlen: 1 + size(L) + L = p - o.
+    const bl = p - o;
+    return p + (bl < 128 ? 1 : vsize(bl));
+  }
+
+  /** Start of the entry before the one at o (o > 0). */
+  before(o: number): number {
+    const b = this.buf;
+    let p = o - 1;
+    let x = b[p];
+    let v = x & 127;
+    let mul = 128;
+    while (x >= 128) {
+      x = b[--p];
+      v += (x & 127) * mul;
+      mul *= 128;
+    }
+    return p - v;
+  }
+
+  /** The next live entry after o, or -1. */
+  nextLive(o: number): number {
+    const b = this.buf;
+    const u = this.used;
+    do o = this.after(o);
+    while (o < u && (b[o] & F_DELETED) !== 0);
+    return o < u ? o : -1;
+  }
+
+  /** The live entry before o, or -1. */
+  prevLive(o: number): number {
+    const b = this.buf;
+    while (o > 0) {
+      o = this.before(o);
+      if ((b[o] & F_DELETED) === 0) return o;
+    }
+    return -1;
+  }
+
+  /** Builds the master field names' reply form. */
+  masterResp(): void {
+    const mf = this.masterFields!;
+    let n = 0;
+    for (const f of mf) n += f.length + 5 + ndigits(f.length);
+    const b = Buffer.allocUnsafe(n);
+    const off = new Array<number>(mf.length + 1);
+    let p = 0;
+    for (let j = 0; j < mf.length; j++) {
+      off[j] = p;
+      p = putBulk(b, p, mf[j]);
+    }
+    off[mf.length] = p;
+    this.mresp = b;
+    this.moff = off;
+  }
+
+  clone(): EntryNode {
+    const n = new EntryNode(0);
+    n.buf = exactBuf(this.used);
+    this.buf.copy(n.buf, 0, 0, this.used);
+    n.used = this.used;
+    n.count = this.count;
+    n.deleted = this.deleted;
+    n.head = this.head;
+    n.tail = this.tail;
+    n.lastMs = this.lastMs;
+    n.lastSeq = this.lastSeq;
+    n.lpBytes = this.lpBytes;
+    n.masterMs = this.masterMs;
+    n.masterSeq = this.masterSeq;
+    n.masterFields = this.masterFields;
+    n.mresp = this.mresp;
+    n.moff = this.moff;
+    return n;
+  }
+}
+
+/** Where an entry is rendered when the sink has no room for it. */
+let scratch = Buffer.allocUnsafe(4096);
+
+function copyBytes(dst: Buffer, q: number, src: Buffer, a: number, n: number): number {
+  if (n <= 32) for (let j = 0; j < n; j++) dst[q++] = src[a + j];
+  else {
+    src.copy(dst, q, a, a + n);
+    q += n;
+  }
+  return q;
+}
+
+/** Writes `$<n>\r\n` followed by n bytes of src from a, and CRLF; returns the new end. */
+function putBulkFrom(o: Buffer, q: number, src: Buffer, a: number, n: number): number {
+  o[q++] = 36;
+  if (n < 10) o[q++] = 48 + n;
+  else if (n < 100) {
+    const t = (n / 10) >>> 0;
+    o[q++] = 48 + t;
+    o[q++] = 48 + n - 10 * t;
+  } else q = putNum(o, q, n);
+  o[q++] = 13;
+  o[q++] = 10;
+  q = copyBytes(o, q, src, a, n);
+  o[q++] = 13;
+  o[q++] = 10;
+  return q;
+}
+
+// The decimal digits of the last ms part rendered: entries read in order have
+// equal or close ms parts, so the next one's digits are mostly a small
+// decimal addition to these.
+let rMs = -1;
+let rLen = 0;
+const rDig = Buffer.alloc(24);
+
+/** Makes rDig/rLen the digits of ms (a safe integer). */
+function msDigits(ms: number): void {
+  let c = ms - rMs;
+  if (c === 0) return;
+  if (c > 0 && c < 0x40000000 && rMs >= 0) {
+    let i = rLen - 1;
+    while (i >= 0) {
+      const s = rDig[i] - 48 + c;
+      if (s < 10) {
+        rDig[i] = 48 + s;
+        rMs = ms;
+        return;
+      }
+      c = (s / 10) >>> 0;
+      rDig[i--] = 48 + s - c * 10;
+    }
+  }
+  rLen = putNum(rDig, 0, ms);
+  rMs = ms;
+}
+
+/** Writes `<ms>-<seq>` as a bulk string at q; returns the new end. */
+function putIdBulk(o: Buffer, q: number, ms: U64, seq: U64): number {
+  if (typeof ms !== 'number' || typeof seq !== 'number' || seq >= 10) {
+    const idLen = u64digits(ms) + 1 + u64digits(seq);
+    o[q++] = 36;
+    q = putNum(o, q, idLen);
+    o[q++] = 13;
+    o[q++] = 10;
+    q = putNum(o, q, ms);
+    o[q++] = 45;
+    q = putNum(o, q, seq);
+    o[q++] = 13;
+    o[q++] = 10;
+    return q;
+  }
+  // The common case: a safe ms part and a one-digit seq.
+  msDigits(ms);
+  const n = rLen;
+  const idLen = n + 2;
+  o[q++] = 36;
+  if (idLen < 10) o[q++] = 48 + idLen;
+  else {
+    const t = (idLen / 10) >>> 0;
+    o[q++] = 48 + t;
+    o[q++] = 48 + idLen - 10 * t;
+  }
+  o[q++] = 13;
+  o[q++] = 10;
+  for (let j = 0; j < n; j++) o[q++] = rDig[j];
+  o[q++] = 45;
+  o[q++] = 48 + seq;
+  o[q++] = 13;
+  o[q++] = 10;
+  return q;
+}
+
+/** Renders the entry at o of node k as [id, [field, value, ...]] into the sink. */
+function renderEntry(k: EntryNode, o: number, sink: ByteSink): void {
+  const b = k.buf;
+  let p = k.readId(o);
+  const ms = RMS;
+  const seq = RSEQ;
+  const end = REND;
+  const same = (b[o] & F_SAME) !== 0;
+  let nf: number;
+  if (same) {
+    nf = k.masterFields!.length;
+    if (k.mresp === null) k.masterResp();
+  } else {
+    p = getV(b, p);
+    nf = V;
+  }
+  const bound = 96 + (end - p) + 32 * nf + (same ? k.mresp!.length : 0);
+  let out = sink.out;
+  let q = sink.len;
+  let direct = true;
+  if (q + bound > out.length) {
+    direct = false;
+    if (scratch.length < bound) scratch = Buffer.allocUnsafe(bound * 2);
+    out = scratch;
+    q = 0;
+  }
+  out[q++] = 42; // *2\r\n
+  out[q++] = 50;
+  out[q++] = 13;
+  out[q++] = 10;
+  q = putIdBulk(out, q, ms, seq);
+  out[q++] = 42;
+  if (nf < 5) out[q++] = 48 + 2 * nf;
+  else q = putNum(out, q, 2 * nf);
+  out[q++] = 13;
+  out[q++] = 10;
+  if (same) {
+    const mr = k.mresp!;
+    const mo = k.moff!;
+    for (let j = 0; j < nf; j++) {
+      q = copyBytes(out, q, mr, mo[j], mo[j + 1] - mo[j]);
+      let x = b[p];
+      if (x < 128) p++;
+      else {
+        p = getV(b, p);
+        x = V;
+      }
+      q = putBulkFrom(out, q, b, p, x);
+      p += x;
+    }
+  } else {
+    for (let j = 2 * nf; j > 0; j--) {
+      p = getV(b, p);
+      q = putBulkFrom(out, q, b, p, V);
+      p += V;
+    }
+  }
+  if (direct) sink.len = q;
+  else sink.rawBuf(scratch.subarray(0, q));
+}
+
+// ------------------------------------------------------- render cache
+// Rendering an entry writes its reply byte by byte; a node read again and
+// again (XRANGE over the same entries, several consumers reading the same
+// range) keeps its rendered reply form for a while, so later reads copy runs
+// of bytes. Bounded: at most RC_MAX_NODES nodes and RC_MAX_BYTES bytes in the
+// whole server, oldest dropped first; a node's cache covers its first n live
+// entries (appends after it are rendered directly) and goes on any removal.
+
+const RC_MAX_BYTES = 1 << 20;
+const RC_MAX_NODES = 64;
+
+export class RenderCache {
+  constructor(
+    /** The rendered entries, back to back. */
+    readonly buf: Buffer,
+    /** Offset in the node of each covered entry, ascending. */
+    readonly eoff: Int32Array,
+    /** Offset in buf of each covered entry, and the end. */
+    readonly roff: Int32Array,
+  ) {}
+  /** Index of the entry at node offset o, or -1 when not covered. */
+  index(o: number): number {
+    const e = this.eoff;
+    let lo = 0;
+    let hi = e.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (e[mid] < o) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < e.length && e[lo] === o ? lo : -1;
+  }
+}
+
+const rcNodes: EntryNode[] = [];
+let rcBytes = 0;
+
+function rcDrop(k: EntryNode): void {
+  if (k.rc !== null) {
+    rcBytes -= k.rc.buf.length;
+    k.rc = null;
+  }
+}
+
+/** A growable sink the cache renders into. */
+const rcSink: ByteSink = {
+  out: Buffer.allocUnsafe(8192),
+  len: 0,
+  rawBuf(b: Buffer): void {
+    if (this.len + b.length > this.out.length) {
+      const nb = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.len + b.length));
+      this.out.copy(nb, 0, 0, this.len);
+      this.out = nb;
+    }
+    b.copy(this.out, this.len);
+    this.len += b.length;
+  },
+};
+
+/** Renders all live entries of k into its cache (when the node fits the budget). */
+function rcBuild(k: EntryNode): void {
+  rcDrop(k);
+  if (k.used > RC_MAX_BYTES >>> 3) return;
+  const n = k.count;
+  const eoff = new Int32Array(n);
+  const roff = new Int32Array(n + 1);
+  rcSink.len = 0;
+  let o = k.head;
+  for (let i = 0; i < n; i++) {
+    eoff[i] = o;
+    roff[i] = rcSink.len;
+    renderEntry(k, o, rcSink);
+    if (i + 1 < n) o = k.nextLive(o);
+  }
+  roff[n] = rcSink.len;
+  const buf = Buffer.allocUnsafeSlow(rcSink.len);
+  rcSink.out.copy(buf, 0, 0, rcSink.len);
+  if (rcSink.out.length > 1 << 20) rcSink.out = Buffer.allocUnsafe(8192);
+  k.rc = new RenderCache(buf, eoff, roff);
+  rcBytes += buf.length;
+  rcNodes.push(k);
+  while (rcBytes > RC_MAX_BYTES || rcNodes.length > RC_MAX_NODES) rcDrop(rcNodes.shift()!);
+}
+
+/**
+ * The render cache of a node a run of n entries starts reading: a node read
+ * before gets one (or a fresh one after 16 appends) when the run takes at
+ * least 8 entries, so a reader following the stream's tail entry by entry
+ * does not render whole nodes.
+ */
+function cacheFor(k: EntryNode, n: number): RenderCache | null {
+  if (n >= 8 && (k.rc === null ? ++k.reads >= 2 && k.count >= 8 : k.rc.eoff.length + 16 <= k.count)) rcBuild(k);
+  return k.rc;
+}
+
+/** The stream's entries in packed nodes ending where Valkey's listpack nodes would (stream-node-max-entries/-bytes). */
+export class EntryMap {
+  chunks: EntryNode[] = [];
   size = 0;
-  /** Where the last appended entry's ID ends (its node and offset), for the XADD reply. */
-  private lastIdNode: EntryNode | null = null;
-  private lastIdStart = -1;
-  private lastIdEnd = 0;
+
+  first(): Pos | null {
+    return this.chunks.length === 0 ? null : { c: 0, i: this.chunks[0].head };
+  }
+
+  last(): Pos | null {
+    const n = this.chunks.length;
+    return n === 0 ? null : { c: n - 1, i: this.chunks[n - 1].tail };
+  }
+
+  /** Advances p to the next entry in place; false (p unchanged) at the end. */
+  next(p: Pos): boolean {
+    const k = this.chunks[p.c];
+    if (p.i !== k.tail) {
+      p.i = k.nextLive(p.i);
+      return true;
+    }
+    if (p.c + 1 < this.chunks.length) {
+      p.c++;
+      p.i = this.chunks[p.c].head;
+      return true;
+    }
+    return false;
+  }
+
+  /** Moves p back in place; false (p unchanged) at the start. */
+  prev(p: Pos): boolean {
+    const k = this.chunks[p.c];
+    if (p.i !== k.head) {
+      p.i = k.prevLive(p.i);
+      return true;
+    }
+    if (p.c > 0) {
+      p.c--;
+      p.i = this.chunks[p.c].tail;
+      return true;
+    }
+    return false;
+  }
+
+  msAt(p: Pos): U64 {
+    this.chunks[p.c].readId(p.i);
+    return RMS;
+  }
+  seqAt(p: Pos): U64 {
+    this.chunks[p.c].readId(p.i);
+    return RSEQ;
+  }
+  idAt(p: Pos): StreamID {
+    this.chunks[p.c].readId(p.i);
+    return { ms: RMS, seq: RSEQ };
+  }
 
   /** Index of the first node whose last ID >= id (chunks.length if none). */
   private chunkFor(ms: U64, seq: U64): number {
     const ch = this.chunks;
     let lo = 0;
     let hi = ch.length;
+    // Appends and reads near the end are the common case.
+    if (hi !== 0) {
+      const k = ch[hi - 1];
+      if (cmpId(k.lastMs, k.lastSeq, ms, seq) < 0) return hi;
+    }
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const k = ch[mid];
-      const j = k.ms.length - 1;
-      if (cmpId(k.ms[j], k.seq[j], ms, seq) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private static lower(k: EntryNode, ms: U64, seq: U64): number {
-    let lo = 0;
-    let hi = k.ms.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cmpId(k.ms[mid], k.seq[mid], ms, seq) < 0) lo = mid + 1;
+      if (cmpId(k.lastMs, k.lastSeq, ms, seq) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -677,24 +1190,31 @@ export class EntryMap extends IdChunks<EntryNode> {
   seekGE(ms: U64, seq: U64): Pos | null {
     const c = this.chunkFor(ms, seq);
     if (c >= this.chunks.length) return null;
-    return { c, i: EntryMap.lower(this.chunks[c], ms, seq) };
+    const k = this.chunks[c];
+    let o = k.head;
+    for (;;) {
+      k.readId(o);
+      if (o === k.tail || cmpId(RMS, RSEQ, ms, seq) >= 0) return { c, i: o };
+      o = k.nextLive(o);
+    }
   }
 
   /** Last position with ID <= id, or null. */
   seekLE(ms: U64, seq: U64): Pos | null {
     const ch = this.chunks;
-    let c = this.chunkFor(ms, seq);
-    if (c >= ch.length) {
-      if (ch.length === 0) return null;
-      c = ch.length - 1;
-      return { c, i: ch[c].ms.length - 1 };
-    }
+    const c = this.chunkFor(ms, seq);
+    if (c >= ch.length) return this.last();
     const k = ch[c];
-    const i = EntryMap.lower(k, ms, seq);
-    if (i < k.ms.length && k.ms[i] === ms && k.seq[i] === seq) return { c, i };
-    if (i > 0) return { c, i: i - 1 };
+    let best = -1;
+    for (let o = k.head; ; o = k.nextLive(o)) {
+      k.readId(o);
+      if (cmpId(RMS, RSEQ, ms, seq) > 0) break;
+      best = o;
+      if (o === k.tail) break;
+    }
+    if (best >= 0) return { c, i: best };
     if (c === 0) return null;
-    return { c: c - 1, i: ch[c - 1].ms.length - 1 };
+    return { c: c - 1, i: ch[c - 1].tail };
   }
 
   /** The position of exactly this ID, or null. */
@@ -702,79 +1222,43 @@ export class EntryMap extends IdChunks<EntryNode> {
     const c = this.chunkFor(ms, seq);
     if (c >= this.chunks.length) return null;
     const k = this.chunks[c];
-    const i = EntryMap.lower(k, ms, seq);
-    if (i < k.ms.length && k.ms[i] === ms && k.seq[i] === seq) return { c, i };
-    return null;
-  }
-
-
-  /** An entry's fields and values (decoded from the node). */
-  valAt(p: Pos): Fields {
-    const k = this.chunks[p.c];
-    const b = k.buf;
-    let q = skipLine(b, k.st[p.i] + 5); // "*2\r\n$<idlen>\r\n"
-    q = skipLine(b, q); // the ID
-    const n = numAt(b, q + 1);
-    q = skipLine(b, q);
-    const out = new Array<string>(n);
-    for (let j = 0; j < n; j++) {
-      const len = numAt(b, q + 1);
-      q = skipLine(b, q);
-      out[j] = b.latin1Slice(q, q + len);
-      q += len + 2;
+    for (let o = k.head; ; o = k.nextLive(o)) {
+      k.readId(o);
+      const d = cmpId(RMS, RSEQ, ms, seq);
+      if (d === 0) return { c, i: o };
+      if (d > 0 || o === k.tail) return null;
     }
-    return out;
-  }
-
-  /** Number of field-value pairs of an entry. */
-  pairsAt(p: Pos): number {
-    const k = this.chunks[p.c];
-    const b = k.buf;
-    let q = skipLine(b, k.st[p.i] + 5);
-    q = skipLine(b, q);
-    return numAt(b, q + 1) >>> 1;
-  }
-
-  /** Writes the entry at p in its reply form ([id, [field, value, ...]]). */
-  writeEntry(p: Pos, sink: ByteSink): void {
-    const k = this.chunks[p.c];
-    copyOut(sink, k.buf, k.st[p.i], k.end(p.i));
-  }
-
-  /** Writes n entries from p forward (they must exist), advancing p past them; whole runs per node. */
-  writeRun(p: Pos, n: number, sink: ByteSink): void {
-    while (n > 0) {
-      const k = this.chunks[p.c];
-      const take = Math.min(n, k.st.length - p.i);
-      copyOut(sink, k.buf, k.st[p.i], k.end(p.i + take - 1));
-      n -= take;
-      p.i += take;
-      if (p.i >= k.st.length) {
-        p.c++;
-        p.i = 0;
-      }
-    }
-  }
-
-  /** Writes the ID of the last entry as a bulk string (the stream must not be empty). */
-  writeLastId(sink: ByteSink): void {
-    const k = this.chunks[this.chunks.length - 1];
-    const a = k.st[k.st.length - 1] + 4;
-    // Right after appendArgv the end of the ID is known.
-    // (Removals only move entries down, so an entry still starting where the last append's did is that entry.)
-    const e = k === this.lastIdNode && a === this.lastIdStart ? this.lastIdEnd : skipLine(k.buf, skipLine(k.buf, a));
-    copyOut(sink, k.buf, a, e);
-  }
-
-  /** Writes the ID of the entry at p as a bulk string. */
-  writeId(p: Pos, sink: ByteSink): void {
-    const k = this.chunks[p.c];
-    const a = k.st[p.i] + 4;
-    copyOut(sink, k.buf, a, skipLine(k.buf, skipLine(k.buf, a)));
   }
 
   has(ms: U64, seq: U64): boolean {
     return this.find(ms, seq) !== null;
+  }
+
+  /** An entry's fields and values, alternating. */
+  valAt(p: Pos): Fields {
+    const k = this.chunks[p.c];
+    const b = k.buf;
+    const o = p.i;
+    let q = k.readId(o);
+    if ((b[o] & F_SAME) !== 0) {
+      const mf = k.masterFields!;
+      const out = new Array<string>(2 * mf.length);
+      for (let j = 0; j < mf.length; j++) {
+        out[2 * j] = mf[j];
+        q = getV(b, q);
+        out[2 * j + 1] = b.latin1Slice(q, q + V);
+        q += V;
+      }
+      return out;
+    }
+    q = getV(b, q);
+    const out = new Array<string>(2 * V);
+    for (let j = 0; j < out.length; j++) {
+      q = getV(b, q);
+      out[j] = b.latin1Slice(q, q + V);
+      q += V;
+    }
+    return out;
   }
 
   get(ms: U64, seq: U64): Fields | undefined {
@@ -782,13 +1266,135 @@ export class EntryMap extends IdChunks<EntryNode> {
     return p === null ? undefined : this.valAt(p);
   }
 
+  /** Number of field-value pairs of an entry. */
+  pairsAt(p: Pos): number {
+    const k = this.chunks[p.c];
+    const q = k.readId(p.i);
+    if ((k.buf[p.i] & F_SAME) !== 0) return k.masterFields!.length;
+    getV(k.buf, q);
+    return V;
+  }
+
   /**
-   * The node the next append goes to, with room for `bytes` more: a new one
-   * when the last took nodeMax entries (0: no limit) or when its listpack size
-   * plus the entry's field and value lengths (elelen) reach maxBytes, as
-   * Valkey's streamAppendItem decides.
+   * How many entries from p forward have an ID <= (ms, seq), at most max:
+   * nodes wholly inside the range are counted without decoding their IDs.
    */
-  private tail(bytes: number, nodeMax: number, maxBytes: number, elelen: number): EntryNode {
+  countUpTo(p: Pos, ms: U64, seq: U64, max: number): number {
+    const ch = this.chunks;
+    let n = 0;
+    let o = p.i;
+    for (let c = p.c; c < ch.length && n < max; c++) {
+      const k = ch[c];
+      if (c !== p.c) o = k.head;
+      const whole = cmpId(k.lastMs, k.lastSeq, ms, seq) <= 0;
+      if (whole && o === k.head) {
+        n += k.count;
+        continue;
+      }
+      for (;;) {
+        if (!whole) {
+          k.readId(o);
+          if (cmpId(RMS, RSEQ, ms, seq) > 0) return n;
+        }
+        if (++n >= max) return max;
+        if (o === k.tail) break;
+        o = k.nextLive(o);
+      }
+      if (!whole) return n;
+    }
+    return n < max ? n : max;
+  }
+
+  /** Writes the entry at p in its reply form ([id, [field, value, ...]]). */
+  writeEntry(p: Pos, sink: ByteSink): void {
+    const k = this.chunks[p.c];
+    const rc = k.rc;
+    if (rc !== null) {
+      const i = rc.index(p.i);
+      if (i >= 0) {
+        copyOut(sink, rc.buf, rc.roff[i], rc.roff[i + 1]);
+        return;
+      }
+    }
+    renderEntry(k, p.i, sink);
+  }
+
+  /** Writes n entries from p forward (they must exist), advancing p past them; cached runs are copied whole. */
+  writeRun(p: Pos, n: number, sink: ByteSink): void {
+    const ch = this.chunks;
+    let k = ch[p.c];
+    let o = p.i;
+    let rc = cacheFor(k, n);
+    for (;;) {
+      const i = rc === null ? -1 : rc.index(o);
+      if (i >= 0) {
+        const take = Math.min(n, rc!.eoff.length - i);
+        copyOut(sink, rc!.buf, rc!.roff[i], rc!.roff[i + take]);
+        n -= take;
+        o = rc!.eoff[i + take - 1];
+      } else {
+        renderEntry(k, o, sink);
+        n--;
+      }
+      // The cache covers a prefix of the node: the rest of it is rendered.
+      rc = null;
+      if (n === 0) break;
+      if (o !== k.tail) o = k.nextLive(o);
+      else {
+        k = ch[++p.c];
+        o = k.head;
+        rc = cacheFor(k, n);
+      }
+    }
+    p.i = o;
+    this.next(p);
+  }
+
+  /** Writes n entries from p backward (they must exist), moving p before them; cached entries are copied. */
+  writeRunRev(p: Pos, n: number, sink: ByteSink): void {
+    const ch = this.chunks;
+    let k = ch[p.c];
+    let o = p.i;
+    let rc = cacheFor(k, n);
+    let i = rc === null ? -1 : rc.index(o);
+    for (;;) {
+      if (i >= 0) copyOut(sink, rc!.buf, rc!.roff[i], rc!.roff[i + 1]);
+      else renderEntry(k, o, sink);
+      if (--n === 0) break;
+      if (o !== k.head) {
+        o = k.prevLive(o);
+        // The cache covers the node's first live entries, in order.
+        if (i > 0) i--;
+        else if (rc !== null) i = rc.index(o);
+      } else {
+        k = ch[--p.c];
+        o = k.tail;
+        rc = cacheFor(k, n);
+        i = rc === null ? -1 : rc.index(o);
+      }
+    }
+    p.i = o;
+    this.prev(p);
+  }
+
+  /** Writes the ID of the last entry as a bulk string (the stream must not be empty). */
+  writeLastId(sink: ByteSink): void {
+    const k = this.chunks[this.chunks.length - 1];
+    writeIdBulk(sink, k.lastMs, k.lastSeq);
+  }
+
+  /** Writes the ID of the entry at p as a bulk string. */
+  writeId(p: Pos, sink: ByteSink): void {
+    this.chunks[p.c].readId(p.i);
+    writeIdBulk(sink, RMS, RSEQ);
+  }
+
+  /**
+   * The node the next append goes to: a new one when the last took nodeMax
+   * entries (0: no limit) or when its listpack size plus the entry's field
+   * and value lengths (elelen) reach maxBytes, as Valkey's streamAppendItem decides.
+   */
+  private tailNode(bytes: number, nodeMax: number, maxBytes: number, elelen: number): EntryNode {
     const ch = this.chunks;
     let k = ch.length === 0 ? undefined : ch[ch.length - 1];
     if (maxBytes === 0 || maxBytes > STREAM_LISTPACK_MAX_SIZE) maxBytes = STREAM_LISTPACK_MAX_SIZE;
@@ -796,7 +1402,7 @@ export class EntryMap extends IdChunks<EntryNode> {
       // A full node predicts the next one's size (entries of a stream tend to look alike).
       let cap = bytes;
       if (k !== undefined) {
-        if (k.ms.length === k.added) cap = Math.max(cap, k.used + (k.used >>> 4));
+        if (k.deleted === 0) cap = Math.max(cap, k.used + (k.used >>> 4));
         k.shrink();
       }
       k = new EntryNode(cap);
@@ -807,49 +1413,64 @@ export class EntryMap extends IdChunks<EntryNode> {
 
   /**
    * Appends an ID greater than every ID present with fields argv[from..]; a
-   * new node starts after nodeMax appends or at maxBytes (see tail()).
+   * new node starts after nodeMax appends or at maxBytes (see tailNode()).
    */
   appendArgv(ms: U64, seq: U64, argv: string[], from: number, nodeMax: number, maxBytes = STREAM_NODE_MAX_BYTES): void {
-    const nf = argv.length - from;
-    if (ms !== lastMs) cacheMs(ms);
-    const idLen = lastMsLen + 1 + u64digits(seq);
-    let bytes = 4 + 1 + ndigits(idLen) + 2 + idLen + 2 + 1 + ndigits(nf) + 2;
+    const n2 = argv.length - from;
     let elelen = 0;
+    let strBytes = 0;
     for (let j = from; j < argv.length; j++) {
       const n = argv[j].length;
       elelen += n;
-      bytes += n + 5 + (n < 10 ? 1 : ndigits(n));
+      strBytes += n + (n < 128 ? 1 : vsize(n));
     }
-    const k = this.tail(bytes, nodeMax, maxBytes, elelen);
-    lpAccount(k, ms, seq, argv, from);
+    // An upper bound: flags, L, body (ms, seq, count, strings), backlen.
+    const k = this.tailNode(1 + 5 + 10 + 10 + 5 + strBytes + 5, nodeMax, maxBytes, elelen);
+    const same = lpAccount(k, ms, seq, argv, from);
+    const msd = subU64(ms, k.masterMs);
+    let L = vsizeU(msd) + vsizeU(seq);
+    let s0 = from;
+    if (same) {
+      // Values only: drop the field names' bytes.
+      for (let j = from; j < argv.length; j += 2) {
+        const n = argv[j].length;
+        strBytes -= n + (n < 128 ? 1 : vsize(n));
+      }
+      s0 = from + 1;
+    } else L += vsize(n2 >>> 1);
+    L += strBytes;
+    const B = 1 + vsize(L) + L;
+    const bs = vsize(B);
     const b = k.buf;
-    let p = k.used;
-    k.st.push(p);
-    this.lastIdStart = p + 4;
-    b[p++] = 42; // *2\r\n$
-    b[p++] = 50;
-    b[p++] = 13;
-    b[p++] = 10;
-    b[p++] = 36;
-    p = putNum(b, p, idLen);
-    b[p++] = 13;
-    b[p++] = 10;
-    for (let j = 0; j < lastMsLen; j++) b[p++] = lastMsDigits[j];
-    b[p++] = 45;
-    p = putNum(b, p, seq);
-    b[p++] = 13;
-    b[p++] = 10;
-    this.lastIdNode = k;
-    this.lastIdEnd = p;
-    b[p++] = 42;
-    p = putNum(b, p, nf);
-    b[p++] = 13;
-    b[p++] = 10;
-    for (let j = from; j < argv.length; j++) p = putBulk(b, p, argv[j]);
+    const o = k.used;
+    b[o] = same ? F_SAME : 0;
+    let p = putV(b, o + 1, L);
+    p = putVU(b, p, msd);
+    p = putVU(b, p, seq);
+    const step = same ? 2 : 1;
+    if (!same) p = putV(b, p, n2 >>> 1);
+    for (let j = s0; j < argv.length; j += step) {
+      const s = argv[j];
+      const n = s.length;
+      if (n < 128) b[p++] = n;
+      else p = putV(b, p, n);
+      if (n <= 24) for (let t = 0; t < n; t++) b[p++] = s.charCodeAt(t);
+      else p += b.latin1Write(s, p, n);
+    }
+    // The backlen, low group last.
+    let v = B;
+    for (let t = bs - 1; t >= 0; t--) {
+      const q = Math.floor(v / 128);
+      b[p + t] = (v - q * 128) | (t === 0 ? 0 : 128);
+      v = q;
+    }
+    p += bs;
     k.used = p;
-    k.ms.push(ms);
-    k.seq.push(seq);
-    k.added++;
+    if (k.count === 0) k.head = o;
+    k.tail = o;
+    k.lastMs = ms;
+    k.lastSeq = seq;
+    k.count++;
     this.size++;
   }
 
@@ -858,13 +1479,31 @@ export class EntryMap extends IdChunks<EntryNode> {
     this.appendArgv(ms, seq, fields, 0, nodeMax, maxBytes);
   }
 
+  /** Flags the live entry at o of node c deleted (the node goes when it empties). */
+  private remove(c: number, o: number): void {
+    const k = this.chunks[c];
+    if (k.rc !== null) rcDrop(k);
+    k.buf[o] |= F_DELETED;
+    k.count--;
+    k.deleted++;
+    this.size--;
+    if (k.count === 0) {
+      this.chunks.splice(c, 1);
+      return;
+    }
+    if (o === k.head) k.head = k.nextLive(o);
+    if (o === k.tail) {
+      k.tail = k.prevLive(o);
+      k.readId(k.tail);
+      k.lastMs = RMS;
+      k.lastSeq = RSEQ;
+    }
+  }
+
   delete(ms: U64, seq: U64): boolean {
     const p = this.find(ms, seq);
     if (p === null) return false;
-    const k = this.chunks[p.c];
-    k.removeRange(p.i, p.i + 1);
-    this.size--;
-    if (k.st.length === 0) this.chunks.splice(p.c, 1);
+    this.remove(p.c, p.i);
     return true;
   }
 
@@ -872,19 +1511,31 @@ export class EntryMap extends IdChunks<EntryNode> {
   shiftChunk(): number {
     const k = this.chunks.shift();
     if (k === undefined) return 0;
-    this.size -= k.ms.length;
-    return k.ms.length;
+    this.size -= k.count;
+    return k.count;
   }
 
   /** Removes the first n entries of the first node. */
   shiftFromFirst(n: number): void {
     const k = this.chunks[0];
-    if (n >= k.ms.length) {
+    if (n >= k.count) {
       this.shiftChunk();
       return;
     }
-    k.removeRange(0, n);
-    this.size -= n;
+    for (let j = 0; j < n; j++) this.remove(0, k.head);
+  }
+
+  /** Live entries of the first node with an ID below (ms, seq). */
+  countFirstBelow(ms: U64, seq: U64): number {
+    const k = this.chunks[0];
+    let n = 0;
+    for (let o = k.head; ; o = k.nextLive(o)) {
+      k.readId(o);
+      if (cmpId(RMS, RSEQ, ms, seq) >= 0) break;
+      n++;
+      if (o === k.tail) break;
+    }
+    return n;
   }
 
   clear(): void {
@@ -898,6 +1549,19 @@ export class EntryMap extends IdChunks<EntryNode> {
     for (const k of this.chunks) m.chunks.push(k.clone());
     return m;
   }
+}
+
+function writeIdBulk(sink: ByteSink, ms: U64, seq: U64): void {
+  let out = sink.out;
+  let q = sink.len;
+  const direct = q + 64 <= out.length;
+  if (!direct) {
+    out = scratch;
+    q = 0;
+  }
+  q = putIdBulk(out, q, ms, seq);
+  if (direct) sink.len = q;
+  else sink.rawBuf(scratch.subarray(0, q));
 }
 
 // ------------------------------------------------------------------ groups
@@ -1063,11 +1727,11 @@ export class Stream implements DataObject {
     while (e.chunks.length !== 0) {
       if (maxlen !== null && e.size <= maxlen) break;
       const k = e.chunks[0];
-      const n = k.ms.length;
+      const n = k.count;
       if (limit && deleted + n > limit) break;
       let whole: boolean;
       if (maxlen !== null) whole = e.size - n >= maxlen;
-      else whole = cmpId(k.ms[n - 1], k.seq[n - 1], minid!.ms, minid!.seq) < 0;
+      else whole = cmpId(k.lastMs, k.lastSeq, minid!.ms, minid!.seq) < 0;
       if (whole) {
         e.shiftChunk();
         deleted += n;
@@ -1076,7 +1740,7 @@ export class Stream implements DataObject {
       if (approx) break;
       let cut = 0;
       if (maxlen !== null) cut = e.size - maxlen;
-      else while (cut < n && cmpId(k.ms[cut], k.seq[cut], minid!.ms, minid!.seq) < 0) cut++;
+      else cut = e.countFirstBelow(minid!.ms, minid!.seq);
       if (cut > 0) {
         e.shiftFromFirst(cut);
         deleted += cut;

@@ -4,7 +4,8 @@
 // - Each key's clock (an Int32Array cell of the KeyTable) holds, as Valkey's
 //   24-bit lru field, either the LRU time in seconds or, under an LFU policy,
 //   16 bits of minutes (last decrement time) << 8 | an 8-bit logarithmic counter.
-// - Before a denyoom command, the dispatcher calls performEvictions(): while the
+// - Before every command, as Valkey, the dispatcher calls performEvictions()
+//   (beforeCommand(); only denyoom commands are refused when it fails): while the
 //   used memory is over maxmemory, sample `maxmemory-samples` keys per database
 //   into a pool of the 16 best candidates (highest idle time, lowest frequency,
 //   nearest expire time) and delete the best; the random policies pick a random
@@ -18,16 +19,41 @@
 // Used memory: V8's used heap plus external memory (Buffers) is cheap to read
 // (under a microsecond) but includes garbage until V8 collects it, and deleting
 // keys frees nothing until the next mark-compact. So the meter keeps:
-//   used = sample + bytes written since the sample - bytes evicted since the last major GC
+//   used = sample + bytes written since the sample - bytes evicted and not yet collected
 // where the sample is refreshed every few ms (or after enough writes), the
 // bytes written are the request sizes of the denyoom commands since, and the
-// evicted bytes are an estimate of each evicted key's heap cost; a major GC
-// (seen through a PerformanceObserver) resets the evicted estimate and forces a
-// fresh sample, so every estimate error lasts one GC cycle at most.
+// evicted bytes are an estimate of each evicted key's heap cost.
+//
+// Which evictions a major GC collected: evictions are grouped in epochs, each
+// opened by a fresh sentinel object that only a FinalizationRegistry knows. V8
+// marks incrementally, and allocates black while marking: a sentinel dies in a
+// mark-compact only if it was allocated before that GC's marking started, and
+// so were the evictions of every earlier epoch (their keys were unreachable
+// when marking began, so they are collected). Keys evicted during marking may
+// have been marked already and survive: their epoch stays counted until a later
+// sentinel dies. (Resetting the count at each major GC instead forgot the keys
+// evicted while marking, which stayed in the heap: the meter then read them as
+// data and evicted as much again, and under CPU contention, where marking is
+// slow and spans most of the time, that error compounded until ~90% of the
+// keyspace was gone.) FinalizationRegistry, not WeakRef.deref(): a deref keeps
+// its target alive until the end of the job, and a GC during a busy pipelined
+// job would then never see the sentinel die. Scavenges treat the registry's
+// targets as strong (V8 11, Node 20: re-check on a V8 upgrade), so a small
+// sentinel dies only in a major GC.
+//
+// Garbage that is not an eviction (overwritten values, DEL, FLUSHALL, table
+// rebuilds) reads as used until the next major GC: a FLUSHALL/FLUSHDB/SWAPDB
+// (a database's table replaced) while over the limit collects at once, and
+// while evicting, a full GC runs when the evictions not yet collected reach
+// 1/4 of maxmemory, or at most every SLOW_GC_DUTY times the last one's
+// duration once they reach 1/8, so every estimate error lasts one GC at most
+// (and the garbage, which the RSS holds, stays within 1/4 of maxmemory).
 import v8 from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import vm from 'node:vm';
 import type { Server } from '../server/server.js';
+import type { Client } from '../server/client.js';
+import { CMD, type Command } from '../commands/table.js';
 import type { Db } from './db.js';
 import { clock, keyClock } from './db.js';
 import type { Value } from './types.js';
@@ -65,6 +91,16 @@ const KEY_OVERHEAD = 64;
 /** Re-read the heap after this many ms or this many denyoom writes. */
 const SAMPLE_MS = 5;
 const SAMPLE_WRITES = 256;
+/** A forced GC while evicting may run once per this many times the last one's duration (~2% of the time). */
+const SLOW_GC_DUTY = 50;
+/**
+ * Heap bytes per entry a KeyTable leaves as garbage when it compacts: the old
+ * key/value array (2 slots, with growth slack), clock and position arrays and
+ * the old index (at load <= 0.75).
+ */
+const TABLE_BYTES_PER_ENTRY = 40;
+/** An eviction epoch closes after this many bytes (and 1/64 of maxmemory). */
+const EPOCH_MIN = 256 * 1024;
 
 // ------------------------------------------------------------------ LFU
 
@@ -145,21 +181,35 @@ export class Evictor {
   private writes = 0;
   /** Bytes written by denyoom commands since the sample. */
   written = 0;
-  /** Estimated heap bytes of keys evicted since the last major GC. */
-  freedSinceGc = 0;
-  /** The part of freedSinceGc evicted after the last look at the GC sentinel. */
-  private freedSinceCheck = 0;
-  /** Major GCs seen (the sentinel died), and those eviction asked for. */
+  /** Estimated heap bytes of evicted keys that no major GC is known to have collected. */
+  private freed = 0;
+  /** Bytes evicted in each open epoch, oldest first; epoch ids epochBase, epochBase + 1, ... */
+  private readonly epochs: number[] = [0];
+  private epochBase = 0;
+  /** Highest epoch id whose sentinel died (set by the registry's callback), and the last one processed. */
+  private deadEpoch = -1;
+  private seenDead = -1;
+  private readonly registry = new FinalizationRegistry<number>((id) => {
+    if (id > this.deadEpoch) this.deadEpoch = id;
+  });
+  /** Major GCs seen through the sentinels, and those eviction asked for. */
   majorGcs = 0;
   forcedGcs = 0;
+  /** Duration of the last forced GC (ms), and when it (or a major GC seen) ended. */
+  lastGcMs = 0;
+  private lastGcAt = 0;
   private lastCollectMs = 0;
+  /** When perform() last found the used memory over maxmemory. */
+  private lastOverAt = 0;
   private keysAtCollect = 0;
+  /** Keys evicted (never reset, unlike evictedKeys), and at the last collection. */
+  private evictions = 0;
+  private evictionsAtCollect = 0;
   private afterCollect = 0;
-  /**
-   * An old-generation object only a WeakRef holds: V8 clears it in a major GC
-   * (never in a scavenge), so finding it gone says, synchronously, that one ran.
-   */
-  private sentinel = newSentinel();
+  /** The dbs' tables seen so far (weakly): a new one means FLUSHALL/FLUSHDB left the old one as garbage. */
+  private readonly seenTables = new WeakSet<object>();
+  private tablesSeen = false;
+  private tablesAt = 0;
 
   /**
    * External memory already there when the server was created: compiled
@@ -171,6 +221,7 @@ export class Evictor {
   constructor(private readonly server: Server) {
     for (let i = 0; i < POOL_SIZE; i++) this.pool.push(new PoolEntry());
     this.externalBase = v8.getHeapStatistics().external_memory;
+    this.registry.register(newSentinel(), 0);
   }
 
   /** Reads maxmemory-policy, maxmemory-samples, tenacity and the LFU settings. */
@@ -187,29 +238,79 @@ export class Evictor {
     keyClock.lfu = (flags & F_LFU) !== 0 ? lfuTouch : null;
   }
 
-  /**
-   * After a major GC, what was evicted before the previous look is gone from the
-   * heap; what was evicted since may not be (kept, to err on the safe side).
-   */
+  /** Id of the current (newest) epoch. */
+  private get epochId(): number {
+    return this.epochBase + this.epochs.length - 1;
+  }
+
+  /** Opens a new epoch with its own sentinel. */
+  private newEpoch(): void {
+    this.epochs.push(0);
+    this.registry.register(newSentinel(), this.epochId);
+  }
+
+  /** A full GC just ran: every eviction so far is collected. */
+  private collected(ms: number): void {
+    this.freed = 0;
+    this.epochBase = this.epochId;
+    this.epochs.length = 1;
+    this.epochs[0] = 0;
+    this.newEpoch();
+    this.lastGcMs = ms;
+    this.lastGcAt = clock.ms;
+    this.sampleAt = -SAMPLE_MS;
+  }
+
+  /** MEMORY PURGE: a full GC if the runtime lets us run one; the meter then knows every eviction is collected. */
+  purge(): boolean {
+    if (fullGc === null) return false;
+    this.forceGc();
+    return true;
+  }
+
+  /** A full GC now (forced), timed. */
+  private forceGc(): void {
+    const t0 = performance.now();
+    fullGc!();
+    this.forcedGcs++;
+    this.collected(performance.now() - t0);
+  }
+
+  /** Estimated heap bytes of evicted keys that no major GC is known to have collected. */
+  get freedSinceGc(): number {
+    if (this.deadEpoch !== this.seenDead) this.settle();
+    return this.freed;
+  }
+
+  /** Drops the epochs a major GC is known to have collected (see the header). */
+  private settle(): void {
+    const dead = this.deadEpoch;
+    this.seenDead = dead;
+    this.majorGcs++;
+    this.lastGcAt = clock.ms;
+    // Epochs before the dead sentinel's were over before that GC's marking began.
+    const n = Math.min(dead - this.epochBase, this.epochs.length - 1);
+    if (n > 0) {
+      this.epochs.splice(0, n);
+      this.epochBase += n;
+      let f = 0;
+      for (let i = 0; i < this.epochs.length; i++) f += this.epochs[i];
+      this.freed = f;
+    }
+    // The current epoch's sentinel died: evictions from now on go to a new one.
+    if (dead >= this.epochId) this.newEpoch();
+    this.sampleAt = -SAMPLE_MS;
+  }
+
+  /** Settles the epochs; collects when too much evicted is still waiting for a GC. */
   private checkGc(): void {
+    if (this.deadEpoch !== this.seenDead) this.settle();
+    const freed = this.freed;
+    if (freed < 4 * 1024 * 1024 || fullGc === null) return;
+    const max = this.server.maxmemory;
     // Too much evicted and not collected: the estimate would drift, and the
-    // heap holds that much garbage. Collect now (a full GC; see fullGc()).
-    if (this.freedSinceGc > this.server.maxmemory / 2 && this.freedSinceGc > 4 * 1024 * 1024 && fullGc !== null) {
-      fullGc();
-      this.forcedGcs++;
-      // Collected just now: everything evicted so far is gone from the heap.
-      this.freedSinceGc = 0;
-      this.freedSinceCheck = 0;
-      this.sentinel = newSentinel();
-      this.sampleAt = -SAMPLE_MS;
-    }
-    if (this.sentinel.deref() === undefined) {
-      this.majorGcs++;
-      this.freedSinceGc = this.freedSinceCheck;
-      this.sentinel = newSentinel();
-      this.sampleAt = -SAMPLE_MS;
-    }
-    this.freedSinceCheck = 0;
+    // heap holds that much garbage (and more that is not evictions). Collect.
+    if (freed > max / 4 || (freed > max / 8 && clock.ms - this.lastGcAt >= Math.max(100, SLOW_GC_DUTY * this.lastGcMs))) this.forceGc();
   }
 
   /**
@@ -236,17 +337,32 @@ export class Evictor {
   used(): number {
     this.checkGc();
     if (clock.ms - this.sampleAt >= SAMPLE_MS || this.writes >= SAMPLE_WRITES || clock.ms < this.sampleAt) this.sampleNow();
-    const u = this.sample + this.written - this.freedSinceGc;
+    const u = this.sample + this.written - this.freed;
     return u > 0 ? u : 0;
   }
 
   /**
-   * Called by the dispatcher before a denyoom command while maxmemory is set:
-   * counts the request's bytes into the meter, then evicts as needed.
+   * Valkey's maxmemory step of processCommand, run by the dispatcher before
+   * every command while maxmemory is set (never for the primary's stream):
+   * performEvictions, then true when the command must be refused with -OOM
+   * because nothing more could be freed and it is denyoom (EXEC: its queue has
+   * a denyoom command) or would be queued in MULTI (anything but EXEC,
+   * DISCARD, QUIT and RESET: queuing takes memory too). A denyoom command's
+   * request size counts into the meter. No eviction on a replica (Valkey's
+   * replica-ignore-maxmemory yes: the primary sends the deletions), while the
+   * dataset loads, a script runs or clients are paused (isSafeToPerformEvictions).
    */
-  beforeWrite(argv: string[]): number {
-    this.noteWrite(argv);
-    return this.perform();
+  beforeCommand(c: Client, cmd: Command, argv: string[]): boolean {
+    let denyoom = (cmd.flags & CMD.DENYOOM) !== 0;
+    if (c.multi !== null) {
+      const name = cmd.name;
+      if (name === 'exec') denyoom = denyoom || (c.multi.flags & CMD.DENYOOM) !== 0;
+      else if (name !== 'discard' && name !== 'quit' && name !== 'reset') denyoom = true;
+    }
+    if (denyoom) this.noteWrite(argv);
+    const server = this.server;
+    if (server.busyScript !== null || server.pauseType !== null || server.rdb.loading || server.repl.isReplica) return false;
+    return this.perform() === EVICT_FAIL && denyoom;
   }
 
   /** Notes a denyoom command's request size. */
@@ -275,14 +391,23 @@ export class Evictor {
       }
       return EVICT_OK;
     }
+    // Over for the first time in a second (not the steady state of an endless
+    // write load, which dips under the limit after each eviction and goes over
+    // at the next write).
+    const fresh = clock.ms - this.lastOverAt >= 1000;
+    this.lastOverAt = clock.ms;
     if (this.exceededSince === 0) {
       this.exceededSince = clock.ms;
       // Just went over: what is over may be garbage (FLUSHALL, DEL, overwrites,
       // earlier evictions). Once a second at most, or when keys went away
       // since the last collection, collect before evicting.
-      if ((clock.ms - this.lastCollectMs >= 1000 || this.keyCount() < this.keysAtCollect) && this.collectAndRecheck()) return EVICT_OK;
+      const since = clock.ms - this.lastCollectMs;
+      if (((fresh && since >= 1000) || (since >= 100 && this.keysRemoved())) && this.collectAndRecheck(false)) return EVICT_OK;
     }
-    if ((this.flags & F_NONE) !== 0) return this.collectAndRecheck() ? EVICT_OK : EVICT_FAIL;
+    // A table replaced (FLUSHALL, FLUSHDB) since the last look: its keys are
+    // garbage that would read as data, collect them before evicting anything.
+    if (clock.ms !== this.tablesAt && this.tablesReplaced() && this.collectAndRecheck(true)) return EVICT_OK;
+    if ((this.flags & F_NONE) !== 0) return this.collectAndRecheck(false) ? EVICT_OK : EVICT_FAIL;
     const t0 = performance.now();
     const limitMs = this.timeLimitMs();
     let freed = 0;
@@ -305,7 +430,27 @@ export class Evictor {
     if (freed >= toFree) return EVICT_OK;
     used = this.used();
     if (used <= max) return EVICT_OK;
-    return this.collectAndRecheck() ? EVICT_OK : EVICT_FAIL;
+    return this.collectAndRecheck(false) ? EVICT_OK : EVICT_FAIL;
+  }
+
+  /** True when a db's table was replaced since the last call (looked at once per ms). */
+  private tablesReplaced(): boolean {
+    this.tablesAt = clock.ms;
+    const seen = this.seenTables;
+    const dbs = this.server.dbs;
+    let replaced = false;
+    for (let i = 0; i < dbs.length; i++) {
+      const d = dbs[i].dict;
+      if (!seen.has(d)) {
+        seen.add(d);
+        replaced = true;
+      }
+    }
+    if (!this.tablesSeen) {
+      this.tablesSeen = true;
+      return false;
+    }
+    return replaced;
   }
 
   private keyCount(): number {
@@ -314,25 +459,27 @@ export class Evictor {
     return n;
   }
 
+  /** Keys went away other than by eviction (DEL, expiry, FLUSHALL) since the last collection. */
+  private keysRemoved(): boolean {
+    return this.keyCount() + (this.evictions - this.evictionsAtCollect) < this.keysAtCollect;
+  }
+
   /**
    * Before refusing a write: the heap may hold only garbage (after FLUSHALL,
    * DEL of big keys, evictions): collect it (at most once a second, a full GC
    * costs milliseconds per 10 MB of heap) and measure again. True when that
    * brought the used memory under maxmemory.
    */
-  private collectAndRecheck(): boolean {
+  private collectAndRecheck(force: boolean): boolean {
     // Again only after a second, once the heap grew by 1/16 of maxmemory, or
     // when keys were removed (FLUSHALL, DEL, expiry) since the last one.
     if (fullGc === null) return false;
     const keys = this.keyCount();
-    if (clock.ms - this.lastCollectMs < 1000 && this.sample - this.afterCollect < this.server.maxmemory / 16 && keys >= this.keysAtCollect) return false;
+    if (!force && clock.ms - this.lastCollectMs < 1000 && this.sample - this.afterCollect < this.server.maxmemory / 16 && !this.keysRemoved()) return false;
     this.lastCollectMs = clock.ms;
     this.keysAtCollect = keys;
-    fullGc();
-    this.forcedGcs++;
-    this.freedSinceGc = 0;
-    this.freedSinceCheck = 0;
-    this.sentinel = newSentinel();
+    this.evictionsAtCollect = this.evictions;
+    this.forceGc();
     this.afterCollect = this.sampleNow();
     return this.used() <= this.server.maxmemory;
   }
@@ -355,6 +502,14 @@ export class Evictor {
     });
   }
 
+  /** Bytes that became garbage just now: counted out of the used memory until a GC collects them (see the header). */
+  private noteGarbage(bytes: number): void {
+    this.freed += bytes;
+    const ep = this.epochs;
+    const open = (ep[ep.length - 1] += bytes);
+    if (open >= EPOCH_MIN && open >= this.server.maxmemory / 64) this.newEpoch();
+  }
+
   /** Deletes one key as an eviction; returns the estimated bytes it frees. */
   private evictKey(db: Db, key: string): number {
     const server = this.server;
@@ -363,10 +518,14 @@ export class Evictor {
     const cost = keyHeapCost(key, v) + (db.expires.has(key) ? KEY_OVERHEAD : 0);
     // A running snapshot (BGSAVE, AOF rewrite) keeps the key's point-in-time value.
     for (const snap of server.snapshots) snap.beforeWrite(db, key);
+    const d = db.dict;
+    const span = d.span;
     db.delete(key);
-    this.freedSinceGc += cost;
-    this.freedSinceCheck += cost;
+    // The delete compacted the table (holes outnumbered keys): its old arrays
+    // are garbage as well, megabytes that would otherwise read as data.
+    this.noteGarbage(d.span * 2 < span ? cost + span * TABLE_BYTES_PER_ENTRY : cost);
     this.evictedKeys++;
+    this.evictions++;
     if (db.watch !== null) db.watch.touched(db, key);
     if (db.tracking !== null) server.tracking.invalidateKey(null, key, true);
     notifyKeyspaceEvent(server, NOTIFY_EVICTED, 'evicted', key, db.id);
@@ -544,9 +703,9 @@ function randomDictKey(db: Db): string | undefined {
   return d.keys().next().value;
 }
 
-/** A 256 KB array: allocated straight into large-object space, freed only by a major GC. */
-function newSentinel(): WeakRef<number[]> {
-  return new WeakRef(new Array<number>(32768).fill(0));
+/** An object only the registry knows of (see the header). */
+function newSentinel(): object {
+  return {};
 }
 
 /**
@@ -564,10 +723,3 @@ const fullGc: (() => void) | null = (() => {
     return null;
   }
 })();
-
-/** A full GC if the runtime lets us run one (MEMORY PURGE). */
-export function collectGarbage(): boolean {
-  if (fullGc === null) return false;
-  fullGc();
-  return true;
-}

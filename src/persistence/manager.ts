@@ -5,7 +5,7 @@ import { close, closeSync, fsync, fsyncSync, openSync, readFileSync, rename, ren
 import { dirname, resolve } from 'node:path';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
-import { CMD, type Command } from '../commands/table.js';
+import type { Command } from '../commands/table.js';
 import type { Value } from '../keyspace/types.js';
 import { clock, keyClock } from '../keyspace/db.js';
 import { KeyTable } from '../data/keytable.js';
@@ -19,6 +19,7 @@ import { REDIS_COMPAT_VERSION } from '../server/server.js';
 import { rdbPreamble } from './aof/aof.js';
 import { preambleHooks } from './aof/preamble.js';
 import { FdSink, autoSyncMode } from './fdsink.js';
+import { serverPath } from './paths.js';
 import { libraryCodes, loadLibraryCode } from '../scripting/index.js';
 
 /** Seconds before a failed BGSAVE may be retried by the save points (Valkey's CONFIG_BGSAVE_RETRY_DELAY). */
@@ -121,8 +122,14 @@ interface BgSave {
 export class RdbManager {
   lastSave: number;
   private statusOk = true;
-  /** True while loading or after a failed save: the dispatcher then asks deniedError(). */
-  gate = false;
+  /**
+   * The persistence gate the dispatcher tests before running a write or PING
+   * (Valkey's writeCommandsDeniedByDiskError): up after a failed RDB save or
+   * while the AOF cannot write; diskError() then says whether and how to refuse.
+   */
+  diskGate = false;
+  /** Set by the AOF while its writes or fsyncs fail: "MISCONF Errors writing to the AOF file: <reason>". */
+  private aofError: string | null = null;
   lastBgsaveTry = 0;
   lastBgsaveTimeSec = -1;
   saves = 0;
@@ -147,9 +154,9 @@ export class RdbManager {
     this.lastSave = Math.floor(Date.now() / 1000);
   }
 
-  /** The file SAVE writes and start-up loads: dir (the working directory) + dbfilename. */
+  /** The file SAVE writes and start-up loads: dir + dbfilename (src/persistence/paths.ts). */
   path(): string {
-    return resolve(process.cwd(), this.server.config.get('dbfilename'));
+    return serverPath(this.server, this.server.config.get('dbfilename'));
   }
 
   saveParams(): [number, number][] {
@@ -167,31 +174,35 @@ export class RdbManager {
 
   set lastBgsaveStatusOk(v: boolean) {
     this.statusOk = v;
-    this.gate = this.isLoading || !v;
+    this.diskGate = !v || this.aofError !== null;
   }
 
+  /** True while the dataset loads at start-up: commands without the `loading` flag get -LOADING. */
   get loading(): boolean {
     return this.isLoading;
   }
 
   set loading(v: boolean) {
     this.isLoading = v;
-    this.gate = v || !this.statusOk;
   }
 
-  /** The dispatcher's check while `gate` is up: -LOADING, or -MISCONF for writes and PING. */
-  deniedError(cmd: Command): string | null {
-    if (this.isLoading) return (cmd.flags & CMD.LOADING) === 0 ? LOADING_ERR : null;
-    if ((cmd.flags & CMD.WRITE) === 0 && cmd.name !== 'ping') return null;
-    return this.writeDeniedError();
+  /** The AOF's write state: its -MISCONF text while writes or fsyncs fail, null once they work again. */
+  setAofError(msg: string | null): void {
+    this.aofError = msg;
+    this.diskGate = !this.statusOk || msg !== null;
   }
 
-  /** Non-null when writes must be refused (stop-writes-on-bgsave-error after a failed save). */
-  writeDeniedError(): string | null {
-    if (this.lastBgsaveStatusOk) return null;
-    const cfg = this.server.config;
-    if (!cfg.bool('stop-writes-on-bgsave-error') || cfg.get('save').trim() === '') return null;
-    return MISCONF_RDB;
+  /**
+   * The -MISCONF error refusing writes (and PING), or null: a failed RDB save
+   * first (when stop-writes-on-bgsave-error is on and save points are set),
+   * then an AOF write error, in Valkey's order.
+   */
+  diskError(): string | null {
+    if (!this.statusOk) {
+      const cfg = this.server.config;
+      if (cfg.bool('stop-writes-on-bgsave-error') && cfg.get('save').trim() !== '') return MISCONF_RDB;
+    }
+    return this.aofError;
   }
 
   private newSnapshot(sink: RdbSink): RdbSnapshot {
@@ -607,7 +618,7 @@ export class RdbManager {
     const now = Date.now();
     return [
       ['loading', this.loading ? 1 : 0],
-      ['async_loading', 0],
+      ['async_loading', this.server.repl.asyncLoading ? 1 : 0],
       ['current_cow_peak', 0],
       ['current_cow_size', cur !== null ? cur.snap.cowBytes : 0],
       ['current_cow_size_age', 0],

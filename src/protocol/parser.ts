@@ -3,6 +3,7 @@
 // buffer of its exact size instead of re-concatenating the query buffer.
 import { shortLatin1 } from '../util/latin1.js';
 import { constants } from 'node:buffer';
+import { hashBytes } from '../data/keytable.js';
 
 export const enum Parse {
   Incomplete = 0,
@@ -92,6 +93,74 @@ export class RequestParser {
     this.argv = [];
   }
 
+  /**
+   * Looks ahead over the complete multibulk commands buffered after the current
+   * one (at most `maxFrames`) and writes the hashes (hashBytes) of their key
+   * arguments to `out`: argument 1, and for MSET/MSETNX every odd argument, for
+   * MGET every argument. Returns the number of hashes; `scanned` is set to the
+   * number of commands looked at. Read-only, changes nothing in the parser's
+   * state: a guess that is not a key (or malformed input, which stops the scan)
+   * only makes a prefetch useless.
+   */
+  keyHashes(out: Int32Array, maxFrames: number): number {
+    this.scanned = 0;
+    if (this.mbLeft !== 0 || this.big !== null) return 0;
+    const buf = this.buf;
+    const end = buf.length;
+    let p = this.pos;
+    let n = 0;
+    let frames = 0;
+    const cap = out.length;
+    while (frames < maxFrames && p < end && buf[p] === 42 /* * */) {
+      let q = p + 1;
+      let argc = 0;
+      while (q < end && buf[q] >= 48 && buf[q] <= 57 && argc < 100000) argc = argc * 10 + buf[q++] - 48;
+      if (q + 1 >= end || buf[q] !== 13) break;
+      q += 2;
+      let mode = 0; // 0: argument 1 only, 1: odd arguments, 2: all but the name
+      for (let a = 0; a < argc; a++) {
+        if (q >= end || buf[q] !== 36 /* $ */) return this.doneScan(n, frames);
+        q++;
+        let len = 0;
+        while (q < end && buf[q] >= 48 && buf[q] <= 57 && len < 1e9) len = len * 10 + buf[q++] - 48;
+        if (q + 1 >= end || buf[q] !== 13) return this.doneScan(n, frames);
+        q += 2;
+        if (q + len + 2 > end) return this.doneScan(n, frames);
+        if (a === 0) {
+          // MSET / MSETNX / MGET, any case.
+          if ((len === 4 || len === 6) && (buf[q] | 32) === 109 && (buf[q + 2] | 32) === 101 && (buf[q + 3] | 32) === 116) {
+            const c1 = buf[q + 1] | 32;
+            if (c1 === 115 && (len === 4 || ((buf[q + 4] | 32) === 110 && (buf[q + 5] | 32) === 120))) mode = 1;
+            else if (c1 === 103 && len === 4) mode = 2;
+          }
+        } else if (a === 1 || mode === 2 || (mode === 1 && (a & 1) === 1)) {
+          if (n === cap) return this.doneScan(n, frames);
+          out[n++] = hashBytes(buf, q, len);
+        } else if (a > 64) {
+          // A long command: the scan stops here (it is not walked to its end).
+          return this.doneScan(n, frames + 1);
+        }
+        q += len + 2;
+      }
+      p = q;
+      frames++;
+    }
+    return this.doneScan(n, frames);
+  }
+
+  /** Commands looked at by the last keyHashes(). */
+  scanned = 0;
+
+  private doneScan(n: number, frames: number): number {
+    this.scanned = frames;
+    return n;
+  }
+
+  /** Bytes buffered past the current position (not counting a big argument). */
+  buffered(): number {
+    return this.buf.length - this.pos;
+  }
+
   /** Parses the next command. */
   next(): Parse {
     for (;;) {
@@ -113,6 +182,7 @@ export class RequestParser {
         if (r !== Parse.Command) return r;
         if (this.mbLeft === 0) continue; // "*0" or "*-1": nothing to run
         this.inline = false;
+        if (this.mbLeft <= 3 && this.shortCommand(this.mbLeft)) return Parse.Command;
         this.argv = [];
       }
       return this.bulks();
@@ -187,6 +257,51 @@ export class RequestParser {
     }
     this.mbLeft = v;
     return Parse.Command;
+  }
+
+  /**
+   * Fast path for a command of 1 to 3 arguments that is wholly buffered and
+   * plainly formed (no big argument): parses it at once into an array of its
+   * exact size (a literal; push() would allocate room for 17). Anything else
+   * (incomplete, malformed, over a limit) returns false with nothing consumed,
+   * and bulks() handles it, errors included.
+   */
+  private shortCommand(n: number): boolean {
+    const buf = this.buf;
+    const end = buf.length;
+    let p = this.pos;
+    const max = this.authenticated ? Math.min(this.limits.maxBulk, BIG_ARG - 1) : Math.min(this.limits.maxBulk, 16384, BIG_ARG - 1);
+    let a0 = '';
+    let a1 = '';
+    let a2 = '';
+    for (let k = 0; k < n; k++) {
+      if (p + 3 >= end || buf[p] !== 36 /* $ */) return false;
+      let q = p + 1;
+      let len = buf[q] - 48;
+      if (len < 0 || len > 9) return false;
+      q++;
+      if (len !== 0) {
+        while (q < end) {
+          const c = buf[q];
+          if (c < 48 || c > 57) break;
+          len = len * 10 + (c - 48);
+          q++;
+          if (len > max) return false;
+        }
+      }
+      if (q + 1 >= end || buf[q] !== 13 || buf[q + 1] !== 10 || len > max) return false;
+      q += 2;
+      if (end - q < len + 2) return false;
+      const s = k === 0 ? (len <= 24 ? internName(buf, q, len) : buf.latin1Slice(q, q + len)) : len <= 24 ? shortLatin1(buf, q, len) : buf.latin1Slice(q, q + len);
+      if (k === 0) a0 = s;
+      else if (k === 1) a1 = s;
+      else a2 = s;
+      p = q + len + 2;
+    }
+    this.argv = n === 1 ? [a0] : n === 2 ? [a0, a1] : [a0, a1, a2];
+    this.pos = p;
+    this.mbLeft = 0;
+    return true;
   }
 
   private bulks(): Parse {

@@ -82,11 +82,19 @@ export class ReplyWriter {
   }
 
   addSimple(s: string): void {
-    const n = s.length + 3;
+    const len = s.length;
+    const n = len + 3;
     if (this.len + n > this.out.length) this.grow(n);
     const out = this.out;
     out[this.len++] = 43; // +
-    this.len += out.latin1Write(s, this.len);
+    if (len > 16) {
+      this.len += out.latin1Write(s, this.len);
+    } else {
+      // Short ones (PONG, QUEUED, ...) byte by byte, as in addBulk.
+      const p = this.len;
+      for (let i = 0; i < len; i++) out[p + i] = s.charCodeAt(i);
+      this.len = p + len;
+    }
     this.crlf();
   }
 

@@ -10,10 +10,15 @@
 // $EOF:<mark> framing, or through a temp file with $<len>), while the stream
 // from that offset is buffered for it, then the live stream. Replicas send
 // REPLCONF ACK <offset> every second (lag, WAIT, min-replicas-to-write).
+// Each unit of the stream is encoded once into the turn's buffer
+// (src/replication/stream-buf.ts); at the end of the event-loop turn those
+// bytes go to the backlog and, with one write each, to every live replica.
 //
 // Replica side: REPLICAOF host port connects, does the handshake (PING, AUTH,
 // REPLCONF listening-port / ip-address / capa eof capa psync2, PSYNC), loads
-// the RDB into emptied databases and applies the stream through the normal
+// the RDB (repl-diskless-load disabled: received whole, then loaded into
+// emptied databases; on-empty-db / swapdb: parsed as it streams in, see
+// src/replication/sync-load.ts) and applies the stream through the normal
 // dispatcher with a master client whose replies are dropped (REPLCONF GETACK
 // answers ACK). The raw bytes of the stream go on, unchanged, to its own
 // backlog and sub-replicas (chained replication), so offsets match the
@@ -35,7 +40,8 @@ import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { CMD, type Command } from '../commands/table.js';
 import { clock, expiryMode } from '../keyspace/db.js';
-import { encodeCommand, encodeUnit, type PropagatedOp, type PropagationTarget } from '../server/propagate.js';
+import { encodeCommand, type PropagatedOp, type PropagationTarget } from '../server/propagate.js';
+import { StreamBuf, selectBytes } from './stream-buf.js';
 import { RdbSnapshot, type RdbSink } from '../persistence/rdb/snapshot.js';
 import { RdbLoader } from '../persistence/rdb/file.js';
 import { AofWaits } from './waitaof.js';
@@ -44,6 +50,8 @@ import { addSnapshot, auxFields, loadLimits, removeSnapshot } from '../persisten
 import { decodeObuf } from '../server/pubsub.js';
 import type { AclUser } from '../acl/acl.js';
 import { Backlog } from './backlog.js';
+import { SyncLoad } from './sync-load.js';
+import { LOADING_ERR } from '../persistence/manager.js';
 
 const NULL_ID = '0000000000000000000000000000000000000000';
 const EMPTY = Buffer.alloc(0);
@@ -72,8 +80,8 @@ export class ReplicaConn {
   /** Diskless transfer done: the stream starts on the first REPLCONF ACK. */
   waitAck = false;
   obufSoftSince = 0;
-  /** Live stream bytes waiting for this turn's write (one socket write per event-loop turn). */
-  out: Buffer[] = [];
+  /** Where this replica's part of the turn's stream bytes starts (it went live mid-turn with the earlier ones). */
+  turnFrom = 0;
   constructor(readonly client: Client) {}
   get socket(): net.Socket {
     return this.client.socket!;
@@ -119,6 +127,8 @@ class FdSink implements RdbSink {
 }
 
 export class Replication implements PropagationTarget {
+  /** PROPAGATE_REPL (src/server/propagate.ts): ops a script sent only to the AOF (redis.set_repl) skip replicas. */
+  readonly propagationKind = 2;
   replId2 = NULL_ID;
   secondOffset = -1;
   /** master_repl_offset: bytes of replication stream produced (primary) or received (replica). */
@@ -166,6 +176,13 @@ export class Replication implements PropagationTarget {
   private pauseRetry = false;
   /** Offset of the stream before the command being applied (REPLCONF ACK answers this). */
   private applyOffset = 0;
+  /** repl-diskless-load on-empty-db / swapdb: the RDB being loaded as it streams in (src/replication/sync-load.ts). */
+  private sload: SyncLoad | null = null;
+  private sloadTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** $EOF: framing, the RDB parsed: the mark and the stream follow in inbuf. */
+  private sloadMark = false;
+  /** swapdb with the primary's history: clients keep reading the old data (INFO async_loading). */
+  asyncLoading = false;
 
   constructor(private readonly server: Server) {}
 
@@ -200,7 +217,10 @@ export class Replication implements PropagationTarget {
   }
 
   onConfig(name: string): void {
-    if (name === 'repl-backlog-size' && this.backlog !== null) this.backlog.resize(this.backlogSize());
+    if (name === 'repl-backlog-size' && this.backlog !== null) {
+      this.settleBacklog();
+      this.backlog.resize(this.backlogSize());
+    }
     if (name.startsWith('min-replicas') || name.startsWith('replica-') || name.startsWith('slave-')) this.updateGate();
   }
 
@@ -231,6 +251,7 @@ export class Replication implements PropagationTarget {
       return null;
     }
     if (write && cfg.bool('replica-read-only')) return "READONLY You can't write against a read only replica.";
+    if (this.asyncLoading && (cmd.flags & CMD.NO_ASYNC_LOADING) !== 0) return LOADING_ERR;
     if (this.linkState !== 'connected' && !cfg.bool('replica-serve-stale-data') && (cmd.flags & CMD.STALE) === 0) {
       return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
     }
@@ -300,58 +321,133 @@ export class Replication implements PropagationTarget {
   private freeBacklog(): void {
     if (this.backlog === null) return;
     this.backlog = null;
+    this.turn.reset(true); // unsent bytes of the old history go nowhere
     this.server.prop.removeTarget(this);
   }
 
+  /** This turn's outgoing stream bytes (src/replication/stream-buf.ts). */
+  private readonly turn = new StreamBuf();
+
   /** PropagationTarget: a unit of the propagation stream (ignored while applying our master's stream). */
   feed(ops: PropagatedOp[]): void {
-    if (this.applying || this.isReplica) return;
-    this.feedRaw(encodeUnit(ops, this.sel));
+    if (this.applying || this.isReplica || this.backlog === null) return;
+    // Encoded once, straight into the turn's buffer; SELECT when the db changes (not before a transaction's EXEC).
+    const t = this.turn;
+    const start = t.len;
+    const sel = this.sel;
+    const n = ops.length;
+    for (let i = 0; i < n; i++) {
+      const op = ops[i];
+      if (op.db !== sel.db && !(n > 1 && i === n - 1)) {
+        t.appendBytes(selectBytes(op.db));
+        sel.db = op.db;
+      }
+      t.appendCommand(op.argv);
+    }
+    this.commit(start);
     this.dataOffset = this.offset;
   }
 
   /** Appends bytes to the stream: backlog, live replicas, buffers of syncing ones. */
   private feedRaw(b: Buffer): void {
     if (this.backlog === null) return;
-    this.offset += b.length;
-    this.backlog.append(b);
-    if (this.replicas.size === 0) return;
-    for (const r of this.replicas) {
-      if (r.pending !== null) {
-        r.pending.push(b);
-        r.pendingBytes += b.length;
+    const start = this.turn.len;
+    this.turn.appendBytes(b);
+    this.commit(start);
+  }
+
+  /**
+   * The turn's bytes from `start` are stream bytes: counted now, copied to the
+   * backlog and written to live replicas at the end of the turn (settleBacklog
+   * first where the backlog is read), copied now for syncing replicas.
+   */
+  private commit(start: number): void {
+    const t = this.turn;
+    this.offset += t.len - start;
+    if (this.syncing !== 0) {
+      let copy: Buffer | null = null;
+      for (const r of this.replicas) {
+        if (r.pending === null) continue;
+        // A syncing replica gets the stream after its RDB.
+        if (copy === null) copy = Buffer.from(t.buf.subarray(start, t.len));
+        r.pending.push(copy);
+        r.pendingBytes += copy.length;
         this.checkObuf(r);
-      } else if (r.state === 'online') {
-        r.out.push(b);
-        if (!this.outQueued) {
-          this.outQueued = true;
-          setImmediate(this.flushOut);
-        }
       }
     }
+    if (!this.outQueued) {
+      this.outQueued = true;
+      setImmediate(this.flushOut);
+    }
+  }
+
+  /** Replicas with a pending list (their RDB is being produced or loaded): commit() copies for them. */
+  private get syncing(): number {
+    let n = 0;
+    for (const r of this.replicas) if (r.pending !== null) n++;
+    return n;
+  }
+
+  /** Copies the turn's bytes not yet in the backlog into it. */
+  private settleBacklog(): void {
+    const t = this.turn;
+    if (this.backlog !== null && t.backlogged < t.len) this.backlog.append(t.buf.subarray(t.backlogged, t.len));
+    t.backlogged = t.len;
   }
 
   private outQueued = false;
 
-  /** Writes the stream gathered this turn to every live replica, one write each (Valkey's beforeSleep). */
+  /** Writes the stream gathered this turn to every live replica: the same bytes, one write each (Valkey's beforeSleep). */
   private readonly flushOut = (): void => {
     this.outQueued = false;
+    const t = this.turn;
+    const len = t.len;
+    if (len === 0) return;
+    this.settleBacklog();
+    const whole = t.buf.subarray(0, len);
+    let held = false;
+    let copy: Buffer | null = null;
     for (const r of this.replicas) {
-      const out = r.out;
-      if (out.length === 0) continue;
-      r.out = [];
-      if (r.client.closed) continue;
-      const b = out.length === 1 ? out[0] : Buffer.concat(out);
-      r.socket.write(b);
-      this.stats.replOutBytes += b.length;
-      if (r.socket.writableLength !== 0) this.checkObuf(r);
+      const from = r.turnFrom;
+      r.turnFrom = 0;
+      if (r.pending !== null || r.state !== 'online' || r.client.closed || from >= len) continue;
+      const sock = r.socket;
+      this.stats.replOutBytes += len - from;
+      if (sock.writableLength !== 0) {
+        // A lagging replica's socket queues the write: a compact copy (shared by such replicas),
+        // since a view would keep the whole turn buffer alive for a few bytes.
+        if (copy === null) copy = Buffer.from(whole);
+        sock.write(from === 0 ? copy : copy.subarray(from));
+        this.checkObuf(r);
+        continue;
+      }
+      sock.write(from === 0 ? whole : whole.subarray(from));
+      if (sock.writableLength !== 0) {
+        held = true; // the socket keeps a view of the buffer
+        this.checkObuf(r);
+      }
     }
+    t.reset(held);
   };
+
+  /** The turn's bytes a replica has not had yet (a copy). */
+  private unsent(r: ReplicaConn): Buffer | null {
+    const t = this.turn;
+    return !this.outQueued || r.turnFrom >= t.len ? null : Buffer.from(t.buf.subarray(r.turnFrom, t.len));
+  }
+
+  private obufText = '';
+  private obufLimit: ReturnType<typeof decodeObuf>[1] | undefined = undefined;
 
   /** client-output-buffer-limit replica: a replica that cannot keep up is dropped (it resyncs later). */
   private checkObuf(r: ReplicaConn): void {
     if (r.client.closed) return;
-    const lim = decodeObuf(this.server.config.get('client-output-buffer-limit'))[1];
+    const v = this.server.config.get('client-output-buffer-limit');
+    if (v !== this.obufText) {
+      this.obufText = v;
+      this.obufLimit = decodeObuf(v)[1];
+    }
+    const lim = this.obufLimit;
     if (lim === undefined) return;
     const used = r.socket.writableLength + r.pendingBytes;
     let over = lim.hard > 0 && used >= lim.hard;
@@ -405,11 +501,11 @@ export class Replication implements PropagationTarget {
     this.byClient.delete(r.client);
     const live = r.pending === null && r.state === 'online' && !r.waitAck;
     r.pending = null;
-    if (!live) r.out = [];
     if (!r.client.closed) {
       // Graceful: what was written (the stream up to now) still reaches the replica.
       if (graceful && live) {
-        if (r.out.length !== 0) r.socket.write(Buffer.concat(r.out));
+        const rest = this.unsent(r);
+        if (rest !== null) r.socket.write(rest);
         r.client.closeGracefully();
       } else r.client.closeNow();
     }
@@ -461,6 +557,7 @@ export class Replication implements PropagationTarget {
 
   private tryPartial(r: ReplicaConn, replid: string, off: number): boolean {
     const server = this.server;
+    this.settleBacklog();
     const bl = this.backlog;
     if (replid !== server.replId && (replid !== this.replId2 || off > this.secondOffset)) {
       if (replid !== '?') server.log.notice(`Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '${replid}', my replication IDs are '${server.replId}' and '${this.replId2}')`);
@@ -476,6 +573,7 @@ export class Replication implements PropagationTarget {
     sock.write(r.capaPsync2 ? `+CONTINUE ${server.replId}\r\n` : '+CONTINUE\r\n');
     const data = bl.from(off);
     if (data.length) sock.write(data);
+    r.turnFrom = this.turn.len; // the backlog had this turn's bytes too
     this.stats.replOutBytes += data.length;
     this.stats.syncPartialOk++;
     server.log.notice(`Partial resynchronization request from ${this.replicaAddr(r)} accepted. Sending ${data.length} bytes of backlog starting from offset ${off}.`);
@@ -639,7 +737,8 @@ export class Replication implements PropagationTarget {
       r.socket.write(b);
       this.stats.replOutBytes += b.length;
     }
-    // (r.out is empty: bytes fed while r was not live went to its pending list.)
+    // Bytes fed while r was not live went to its pending list, this turn's included.
+    r.turnFrom = this.turn.len;
     this.server.log.notice(`Synchronization with replica ${this.replicaAddr(r)} succeeded`);
   }
 
@@ -695,14 +794,30 @@ export class Replication implements PropagationTarget {
     this.requestAcks();
   }
 
-  /** The AOF fsynced more: blocked WAITAOF clients are checked on the next turn. */
+  /**
+   * The AOF fsynced more: blocked WAITAOF clients are checked on the next turn;
+   * a replica tells its primary within 100 ms (not only at the next 1 s ACK),
+   * so a WAITAOF there does not wait for the cron.
+   */
   aofFsynced(): void {
     if (this.aofW !== null) this.aofW.checkSoon();
+    if (this.isReplica && this.linkState === 'connected' && this.fackTimer === null) {
+      this.fackTimer = setTimeout(() => {
+        this.fackTimer = null;
+        if (this.server.aof.fsyncedReploff > this.lastFack) this.sendAck();
+      }, 100);
+      this.fackTimer.unref();
+    }
   }
+
+  private fackTimer: NodeJS.Timeout | null = null;
+  /** The FACK offset of our last ACK. */
+  private lastFack = -1;
 
   /** REPLCONF ACK arguments: our offset, and FACK with the AOF's fsynced offset when the AOF is on. */
   private ackArgs(off: number): string[] {
     const f = this.server.aof.fsyncedReploff;
+    this.lastFack = f;
     return f === -1 ? ['REPLCONF', 'ACK', String(off)] : ['REPLCONF', 'ACK', String(off), 'FACK', String(f)];
   }
 
@@ -730,7 +845,7 @@ export class Replication implements PropagationTarget {
   }
 
   /** Sends REPLCONF GETACK * to the replicas once per event-loop turn. */
-  private requestAcks(): void {
+  requestAcks(): void {
     if (this.getackQueued) return;
     this.getackQueued = true;
     setImmediate(() => {
@@ -832,6 +947,7 @@ export class Replication implements PropagationTarget {
     this.inbuf = EMPTY;
     this.bulkChunks = [];
     this.bulkLen = -1;
+    this.abortStreamLoad();
     if (this.linkState !== 'none') this.linkState = 'connect';
   }
 
@@ -1127,11 +1243,19 @@ export class Replication implements PropagationTarget {
     }
     this.bulkChunks = [];
     this.bulkGot = 0;
-    this.server.log.notice(`MASTER <-> REPLICA sync: receiving ${this.bulkLen === -2 ? 'streamed RDB from master with EOF to disk' : `${this.bulkLen} bytes from master to disk`}`);
+    const mode = this.server.config.get('repl-diskless-load');
+    const streamed = mode === 'swapdb' || (mode === 'on-empty-db' && this.server.dbs.every((db) => db.dict.size === 0));
+    const what = this.bulkLen === -2 ? 'streamed RDB from master with EOF' : `${this.bulkLen} bytes from master`;
+    this.server.log.notice(`MASTER <-> REPLICA sync: receiving ${what} ${streamed ? 'to parser' : 'to disk'}`);
+    if (streamed) this.beginStreamLoad(mode === 'swapdb');
     return true;
   }
 
   private onBulk(d: Buffer): void {
+    if (this.sload !== null) {
+      this.onStreamBulk(d);
+      return;
+    }
     if (this.bulkLen >= 0) {
       const need = this.bulkLen - this.bulkGot;
       if (d.length < need) {
@@ -1232,6 +1356,157 @@ export class Replication implements PropagationTarget {
       this.fullSyncDone(streamDb, sock);
     };
     tick();
+  }
+
+  // ---------------------------------------------------------------- streamed load (repl-diskless-load)
+
+  /** on-empty-db / swapdb: the RDB is parsed as it arrives (src/replication/sync-load.ts). */
+  private beginStreamLoad(swap: boolean): void {
+    const server = this.server;
+    const mgr = server.rdb;
+    const log = server.log;
+    // Async loading only when the new set is a later point of our own history (as Valkey).
+    const async = swap && this.fullReplId === server.replId;
+    if (!swap) {
+      log.notice('MASTER <-> REPLICA sync: Flushing old data');
+      for (const db of server.dbs) db.flush();
+      scriptingOf(server).flushFunctions();
+      server.dirty++;
+    }
+    this.sload = new SyncLoad(server, swap, async, this.bulkLen === -2 ? this.eofMark : null);
+    this.sloadMark = false;
+    mgr.loadStartTime = Math.floor(Date.now() / 1000);
+    mgr.loadTotalBytes = this.bulkLen >= 0 ? this.bulkLen : 0;
+    mgr.loadLoadedBytes = 0;
+    mgr.loadLoadedKeys = 0;
+    if (async) this.asyncLoading = true;
+    else mgr.loading = true;
+    log.notice(`MASTER <-> REPLICA sync: Loading DB in memory${!swap ? '' : async ? ' (async loading: the old data is served meanwhile)' : ' (into a temporary data set)'}`);
+  }
+
+  /** Bytes of the transfer while a streamed load runs. */
+  private onStreamBulk(d: Buffer): void {
+    const p = this.sload!.parser;
+    if (this.sloadMark || p.done) {
+      this.inbuf = this.inbuf.length === 0 ? d : Buffer.concat([this.inbuf, d]);
+    } else if (this.bulkLen >= 0) {
+      const need = this.bulkLen - this.bulkGot;
+      const part = d.length <= need ? d : d.subarray(0, need);
+      p.push(part);
+      this.bulkGot += part.length;
+      if (d.length > need) this.inbuf = d.subarray(need);
+    } else {
+      p.push(d);
+      this.bulkGot += d.length;
+    }
+    this.driveStreamLoad();
+  }
+
+  private readonly continueStreamLoad = (): void => {
+    this.sloadTimer = null;
+    this.driveStreamLoad();
+  };
+
+  /** Parses what arrived (in slices: the socket is paused while parsing is behind), then finishes. */
+  private driveStreamLoad(): void {
+    const sl = this.sload;
+    if (sl === null || this.sloadTimer !== null) return;
+    const p = sl.parser;
+    if (!p.done) {
+      // key-load-delay (microseconds per key, a testing aid) slows the load as it slows start-up loading.
+      const delay = this.server.config.num('key-load-delay');
+      const final = this.bulkLen >= 0 && this.bulkGot >= this.bulkLen;
+      let res;
+      try {
+        res = p.step(final, 20, delay > 0 ? Math.max(1, Math.floor(1000 / delay)) : Infinity);
+      } catch (e) {
+        this.streamLoadFailed((e as Error).message);
+        return;
+      }
+      this.lastIo = Date.now();
+      if (res === 'budget') {
+        this.sock?.pause();
+        this.sloadTimer = delay > 0 ? setTimeout(this.continueStreamLoad, Math.max(1, Math.floor(delay / 1000))) : setImmediate(this.continueStreamLoad);
+        return;
+      }
+      this.sock?.resume();
+      if (res === 'more') return;
+      if (this.bulkLen >= 0) {
+        if (this.bulkGot !== this.bulkLen || p.rest().length !== 0) {
+          this.streamLoadFailed('the RDB is shorter than the announced transfer');
+          return;
+        }
+      } else {
+        // $EOF: framing: the mark follows the RDB.
+        const rest = p.rest();
+        this.inbuf = this.inbuf.length === 0 ? rest : Buffer.concat([rest, this.inbuf]);
+        this.sloadMark = true;
+      }
+    }
+    if (this.sloadMark) {
+      const n = this.eofMark.length;
+      if (this.inbuf.length < n) return;
+      if (this.inbuf.latin1Slice(0, n) !== this.eofMark) {
+        this.streamLoadFailed('the EOF mark does not follow the RDB');
+        return;
+      }
+      this.inbuf = this.inbuf.subarray(n);
+    }
+    this.streamLoadDone();
+  }
+
+  private streamLoadFailed(msg: string): void {
+    this.server.log.warning(`Failed trying to load the MASTER synchronization DB from socket: ${msg}`);
+    this.linkLost();
+  }
+
+  /** The link broke or the data was bad: swapdb keeps the old data, on-empty-db leaves empty databases. */
+  private abortStreamLoad(): void {
+    const sl = this.sload;
+    if (sl === null) return;
+    this.sload = null;
+    this.sloadMark = false;
+    if (this.sloadTimer !== null) {
+      clearTimeout(this.sloadTimer as NodeJS.Timeout);
+      clearImmediate(this.sloadTimer as NodeJS.Immediate);
+      this.sloadTimer = null;
+    }
+    const server = this.server;
+    if (sl.swap) server.log.notice('MASTER <-> REPLICA sync: Discarding the partially loaded data set, the old data is kept');
+    else {
+      for (const db of server.dbs) db.flush();
+      scriptingOf(server).flushFunctions();
+    }
+    this.asyncLoading = false;
+    if (!sl.async) server.rdb.loading = false;
+  }
+
+  private streamLoadDone(): void {
+    const sl = this.sload!;
+    this.sload = null;
+    this.sloadMark = false;
+    const server = this.server;
+    const mgr = server.rdb;
+    const res = sl.parser.result;
+    this.bulkLen = -1;
+    this.sock?.resume();
+    this.asyncLoading = false;
+    mgr.loading = false;
+    if (sl.swap) {
+      const err = sl.swapIn();
+      if (err !== null) {
+        this.streamLoadFailed(err);
+        return;
+      }
+    }
+    server.dirty++;
+    mgr.lastLoadKeysLoaded = res.keys;
+    mgr.lastLoadKeysExpired = 0;
+    let streamDb = 0;
+    const sdb = Number(res.aux.get('repl-stream-db') ?? '0');
+    if (Number.isInteger(sdb) && sdb >= 0 && sdb < server.dbs.length) streamDb = sdb;
+    server.log.notice(`MASTER <-> REPLICA sync: Finished with success (${res.keys} keys, ${((performance.now() - sl.t0) / 1000).toFixed(3)} s${sl.swap ? ', swapped in' : ''})`);
+    this.fullSyncDone(streamDb, this.sock);
   }
 
   /** After the load: our history is the primary's; live stream if the link is still the same. */
@@ -1357,7 +1632,7 @@ export class Replication implements PropagationTarget {
     if (pos > 0) {
       this.inbuf = buf.subarray(pos);
       // feedRaw counts the offset only when a backlog exists (always while connected).
-      this.feedRaw(Buffer.from(buf.subarray(0, pos)));
+      this.feedRaw(buf.subarray(0, pos)); // copied into the turn's buffer
     }
     server.flushPending();
   }
@@ -1431,6 +1706,7 @@ export class Replication implements PropagationTarget {
     out.push(['connected_slaves', lines.length], ...lines);
     let waitingPsync = 0;
     for (const r of this.replicas) if (r.state === 'wait_bgsave' && r.pending === null) waitingPsync++;
+    this.settleBacklog();
     const bl = this.backlog;
     out.push(
       ['replicas_waiting_psync', waitingPsync],

@@ -11,6 +11,7 @@
 // the prelude replaces nothing on the user's lines, so line numbers in error
 // messages stay those of the user's code.
 import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { LuaWasmModule, LuaEngine, ReplyValue, RedisHost, RedisProps } from 'lua-redis-wasm';
 import { WireWriter, decodeWire, W_SCRIPT_ERROR } from './resp.js';
@@ -33,6 +34,20 @@ const WASM_BYTES: Uint8Array = readFileSync(wasmPath.startsWith('file:') ? fileU
  * more aborts the VM, which is then replaced).
  */
 export const LUA_VM_MAX_MEMORY = 64 * 1024 * 1024;
+
+/**
+ * The key under which the hidden store (see "Compiled-script cache") is
+ * reached from host-made chunks: random per process, so a script cannot
+ * name it. The script worker receives the main thread's value (the chunks
+ * it runs are made by the main thread).
+ */
+let vmKey = 'k' + randomBytes(12).toString('hex');
+export function vmSecret(): string {
+  return vmKey;
+}
+export function setVmSecret(k: string): void {
+  vmKey = k;
+}
 
 function versionNum(v: string): number {
   const [a, b, c] = v.split('.').map((x) => parseInt(x, 10));
@@ -109,13 +124,15 @@ export class Vm {
   private argCap = 0;
   private readonly wire = new WireWriter();
   /**
-   * Compiled-script cache (see defineChunk): address of the table that holds
-   * the compiled functions (-1: not looked up yet, 0: not available), and per
-   * chunk the small chunk that calls its function (null: not cacheable,
-   * false: run once so far).
+   * Compiled-script cache (see defineChunk): whether the hidden store and the
+   * error/pcall/xpcall wrappers are installed (false: chunks are compiled per
+   * run and errors keep the engine's formatting), and per chunk the small
+   * chunk that calls its function (null: not cacheable, false: run once so far).
    */
-  private fnTable = -1;
+  private installed = false;
   private nextFn = 1;
+  /** Address of the engine's remaining-fuel counter (an int64 in its data), 0: not found (see probeFuel). */
+  private fuelAddr = 0;
   private readonly fns = new Map<Buffer, CachedFn | null | false>();
   constructor(mod: LuaWasmModule, host: RedisHost, fast: FastCall | null = null) {
     this.engine = mod.create(host);
@@ -131,6 +148,53 @@ export class Vm {
       handlers.call = (ret: number, ptr: number, len: number) => this.hostCall(fast, ret, ptr, len);
       handlers.pcall = (ret: number, ptr: number, len: number) => this.hostCall(fast, ret, ptr, len);
     }
+    this.installed = this.install();
+    if (fast !== null && handlers !== undefined) this.probeFuel(handlers);
+  }
+
+  /**
+   * Finds the engine's remaining-fuel counter, so a run can be given more
+   * fuel while it runs (refillFuel): the engine has no export for that, only
+   * set_limits for the next run. A run with a distinctive limit F calls the
+   * host once; the counter is the int64 next to the limit F (both in the
+   * engine's static data) that holds F less whole hook steps (1000). Not
+   * found: refillFuel does nothing (a run keeps the budget it started with).
+   */
+  private probeFuel(handlers: Handlers): void {
+    const F = 0x3a5b7c91;
+    const prev = handlers.call;
+    const scan = (_argv: string[], out: WireWriter): void => {
+      const h = this.heapBuf();
+      const end = Math.min(h.length, 1 << 20) - 8;
+      for (let o = 8; o < end; o += 8) {
+        if (h.readUInt32LE(o) !== F || h.readUInt32LE(o + 4) !== 0) continue;
+        for (const n of [o + 8, o - 8]) {
+          const lo = h.readUInt32LE(n);
+          if (h.readUInt32LE(n + 4) === 0 && lo < F && lo > F - 1_000_000 && (F - lo) % 1000 === 0) this.fuelAddr = n;
+        }
+        if (this.fuelAddr !== 0) break;
+      }
+      out.value(1);
+    };
+    try {
+      handlers.call = (ret: number, ptr: number, len: number) => this.hostCall(scan, ret, ptr, len);
+      this.exp._set_limits(F, 0, 0);
+      this.fuel = F;
+      this.engine.eval("local x=0 for i=1,3000 do x=x+i end return redis.call('probe')");
+    } catch {
+      this.fuelAddr = 0;
+    } finally {
+      handlers.call = prev;
+    }
+  }
+
+  /** Gives the running script the largest budget again from now (main thread, once it has written). */
+  refillFuel(): void {
+    const a = this.fuelAddr;
+    if (a === 0) return;
+    const h = this.heap;
+    h.writeUInt32LE(0xffffffff, a);
+    h.writeUInt32LE(0, a + 4);
   }
   /** Chunks kept in the VM's memory (address by chunk), so a cached script is not copied in per run. */
   private readonly resident = new Map<Buffer, number>();
@@ -194,7 +258,7 @@ export class Vm {
     this.fns.delete(chunk);
     if (fn !== undefined && fn !== null && fn !== false) {
       this.release(fn.call);
-      if (!this.dead) this.withFnTableWritable(() => this.engine.eval(`rawset(${FN_TABLE},${fn.id},nil)`));
+      if (!this.dead) this.engine.eval(`${FN_TABLE}["${vmKey}"]("${vmKey}${fn.id}",nil)`);
     }
     const p = this.resident.get(chunk);
     if (p === undefined) return;
@@ -210,73 +274,90 @@ export class Vm {
   // a function kept in the Lua state; this does the same in Lua itself: on
   // its second run a script's chunk is compiled with loadstring (same chunk
   // name "@user_script", so the same messages and line numbers) and the
-  // function is stored, and each run then compiles only `return (bit[id]())`,
-  // which calls it (not a tail call: a script sees the same stack as when its
-  // own chunk is the main one). A chunk loadstring refuses (`...` outside a
-  // vararg function) stays compiled per run, which reports the error.
+  // function is stored, and each run then compiles only
+  // `return (bit["<key><id>"]())`, which calls it (not a tail call: a script
+  // sees the same stack as when its own chunk is the main one). A chunk
+  // loadstring refuses (`...` outside a vararg function) stays compiled per
+  // run, which reports the error.
   //
-  // Where: the globals table and every table reachable from it are read-only
-  // (the patched Lua's per-table readonly flag, which rawset honours too).
-  // The functions go in the `bit` library table under integer keys: the
-  // cheapest trampoline to compile (every constant costs: a hidden table at
-  // bit["\0v"] costs 0.2 us more per run, one in the globals' metatable 0.5
-  // us), and a script iterating `bit` is rare. Entries are added or removed
-  // by clearing the table's flag in the VM's memory around a short chunk, the
-  // way the engine itself sets KEYS and ARGV. The flag's place in the Table
-  // struct (an int at offset 8 on wasm32, after next, tt, marked, flags) is
-  // checked on the live state first; if anything does not match, chunks are
-  // compiled per run as before. A script can read the functions (and call
-  // another script's, as with Redis 6's f_<sha> globals) but not change them.
+  // Where: the functions live in a table that is the __index of the `bit`
+  // library table's metatable (a table __index: no function call per run),
+  // protected with __metatable=false. Nothing a script can enumerate holds them: not
+  // pairs(bit) (they are not in bit), not getmetatable(bit) (false), not the
+  // globals. They are reached by a random per-process key (vmSecret()), which
+  // a script cannot know, and a miss on bit returns nil as before. The cheap
+  // trampoline stays one short chunk (every constant costs compile time).
+  //
+  // The globals table and every table reachable from it are read-only (the
+  // patched Lua's per-table readonly flag, which rawset and setmetatable
+  // honour too). The install chunk runs once per VM with the flag of `bit`
+  // and of the globals cleared in the VM's memory, the way the engine itself
+  // sets KEYS and ARGV. The flag's place in the Table struct (an int at
+  // offset 8 on wasm32, after next, tt, marked, flags) is checked on the live
+  // state first; if anything does not match, nothing is installed and chunks
+  // are compiled per run as before.
+  //
+  // The same chunk replaces the globals error, pcall and xpcall with Lua
+  // wrappers (see INSTALL_CHUNK): the engine turns an error object that is not
+  // a string into "script execution failed" and takes the line of the
+  // innermost Lua frame, where Valkey keeps {err=...} tables' messages and
+  // reports the line of the caller of error().
 
-  private withFnTableWritable<T>(f: () => T): T {
-    const t = this.fnTable;
+  /** Clears the readonly flag of the tables at `addrs` around f, and sets it again after. */
+  private withWritable<T>(addrs: number[], f: () => T): T {
     const h = this.heapBuf();
-    h.writeUInt32LE(0, t + 8);
+    for (const a of addrs) h.writeUInt32LE(0, a + 8);
     try {
       return f();
     } finally {
-      this.heapBuf().writeUInt32LE(1, t + 8);
+      const h2 = this.heapBuf();
+      for (const a of addrs) h2.writeUInt32LE(1, a + 8);
     }
   }
 
-  /** Finds the table the functions go in, once per VM; false if the state does not look as expected. */
-  private setUpFnTable(): boolean {
-    this.fnTable = 0;
+  /** The address of a read-only table named by a Lua expression, or 0 if the state does not look as expected. */
+  private readonlyTable(expr: string): number {
     const eng = this.engine;
-    const t = tableAddr(eng.eval(`return tostring(${FN_TABLE})`));
+    const t = tableAddr(eng.eval(`return tostring(${expr})`));
     const h = this.heapBuf();
-    if (t <= 0 || t + 40 > h.length || h[t + 4] !== LUA_TTABLE || h.readUInt32LE(t + 8) !== 1) return false;
-    this.fnTable = t;
+    if (t <= 0 || t + 40 > h.length || h[t + 4] !== LUA_TTABLE || h.readUInt32LE(t + 8) !== 1) return 0;
     // Writable with the flag cleared, read-only again after.
-    const w = this.withFnTableWritable(() => eng.eval(`rawset(${FN_TABLE},-1,1) rawset(${FN_TABLE},-1,nil) return 1`));
-    if (w !== 1 || !isErrorValue(eng.eval(`rawset(${FN_TABLE},-1,1)`))) {
-      this.fnTable = 0;
+    const w = this.withWritable([t], () => eng.eval(`rawset(${expr},-1,1) rawset(${expr},-1,nil) return 1`));
+    if (w !== 1 || !isErrorValue(eng.eval(`rawset(${expr},-1,1)`))) return 0;
+    return t;
+  }
+
+  /** Installs the hidden store and the error wrappers, once per VM; false if the state does not look as expected. */
+  private install(): boolean {
+    try {
+      const b = this.readonlyTable(FN_TABLE);
+      const g = b === 0 ? 0 : this.readonlyTable('_G');
+      if (b === 0 || g === 0) return false;
+      const r = this.withWritable([b, g], () => this.engine.evalWithArgs(INSTALL_CHUNK, [], [Buffer.from(vmKey, 'latin1')]));
+      return r === 1;
+    } catch {
       return false;
     }
-    return true;
   }
 
-  /** Compiles a chunk once into the function table; what calls it, or null (compiled per run). */
+  /** Compiles a chunk once into the hidden store; what calls it, or null (compiled per run). */
   private defineChunk(chunk: Buffer): CachedFn | null {
-    if (this.fnTable < 0) this.setUpFnTable();
-    if (this.fnTable === 0) {
+    if (!this.installed) {
       this.fns.set(chunk, null);
       return null;
     }
     const id = this.nextFn++;
-    const r = this.withFnTableWritable(() =>
-      this.engine.evalWithArgs(
-        `local f=loadstring(ARGV[1],'@user_script') if not f then return 0 end rawset(${FN_TABLE},${id},f) return 1`,
-        [],
-        [chunk],
-      ),
+    const r = this.engine.evalWithArgs(
+      `local f=loadstring(ARGV[1],'@user_script') if not f then return 0 end ${FN_TABLE}["${vmKey}"]("${vmKey}${id}",f) return 1`,
+      [],
+      [chunk],
     );
     // Not compilable as a function (the run reports the error as before).
     if (r !== 1) {
       this.fns.set(chunk, null);
       return null;
     }
-    const fn = { id, call: Buffer.from(`return (${FN_TABLE}[${id}]())`, 'latin1') };
+    const fn = { id, call: Buffer.from(`return (${FN_TABLE}["${vmKey}${id}"]())`, 'latin1') };
     this.fns.set(chunk, fn);
     return fn;
   }
@@ -368,8 +449,71 @@ export class Vm {
 }
 
 const LUA_TTABLE = 5;
-/** The table compiled scripts are kept in (under integer keys). */
+/** The library table whose metatable reaches the hidden store. */
 const FN_TABLE = 'bit';
+
+// ------------------------------------------------------------------ error objects
+//
+// Valkey's error handler turns what a script raised into {err=..., source,
+// line} (a string s becomes 'ERR '..s, a table keeps its err field, nil or a
+// boolean become 'ERR nil' / 'ERR true') with the line of the function that
+// called error(); its pcall hands a script the err string of an error table.
+// The engine only passes strings through (anything else becomes "script
+// execution failed") and takes the innermost Lua frame's line. So error() is
+// replaced by a Lua function that raises a marked string instead:
+//   "\1V" kind line "\1" message
+// kind: S (a string or number: the message with Lua's position prefix), T (a
+// table: its err), N (nil), t / f (true / false), C (a redis.call error under
+// RESP3, see the prelude); line: the caller's line, or empty. The host turns a
+// marked error that ends a script into Valkey's reply (scriptErrorText in
+// index.ts); the pcall/xpcall wrappers hand the script what Valkey's would
+// (the message, or nil/true/false). Levels are counted by hand (a tail call
+// would hide a frame): inside a wrapper, select(2,P(E,'',n)) is the position
+// prefix of the function n-2 levels above the wrapper's caller.
+//
+// The store: FN[key](k, f) sets FN[k]; FN[key.."r"] converts a RESP3 reply
+// (see resp.ts: a null arrives as {ok="\1N"}; a reply holding nested nulls
+// arrives as {{ok="\1W"}, reply}) and raises redis.call errors as marked C
+// errors.
+const INSTALL_CHUNK =
+  "local E,P,XP,T,TS,S,SB,SS,SF,M,RG,PR,SMT=error,pcall,xpcall,type,tostring,select,string.byte,string.sub,string.find,string.match,rawget,pairs,setmetatable " +
+  // RT: the tables raised, by marked string (weak), so pcall/xpcall can hand back the object itself.
+  "local K=ARGV[1] local FN={} local RT=SMT({},{__mode='v'}) " +
+  "local function ln(w) return M(w,':(%d+): $') or '' end " +
+  'local function EW(e,l) ' +
+  "local t=T(e) local at=ln(S(2,P(E,'',3))) " +
+  "if t=='string' or t=='number' then if l==nil then l=1 end if T(l)~='number' then E(e,l) end " +
+  "local m=e if l>0 then m=S(2,P(E,'',l+2))..e end E('\\1VS'..at..'\\1'..m,0) end " +
+  "local k,m if t=='table' then k='T' m=e.err if T(m)~='string' and T(m)~='number' then k='U' m='ERR unknown error' end " +
+  "elseif t=='nil' then k='N' m='ERR nil' elseif t=='boolean' then k=e and 't' or 'f' m='ERR '..TS(e) else E(e,l) end " +
+  "local s='\\1V'..k..at..'\\1'..m if t=='table' then RT[s]=e end E(s,0) end " +
+  'local function um(e) ' +
+  "if T(e)=='string' and SB(e,1)==1 and SB(e,2)==86 then local k=SS(e,3,3) " +
+  "if k=='N' then return nil elseif k=='t' then return true elseif k=='f' then return false elseif k=='U' then return RT[e] or {} end " +
+  "local i=SF(e,'\\1',4,true) if i then return SS(e,i+1) end return e end " +
+  "if T(e)=='table' then local m=e.err if T(m)=='string' or T(m)=='number' then return m end end return e end " +
+  'local function fix(ok,...) if ok then return ok,... end return false,um((...)) end ' +
+  // An xpcall handler is given the error object itself: a table again for T.
+  "local function ux(e) if T(e)=='string' and SB(e,1)==1 and SB(e,2)==86 and SS(e,3,3)=='T' then return RT[e] or {err=um(e)} end return um(e) end " +
+  // A RESP3 array is rebuilt by inserting its non-null items in order into a
+  // fresh table, as Valkey builds it (so # and the table's layout match);
+  // null map values are dropped.
+  "local function isn(v) return T(v)=='table' and RG(v,'ok')=='\\1N' end " +
+  'local function nf(t) if T(t)~="table" then return t end ' +
+  "local m=RG(t,'map') if T(m)=='table' then for k,v in PR(m) do if isn(v) or isn(k) then m[k]=nil elseif T(v)=='table' then m[k]=nf(v) end end return t end " +
+  "local s=RG(t,'set') if T(s)=='table' then for k in PR(s) do if isn(k) then s[k]=nil end end return t end " +
+  'if RG(t,1)==nil then return t end ' +
+  'local o={} for i=1,#t do local v=RG(t,i) if not isn(v) then if T(v)=="table" then v=nf(v) end o[i]=v end end return o end ' +
+  'FN[K]=function(k,f) FN[k]=f end ' +
+  "FN[K..'r']=function(r,raise) if T(r)~='table' then return r end " +
+  "if raise then local e=RG(r,'err') if e~=nil then E('\\1VC'..ln(S(2,P(E,'',4)))..'\\1'..TS(e),0) end end " +
+  "if RG(r,'ok')=='\\1N' then return nil end local w=RG(r,1) " +
+  "if T(w)=='table' and RG(w,'ok')=='\\1W' then r=nf(RG(r,2)) end return r end " +
+  'SMT(bit,{__index=FN,__metatable=false}) ' +
+  "rawset(_G,'error',EW) " +
+  "rawset(_G,'pcall',function(...) return fix(P(...)) end) " +
+  "rawset(_G,'xpcall',function(f,h) if T(h)~='function' then return XP(f,h) end return XP(f,function(e) return h(ux(e)) end) end) " +
+  'return 1';
 
 function u32(h: Uint8Array, o: number): number {
   return (h[o] | (h[o + 1] << 8) | (h[o + 2] << 16) | (h[o + 3] << 24)) >>> 0;
@@ -407,14 +551,50 @@ const PROXY_TAIL =
 const EXTRA_FUNCS =
   "set_repl=function(...) if select('#',...)~=1 then error('redis.set_repl() requires one argument.',2) end __VC('\\0set_repl',(...)) end," +
   "acl_check_cmd=function(...) return __VC('\\0acl_check_cmd',...)==1 end," +
-  // Valkey keeps the message as given (the engine's own version adds an ERR code).
+  // Valkey's error_reply: a leading '-' is dropped; the first word is the
+  // error code if there is a space, else the code is ERR; CR/LF are trimmed
+  // from both ends of the message (the engine's own adds ERR unless the first
+  // word is upper case).
   "error_reply=function(...) local e=(...) if select('#',...)~=1 or type(e)~='string' then return {err='ERR wrong number or type of arguments'} end " +
-  "if string.sub(e,1,1)=='-' then e=string.sub(e,2) end return {err=e} end," +
+  "if string.sub(e,1,1)=='-' then e=string.sub(e,2) end local c,m='ERR',e local i=string.find(e,' ',1,true) " +
+  "if i then c=string.sub(e,1,i-1) m=string.sub(e,i+1) end return {err=c..' '..string.match(m,'^[\\r\\n]*(.-)[\\r\\n]*$')} end," +
   // Only meaningful under the script debugger (SCRIPT DEBUG), which Vireo does not have.
   'breakpoint=function() return false end,debug=function() end,';
 
-/** Prelude of an EVAL script (only when the script mentions what it adds). */
-export const EVAL_PRELUDE = 'local __VC=redis.call local redis=setmetatable({' + EXTRA_FUNCS + PROXY_TAIL;
+/**
+ * After redis.setresp(3) a RESP3 null must reach the script as nil (Valkey),
+ * but the engine turns every null it is given into false. The host sends a
+ * marked value instead (resp.ts) and these wrappers turn it into nil; they
+ * also raise redis.call errors themselves (a marked "C" error), so the line
+ * reported is the caller's and not the wrapper's (see INSTALL_CHUNK).
+ * Statement calls, not tail calls: the frames are counted.
+ */
+function resp3Funcs(): string {
+  return 'call=function(...) local r=__R(__VP(...),1) return r end,pcall=function(...) local r=__R(__VP(...)) return r end,';
+}
+
+function resp3Locals(): string {
+  return `local __VP=redis.pcall local __R=bit["${vmSecret()}r"] `;
+}
+
+/** Whether a script may switch to RESP3 (then redis.call/pcall are wrapped). */
+function mentionsResp(body: string): boolean {
+  return body.includes('setresp');
+}
+
+/** Prelude of an EVAL script: empty unless the script mentions what it adds. */
+export function evalPrelude(body: string): string {
+  if (!needsPrelude(body)) return '';
+  const r3 = mentionsResp(body);
+  return (
+    'local __VC=redis.call ' +
+    (r3 ? resp3Locals() : '') +
+    'local redis=setmetatable({' +
+    EXTRA_FUNCS +
+    (r3 ? resp3Funcs() : '') +
+    PROXY_TAIL
+  );
+}
 
 /** True if an EVAL body needs the prelude (it names one of the added functions). */
 export function needsPrelude(body: string): boolean {
@@ -423,33 +603,44 @@ export function needsPrelude(body: string): boolean {
     body.includes('acl_check_cmd') ||
     body.includes('error_reply') ||
     body.includes('breakpoint') ||
-    body.includes('.debug')
+    body.includes('.debug') ||
+    mentionsResp(body)
   );
 }
 
 /**
  * Prelude of a function library: register_function records callbacks in __F,
- * with Valkey's argument checks. __L is true while FUNCTION LOAD runs the
- * library (redis.call and friends are refused then).
+ * with Valkey's argument checks (raised as error tables, as Valkey's C code
+ * does). `code` is the library's source (RESP3 wrappers when it mentions
+ * setresp).
  */
-export const LIBRARY_PRELUDE =
-  'local __VC=redis.call local __F={} local __N={} ' +
-  'local function __flags(t) local out={} if type(t)~="table" then error("ERR flags argument to redis.register_function must be a table representing function flags",0) end ' +
-  'for _,f in ipairs(t) do if f~="no-writes" and f~="allow-oom" and f~="allow-stale" and f~="no-cluster" and f~="allow-cross-slot-keys" then error("ERR unknown flag given",0) end out[#out+1]=f end return out end ' +
-  'local function __reg(...) local n=select("#",...) local name,cb,flags,desc ' +
-  'if n==1 then local t=(...) if type(t)~="table" then error("ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).",0) end ' +
-  'for k,v in pairs(t) do if k=="function_name" then if type(v)~="string" then error("ERR function_name argument given to redis.register_function must be a string",0) end name=v ' +
-  'elseif k=="callback" then if type(v)~="function" then error("ERR callback argument given to redis.register_function must be a function",0) end cb=v ' +
-  'elseif k=="flags" then flags=__flags(v) elseif k=="description" then if type(v)~="string" then error("ERR description argument given to redis.register_function must be a string",0) end desc=v ' +
-  'else error("ERR unknown argument given to redis.register_function",0) end end ' +
-  'if name==nil then error("ERR redis.register_function must get a function name argument",0) end if cb==nil then error("ERR redis.register_function must get a callback argument",0) end ' +
-  'elseif n==2 then name,cb=... if type(name)~="string" then error("ERR first argument to redis.register_function must be a string",0) end if type(cb)~="function" then error("ERR second argument to redis.register_function must be a function",0) end ' +
-  'else error("ERR wrong number of arguments to redis.register_function",0) end ' +
-  'if not string.find(name,"^[%w_]+$") then error("ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long",0) end ' +
-  'if __F[name]~=nil then error("ERR Function already exists in the library",0) end ' +
-  '__F[name]={cb,flags or {},desc} __N[#__N+1]=name end ' +
-  'local redis=setmetatable({register_function=__reg,' + EXTRA_FUNCS + PROXY_TAIL +
-  'local __body=function() ';
+export function libraryPrelude(code: string): string {
+  const r3 = mentionsResp(code);
+  return (
+    'local __VC=redis.call ' +
+    (r3 ? resp3Locals() : '') +
+    'local __F={} local __N={} ' +
+    'local function __flags(t) local out={} if type(t)~="table" then error({err="ERR flags argument to redis.register_function must be a table representing function flags"}) end ' +
+    'for _,f in ipairs(t) do if f~="no-writes" and f~="allow-oom" and f~="allow-stale" and f~="no-cluster" and f~="allow-cross-slot-keys" then error({err="ERR unknown flag given"}) end out[#out+1]=f end return out end ' +
+    'local function __reg(...) local n=select("#",...) local name,cb,flags,desc ' +
+    'if n==1 then local t=(...) if type(t)~="table" then error({err="ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments)."}) end ' +
+    'for k,v in pairs(t) do if k=="function_name" then if type(v)~="string" then error({err="ERR function_name argument given to redis.register_function must be a string"}) end name=v ' +
+    'elseif k=="callback" then if type(v)~="function" then error({err="ERR callback argument given to redis.register_function must be a function"}) end cb=v ' +
+    'elseif k=="flags" then flags=__flags(v) elseif k=="description" then if type(v)~="string" then error({err="ERR description argument given to redis.register_function must be a string"}) end desc=v ' +
+    'else error({err="ERR unknown argument given to redis.register_function"}) end end ' +
+    'if name==nil then error({err="ERR redis.register_function must get a function name argument"}) end if cb==nil then error({err="ERR redis.register_function must get a callback argument"}) end ' +
+    'elseif n==2 then name,cb=... if type(name)~="string" then error({err="ERR first argument to redis.register_function must be a string"}) end if type(cb)~="function" then error({err="ERR second argument to redis.register_function must be a function"}) end ' +
+    'else error({err="ERR wrong number of arguments to redis.register_function"}) end ' +
+    'if not string.find(name,"^[%w_]+$") then error({err="ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long"}) end ' +
+    'if __F[name]~=nil then error({err="ERR Function already exists in the library"}) end ' +
+    '__F[name]={cb,flags or {},desc} __N[#__N+1]=name end ' +
+    'local redis=setmetatable({register_function=__reg,' +
+    EXTRA_FUNCS +
+    (r3 ? resp3Funcs() : '') +
+    PROXY_TAIL +
+    'local __body=function() '
+  );
+}
 
 /** What follows a library body when FUNCTION LOAD runs it: the registrations. */
 export const LIBRARY_LOAD_EPILOGUE =

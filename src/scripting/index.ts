@@ -55,16 +55,41 @@
 // active expiry is suspended while a script is busy. Writes made during a
 // slow run are propagated as one MULTI/EXEC unit when it ends.
 //
-// Limitation: a script that has written and then exhausts the main-thread
-// budget (busy-reply-threshold) cannot be restarted (its writes are done) and
-// is ended with an error (its writes stay and are propagated); in Valkey it
-// would turn unkillable. Scripts known to have needed the slow path run in the
-// worker from the start the next time (and go back to the main thread after a
-// worker run shorter than a quarter of the threshold).
+// A script that has written cannot be restarted, so it stays on the main
+// thread (mainBusy): from its first write on, each redis.call renews its fuel
+// to the engine's largest budget (the engine's remaining-fuel counter is
+// found once per VM, Vm.probeFuel), and once busy-reply-threshold has passed
+// each redis.call (at most every 10 ms) serves the other clients in place of
+// the blocked event loop: the bytes waiting on their sockets are read
+// straight from the file descriptors (readSync) and go through the normal
+// input path, where busyHook answers -BUSY, -UNKILLABLE to SCRIPT/FUNCTION
+// KILL, runs FUNCTION STATS, and exits on SHUTDOWN NOSAVE; the replies are written at
+// once (a socket write with nothing queued is synchronous). Limits (see
+// VALKEY_DIFFERENCES.md, LUA4): nothing is served during a stretch of pure
+// Lua without redis.call, and a stretch longer than busy-reply-threshold
+// right after the first write (or longer than the largest budget, ~15 s,
+// later) still ends the script with an error, its writes kept; TLS clients,
+// replicas, MONITOR, blocked or paused clients, clients holding a partial
+// command and new connections wait for the script's end. Scripts known to
+// have needed the worker run there from the start the next time (and go back
+// to the main thread after a worker run shorter than a quarter of the
+// threshold).
+//
+// Lua-side additions (engine.ts): compiled scripts are kept where no script
+// can enumerate them (a hidden store reached through bit's protected
+// metatable by a random key); error/pcall/xpcall are wrapped so error objects
+// that are tables, nil or booleans, and error levels, give Valkey's replies
+// (marked error strings the host decodes, scriptError below); after
+// redis.setresp(3) redis.call/pcall are wrapped so a RESP3 null reaches the
+// script as nil (resp.ts marks it). Keys a script reads are remembered for its
+// caller's CLIENT TRACKING (tracking.scriptCaller), and redis.set_repl(REPL_AOF
+// / REPL_REPLICA) restricts the ops a call queued to that target
+// (Propagation.restrictFrom).
 //
 // Memory: each VM's WebAssembly heap is capped (LUA_VM_MAX_MEMORY); a script
 // that exceeds it gets an error and the VM is replaced by a fresh one.
 import { createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import v8 from 'node:v8';
 import type { LuaWasmModule } from 'lua-redis-wasm';
@@ -76,14 +101,14 @@ import {
   Vm,
   loadModule,
   type ReplyValue,
-  EVAL_PRELUDE,
-  needsPrelude,
-  LIBRARY_PRELUDE,
+  evalPrelude,
+  libraryPrelude,
+  vmSecret,
   LIBRARY_LOAD_EPILOGUE,
   libraryCallEpilogue,
   LUA_VM_MAX_MEMORY,
 } from './engine.js';
-import { parseReply, writeReply, errorText, type WireWriter } from './resp.js';
+import { parseReply, writeReply, errorText, markNulls, type WireWriter } from './resp.js';
 
 export const BUSY_EVAL = 'BUSY Valkey is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 export const BUSY_FUNCTION = 'BUSY Valkey is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
@@ -174,6 +199,10 @@ interface Run {
   moveAt: number;
   /** Cluster mode: calls may touch keys of several slots of this node (legacy EVAL, allow-cross-slot-keys). */
   crossSlot: boolean;
+  /** Date.now() after which a main-thread run that has written turns busy (0: never). */
+  busyAt: number;
+  /** A main-thread run that has written is past busy-reply-threshold (see mainBusy). */
+  busy: boolean;
 }
 
 // Worker protocol states (ctl[0]).
@@ -357,7 +386,9 @@ export class Scripting {
     const e = this.callArgv(argv);
     if (e !== undefined) return e;
     const fake = this.run!.fake;
-    const v = fake.len === 0 ? null : parseReply(fake.out, fake.len);
+    let v = fake.len === 0 ? null : parseReply(fake.out, fake.len);
+    // RESP3 nulls for the redis.call wrapper (see markNulls); fake.len 0 (no reply) stays a plain null.
+    if (fake.resp === 3 && fake.len !== 0) v = markNulls(v);
     this.doneWithFake(fake);
     return v;
   }
@@ -392,6 +423,7 @@ export class Scripting {
       run.restart = true;
       return err('ERR the script is being moved to the script worker');
     }
+    if (run.wrote && run.busyAt !== 0) this.mainBusy(run);
     const server = this.server;
     let cmd = server.table.lookup(argv[0]);
     if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) cmd = cmd.subcommands.get(argv[1].toLowerCase());
@@ -423,10 +455,20 @@ export class Scripting {
     const fake = run.fake;
     fake.resp = run.resp;
     fake.len = 0;
+    const tracking = server.tracking;
+    if (tracking.clients !== 0) {
+      // Keys read here are remembered for the caller (CLIENT TRACKING).
+      tracking.scriptFake = fake;
+      tracking.scriptCaller = run.caller;
+    }
     const prop = server.prop;
-    const queued = run.repl !== 3 && prop.active ? pendingOf(prop).length : -1;
+    const queued = run.repl !== 3 && prop.active ? prop.queued() : -1;
     server.call(fake, cmd, argv);
-    if (queued >= 0 && run.repl === 0) pendingOf(prop).length = queued;
+    // redis.set_repl: REPL_NONE drops what the call queued, REPL_AOF / REPL_REPLICA restrict it.
+    if (queued >= 0) {
+      if (run.repl === 0) prop.truncate(queued);
+      else prop.restrictFrom(queued, run.repl);
+    }
     return undefined;
   }
 
@@ -479,6 +521,8 @@ export class Scripting {
       restart: false,
       moveAt: 0,
       crossSlot: (isEval && (flags & SF.Shebang) === 0) || (flags & SF.AllowCrossSlot) !== 0,
+      busyAt: 0,
+      busy: false,
     };
   }
 
@@ -514,14 +558,14 @@ export class Scripting {
       return;
     }
     this.run = run;
-    if (this.canGoSlow(c)) {
-      const threshold = server.config.num('busy-reply-threshold');
-      run.moveAt = run.start + threshold;
-    }
+    const threshold = server.config.num('busy-reply-threshold');
+    if (this.canGoSlow(c)) run.moveAt = run.start + threshold;
+    if (threshold > 0 && c.socket !== null) run.busyAt = run.start + threshold;
     let r: ReplyValue;
     try {
       r = vm.runArgv(target.chunk, argv, 3, 3 + nk, argv.length, run.name, this.mainFuel());
     } catch (e) {
+      if (run.busy) this.endMainBusy();
       vm.dead = true;
       this.run = null;
       server.log.warning(`Lua VM aborted (${(e as Error).message}); starting a fresh one`);
@@ -529,6 +573,7 @@ export class Scripting {
       return;
     }
     this.run = null;
+    if (run.busy) this.endMainBusy();
     if (run.restart && !run.effects) {
       target.slow = true;
       this.startSlow(c, target, run, argv, nk);
@@ -655,7 +700,7 @@ export class Scripting {
     if (ce !== null) return `ERR Error compiling script (new function): ${ce}`;
     // The body runs as a function whose first result is returned (Lua returns
     // all of them; Valkey's EVAL keeps one). Same line: line numbers hold.
-    const text = (needsPrelude(sb.rest) ? EVAL_PRELUDE : '') + 'return ((function() ' + sb.rest + '\nend)())';
+    const text = evalPrelude(sb.rest) + 'return ((function() ' + sb.rest + '\nend)())';
     const s: Script = { sha, body, chunk: Buffer.from(text, 'latin1'), flags: sb.flags, fromEval, slow: false };
     this.scripts.set(sha, s);
     if (fromEval) {
@@ -737,7 +782,7 @@ export class Scripting {
     let r: ReplyValue;
     try {
       // FUNCTION LOAD has a 500 ms budget in Valkey.
-      r = vm.run(Buffer.from(LIBRARY_PRELUDE + rest + LIBRARY_LOAD_EPILOGUE, 'latin1'), [], [], Math.max(1, 500 * fuelPerMs));
+      r = vm.run(Buffer.from(libraryPrelude(rest) + rest + LIBRARY_LOAD_EPILOGUE, 'latin1'), [], [], Math.max(1, 500 * fuelPerMs));
     } catch (e) {
       vm.dead = true;
       this.run = null;
@@ -750,7 +795,9 @@ export class Scripting {
       if (errorText(r) === LOAD_CALL) {
         return { err: `ERR Error registering functions: ERR user_function:${r.meta?.line ?? 1}: Script attempted to access nonexistent global variable 'call'` };
       }
-      const msg = (r.meta?.kind === 'global-read' ? `user_function:${r.meta.line}: Script attempted to access nonexistent global variable '${r.meta.name}'` : errorText(r).replace(/^ERR (ERR |user_)/, '$1'))
+      const mk = parseMarked(r.err);
+      const text = mk === null ? errorText(r) : mk.kind === 'S' ? withCode(mk.msg) : mk.msg;
+      const msg = (r.meta?.kind === 'global-read' ? `user_function:${r.meta.line}: Script attempted to access nonexistent global variable '${r.meta.name}'` : text.replace(/^ERR (ERR |user_)/, '$1'))
         .replace(/user_script:/g, 'user_function:');
       return { err: `ERR Error registering functions: ${msg}` };
     }
@@ -768,7 +815,7 @@ export class Scripting {
         flags,
         flagBits: flagBits(flags),
         desc,
-        chunk: Buffer.from(LIBRARY_PRELUDE + rest + libraryCallEpilogue(fname), 'latin1'),
+        chunk: Buffer.from(libraryPrelude(rest) + rest + libraryCallEpilogue(fname), 'latin1'),
         slow: false,
       });
     }
@@ -813,7 +860,7 @@ export class Scripting {
   /** SCRIPT KILL (isEval) / FUNCTION KILL. */
   kill(c: Client, isEval: boolean): void {
     const run = this.run;
-    if (run === null || !run.slow) return c.addError(NOTBUSY);
+    if (run === null || !(run.slow || run.busy)) return c.addError(NOTBUSY);
     if (run.wrote) return c.addError(UNKILLABLE);
     if (run.isEval !== isEval) return c.addError(run.isEval ? BUSY_EVAL : BUSY_FUNCTION);
     this.killed = isEval ? 'ERR Script killed by user with SCRIPT KILL.' : 'ERR Script killed by user with FUNCTION KILL.';
@@ -829,9 +876,13 @@ export class Scripting {
     if (cmd.name === 'shutdown' && cmd.parent === null) {
       // Only SHUTDOWN NOSAVE gets through (Valkey's shutdownCommand answers BUSY otherwise).
       if (argv.some((a) => a.toLowerCase() === 'nosave')) {
+        if (run.busy) this.exitNow();
         this.abortSlow();
         return false;
       }
+    } else if (run.busy) {
+      // The main thread is inside the script (see mainBusy): only the KILL commands (UNKILLABLE) and FUNCTION STATS run.
+      if (cmd.fullname === 'script|kill' || cmd.fullname === 'function|kill' || cmd.fullname === 'function|stats') return false;
     } else if ((cmd.flags & CMD.ALLOW_BUSY) !== 0) return false;
     c.addError(run.isEval ? BUSY_EVAL : BUSY_FUNCTION);
     cmd.rejectedCalls++;
@@ -841,8 +892,78 @@ export class Scripting {
   /** FUNCTION STATS running_script part: [name, command argv, duration ms] or null. */
   runningScript(): { name: string; argv: string[]; ms: number } | null {
     const run = this.run;
-    if (run === null || !run.slow || run.isEval) return null;
+    if (run === null || !(run.slow || run.busy) || run.isEval) return null;
     return { name: run.name, argv: run.argv, ms: Date.now() - run.start };
+  }
+
+  // ---------------------------------------------------------------- busy on the main thread
+
+  /**
+   * A main-thread run that has written can no longer move to the worker, so
+   * it keeps running here (see the design notes): from its first write on it
+   * gets the largest fuel budget again at each redis.call, and once
+   * busy-reply-threshold has passed, each redis.call (at most every 10 ms)
+   * serves the other clients in place of the blocked event loop: their
+   * waiting bytes are read straight from their sockets' file descriptors and
+   * go through the normal input path, where busyHook answers -BUSY,
+   * -UNKILLABLE to SCRIPT/FUNCTION KILL, and exits on SHUTDOWN NOSAVE. The
+   * replies leave at once (a socket write with nothing queued is written
+   * synchronously). Clients that cannot be served that way wait for the
+   * script's end: TLS, replicas and the primary link, MONITOR, blocked or
+   * paused clients, clients with a partial command buffered, and new
+   * connections (the listening socket is not served).
+   */
+  private mainBusy(run: Run): void {
+    this.vm?.refillFuel();
+    const now = Date.now();
+    if (now < run.busyAt) return;
+    if (!run.busy) {
+      run.busy = true;
+      this.server.busyScript = this.busyHook;
+      this.server.log.warning(
+        `Slow script detected: still in execution after ${now - run.start} milliseconds. This script has already written and cannot be killed (SHUTDOWN NOSAVE ends the server). Script name is: ${run.name}.`,
+      );
+    }
+    if (now - this.lastServe < 10) return;
+    this.lastServe = now;
+    this.serveClients(run);
+  }
+
+  private lastServe = 0;
+  private readBuf: Buffer | null = null;
+
+  private serveClients(run: Run): void {
+    const buf = (this.readBuf ??= Buffer.allocUnsafe(64 * 1024));
+    for (const c of this.server.clients.values()) {
+      if (c === run.caller || c.closed || c.socket === null || c.replRole !== null || c.monitor) continue;
+      if (c.postponed !== null || c.blocked !== null || c.inProcess || c.parser.pending() !== 0) continue;
+      const sock = c.socket as unknown as { encrypted?: boolean; isPaused(): boolean; _handle?: { fd?: number } | null };
+      if (sock.encrypted === true || sock.isPaused()) continue;
+      const fd = sock._handle?.fd;
+      if (typeof fd !== 'number' || fd < 0) continue;
+      let n = 0;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch {
+        continue; // EAGAIN: nothing waiting
+      }
+      // 0: the peer closed; the event loop sees it after the script.
+      if (n > 0) c.onData(buf.subarray(0, n));
+    }
+  }
+
+  private endMainBusy(): void {
+    this.server.busyScript = null;
+  }
+
+  /** SHUTDOWN NOSAVE while the main thread is inside a script that wrote: exit now, without saving. */
+  private exitNow(): void {
+    this.server.log.warning('User requested shutdown... (SHUTDOWN NOSAVE during an unkillable script)');
+    try {
+      if (this.server.aof.bufLen !== 0) this.server.aof.flush();
+    } finally {
+      process.exit(0);
+    }
   }
 
   // ---------------------------------------------------------------- slow path (worker)
@@ -853,7 +974,7 @@ export class Scripting {
     const dsab = new SharedArrayBuffer(DATA_SIZE);
     this.ctl = new Int32Array(sab);
     this.data = new Uint8Array(dsab);
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { ctl: sab, data: dsab } });
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { ctl: sab, data: dsab, key: vmSecret() } });
     this.worker.unref();
     this.worker.on('error', (e) => this.server.log.warning(`Lua worker failed: ${e.message}`));
   }
@@ -878,6 +999,9 @@ export class Scripting {
     run.slow = true;
     run.restart = false;
     run.moveAt = 0;
+    // The event loop serves the others while the worker runs (mainBusy is for main-thread runs only).
+    run.busyAt = 0;
+    run.busy = false;
     run.wrote = false;
     run.effects = false;
     run.resp = 2;
@@ -999,11 +1123,6 @@ function err(msg: string): ReplyValue {
   return { err: Buffer.from(msg, 'latin1') };
 }
 
-/** The propagation stream's queue (its length is cut after calls made under set_repl(REPL_NONE)). */
-function pendingOf(prop: unknown): unknown[] {
-  return (prop as { pending: unknown[] }).pending;
-}
-
 function bufs(argv: string[], from: number, to: number): Buffer[] {
   const out = new Array<Buffer>(to - from);
   for (let i = from; i < to; i++) out[i - from] = Buffer.from(argv[i], 'latin1');
@@ -1020,9 +1139,35 @@ function numKeys(argv: string[]): number | string {
   return n;
 }
 
+/**
+ * A string raised by the error() wrapper (see INSTALL_CHUNK in engine.ts):
+ * "\x01V" kind line "\x01" message; null for any other error.
+ */
+function parseMarked(err: Buffer): { kind: string; line: number; msg: string } | null {
+  if (err.length < 4 || err[0] !== 1 || err[1] !== 86) return null;
+  const s = err.latin1Slice();
+  const i = s.indexOf('\u0001', 3);
+  if (i < 0) return null;
+  const ls = s.slice(3, i);
+  return { kind: s[2], line: ls === '' ? 0 : Number(ls), msg: s.slice(i + 1) };
+}
+
+/** A message as the engine would have coded it: kept if its first word is an error code, else after "ERR ". */
+function withCode(m: string): string {
+  return /^[A-Z][A-Z0-9]* /.test(m) ? m : `ERR ${m}`;
+}
+
 /** The error reply of a script that failed: "<msg> script: <name>, on @user_script:<line>." */
 function scriptError(r: { err: Buffer; code?: Buffer; meta?: { kind?: string; name?: string; line: number } }, name: string, isEval: boolean): string {
   const meta = r.meta!;
+  const source = isEval ? 'user_script' : 'user_function';
+  const mk = parseMarked(r.err);
+  if (mk !== null) {
+    // Raised through the error() wrapper or a RESP3 redis.call (engine.ts): Valkey's handler wording.
+    let m = mk.kind === 'S' ? `ERR ${mk.msg}` : mk.msg;
+    if (!isEval) m = m.replace(/user_script:/g, 'user_function:');
+    return `${m} script: ${name}, on @${source}:${mk.line > 0 ? mk.line : Math.max(1, meta.line)}.`;
+  }
   const line = meta.line;
   let msg: string;
   if (meta.kind === 'global-read') msg = `ERR user_script:${line}: Script attempted to access nonexistent global variable '${meta.name}'`;
@@ -1033,7 +1178,6 @@ function scriptError(r: { err: Buffer; code?: Buffer; meta?: { kind?: string; na
     const m = /^ERR user_script:\d+: ERR (.*)$/.exec(msg);
     if (m !== null) msg = ENGINE_ERRORS[m[1]] ?? msg;
   }
-  const source = isEval ? 'user_script' : 'user_function';
   if (!isEval) msg = msg.replace(/user_script:/g, 'user_function:');
   if (line <= 0) return msg;
   return `${msg} script: ${name}, on @${source}:${line}.`;

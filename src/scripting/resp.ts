@@ -115,6 +115,30 @@ function parseOne(buf: Buffer, end: number): ReplyValue {
   }
 }
 
+/**
+ * The worker's form of the same marking (see NULL_MARK): parseReply() gives
+ * null for a RESP3 null; this returns the value the redis.call wrapper expects.
+ */
+export function markNulls(v: ReplyValue): ReplyValue {
+  if (v === null) return { ok: Buffer.from(NULL_MARK) };
+  let n = 0;
+  const walk = (x: ReplyValue): ReplyValue => {
+    if (x === null) {
+      n++;
+      return { ok: Buffer.from(NULL_MARK) };
+    }
+    if (Array.isArray(x)) return x.map(walk);
+    if (typeof x === 'object' && !Buffer.isBuffer(x)) {
+      const o = x as Record<string, unknown>;
+      if ('map' in o) return { map: (o.map as [ReplyValue, ReplyValue][]).map(([k, val]) => [walk(k), walk(val)] as [ReplyValue, ReplyValue]) };
+      if ('set' in o) return { set: (o.set as ReplyValue[]).map(walk) };
+    }
+    return x;
+  };
+  const out = walk(v);
+  return n === 0 ? v : [{ ok: Buffer.from(NESTED_MARK) }, out];
+}
+
 /** Parses the first reply in buf[0, end). */
 export function parseReply(buf: Buffer, end: number): ReplyValue {
   pos.p = 0;
@@ -182,7 +206,12 @@ export function writeReply(c: ReplyWriter, v: ReplyValue): void {
 // one reused buffer straight from the RESP a command wrote (redis.call), and
 // reads a script's result straight out of the VM's memory. Same mapping as
 // parseReply() + the package's encodeReplyValue(): a null bulk or null array
-// becomes false (a boolean), RESP3 null becomes nil.
+// becomes false (a boolean). A RESP3 null (only written after
+// redis.setresp(3)) must reach the script as nil, which the engine cannot
+// produce (it turns every null into false): it is sent as the status
+// NULL_MARK, and a reply that holds nulls deeper down is sent as the pair
+// {status NESTED_MARK, reply}; the redis.call wrapper of RESP3 scripts
+// (engine.ts) turns them into nil.
 
 const W_NULL = 0x00;
 const W_INT = 0x01;
@@ -198,11 +227,16 @@ const W_SET = 0x0a;
 const W_BIG_NUMBER = 0x0b;
 const W_VERBATIM = 0x0c;
 
+const NULL_MARK = Buffer.from('\u0001N', 'latin1');
+const NESTED_MARK = Buffer.from('\u0001W', 'latin1');
+
 /** A reusable encoder of the engine's reply format. */
 export class WireWriter {
   buf: Buffer = Buffer.allocUnsafe(4096);
   len = 0;
   private p = 0;
+  /** RESP3 nulls met while encoding the current reply. */
+  private nulls = 0;
 
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -272,7 +306,16 @@ export class WireWriter {
   resp(buf: Buffer, end: number): void {
     this.len = 0;
     this.p = 0;
+    this.nulls = 0;
     this.one(buf, end);
+    if (this.nulls !== 0 && buf[0] !== 95) {
+      // Nulls inside an aggregate: {NESTED_MARK, reply}.
+      const body = Buffer.from(this.buf.subarray(0, this.len));
+      this.len = 0;
+      this.head(W_ARRAY, 2);
+      this.blob(W_STATUS, NESTED_MARK);
+      this.bytes(body, 0, body.length);
+    }
   }
 
   private line(buf: Buffer, end: number): number {
@@ -363,8 +406,8 @@ export class WireWriter {
       }
       case 95: // _
         this.p += 2;
-        this.head(W_NULL, 0);
-        return;
+        this.nulls++;
+        return this.blob(W_STATUS, NULL_MARK);
       case 35: {
         // #
         const v = buf[this.p] === 116;

@@ -6,7 +6,7 @@
 //   (v8-serialized values).
 import { workerData } from 'node:worker_threads';
 import v8 from 'node:v8';
-import { Vm, loadModule, type ReplyValue } from './engine.js';
+import { Vm, loadModule, setVmSecret, type ReplyValue } from './engine.js';
 
 const S_IDLE = 0;
 const S_JOB = 1;
@@ -15,6 +15,8 @@ const S_REPLY = 3;
 const S_DONE = 4;
 
 const ctl = new Int32Array(workerData.ctl as SharedArrayBuffer);
+// The chunks it runs are made by the main thread and name the main thread's key.
+setVmSecret(workerData.key as string);
 const data = new Uint8Array(workerData.data as SharedArrayBuffer);
 
 function write(v: unknown): void {

@@ -12,6 +12,7 @@ import type { WatchedKey } from './watch.js';
 import type { ClientSubs } from './pubsub.js';
 import type { ClientTracking } from './tracking.js';
 import { clientGrew, clientLimits } from './limits.js';
+import { openTurn, turn } from './loopstats.js';
 import type { AclUser } from '../acl/acl.js';
 
 const INITIAL_OUT = 16 * 1024;
@@ -143,6 +144,8 @@ export class Client extends ReplyWriter {
     if (this.closed) return;
     this.totNetIn += chunk.length;
     this.server.stats.netInputBytes += chunk.length;
+    this.server.stats.readsProcessed++;
+    if (!turn.open) openTurn(this.server);
     this.lastInteractionMs = clock.update();
     this.parser.feed(chunk);
     this.processInput();
@@ -162,10 +165,14 @@ export class Client extends ReplyWriter {
     const server = this.server;
     this.inProcess = true;
     server.callClock = performance.now();
+    // Commands left that the last key prefetch covered (see prefetchKeys).
+    let ahead = 0;
     while (!this.closeAfterReply && this.postponed === null && !this.closed) {
+      if (ahead === 0 && parser.buffered() >= PREFETCH_MIN_BYTES) ahead = prefetchKeys(parser, this.db);
       const r = parser.next();
       if (r === Parse.Command) {
         server.execute(this, parser.argv);
+        if (ahead !== 0) ahead--;
         continue;
       }
       if (r === Parse.Incomplete) {
@@ -196,6 +203,7 @@ export class Client extends ReplyWriter {
       sock.write(this.out.subarray(0, n));
       this.totNetOut += n;
       this.server.stats.netOutputBytes += n;
+      this.server.stats.writesProcessed++;
       // If the kernel took everything, the buffer is free again; otherwise the
       // stream still references it and we need a fresh one.
       const queued = sock.writableLength;
@@ -287,6 +295,23 @@ export class Client extends ReplyWriter {
       ` tot-net-in=${this.totNetIn} tot-net-out=${this.totNetOut} tot-cmds=${this.totCmds}`
     );
   }
+}
+
+/** Below this many buffered bytes there is at most one small command: no prefetch. */
+const PREFETCH_MIN_BYTES = 64;
+/** Commands per prefetch window, and key hashes per window. */
+const PREFETCH_FRAMES = 16;
+const prefetchHashes = new Int32Array(64);
+
+/**
+ * Pipelined commands: brings the keys of the next few buffered commands into
+ * the cache at once (KeyTable.prefetch), so their lookups do not each wait for
+ * their own cache misses. Returns how many commands it covered.
+ */
+function prefetchKeys(parser: RequestParser, db: Db): number {
+  const n = parser.keyHashes(prefetchHashes, PREFETCH_FRAMES);
+  if (n > 1) db.dict.prefetch(prefetchHashes, n);
+  return parser.scanned;
 }
 
 /** "ip:port", with IPv6 addresses in brackets ("[::1]:6379") like Valkey. */

@@ -15,11 +15,24 @@
 //
 // The work is skipped when nothing consumes the stream (no AOF, no replica):
 // `active` is false and the dispatcher tests only that flag.
+//
+// Per-op targets (redis.set_repl(REPL_AOF) / (REPL_REPLICA) in scripts): an
+// op may carry `to`, a mask of PROPAGATE_AOF / PROPAGATE_REPL, and a target
+// may say which it is (`propagationKind`, absent: it gets every op). Only a
+// flag is tested on the normal path; a unit holding masked ops is filtered
+// per target, still wrapped in MULTI/EXEC when the unit has several ops (as
+// Valkey's propagatePendingCommands; a target left with no op gets nothing).
+
+/** Bits of PropagatedOp.to / PropagationTarget.propagationKind (Valkey's PROPAGATE_AOF / PROPAGATE_REPL). */
+export const PROPAGATE_AOF = 1;
+export const PROPAGATE_REPL = 2;
 
 /** One command of the stream: the database it ran in, and its arguments. */
 export interface PropagatedOp {
   db: number;
   argv: (string | Buffer)[];
+  /** Only to these targets (PROPAGATE_AOF | PROPAGATE_REPL); absent: to all. */
+  to?: number;
 }
 
 /** A consumer of the stream (the AOF writer, the replication backlog, tests). */
@@ -31,6 +44,8 @@ export interface PropagationTarget {
    * selected database and emits SELECT when an op's db differs.
    */
   feed(ops: PropagatedOp[]): void;
+  /** PROPAGATE_AOF or PROPAGATE_REPL: which ops with a `to` mask it receives (absent: all). */
+  readonly propagationKind?: number;
 }
 
 const MULTI: string[] = ['MULTI'];
@@ -51,6 +66,8 @@ export class Propagation {
   forced = false;
   /** What to propagate instead of the running command's argv (null: its argv). */
   replacement: (string | Buffer)[] | null = null;
+  /** Some queued op has a `to` mask (flush filters per target). */
+  private masked = false;
 
   addTarget(t: PropagationTarget): void {
     this.targets.add(t);
@@ -90,17 +107,50 @@ export class Propagation {
     if (this.depth === 0) this.flush();
   }
 
+  /** How many ops are queued (a mark for truncate / restrictFrom). */
+  queued(): number {
+    return this.pending.length;
+  }
+
+  /** Drops the ops queued after the mark `n` (redis.set_repl(REPL_NONE)). */
+  truncate(n: number): void {
+    if (n < this.pending.length) this.pending.length = n;
+  }
+
+  /** Sends the ops queued after the mark `n` only to the targets in `mask` (redis.set_repl(REPL_AOF / REPL_REPLICA)). */
+  restrictFrom(n: number, mask: number): void {
+    const p = this.pending;
+    for (let i = n; i < p.length; i++) p[i].to = (p[i].to ?? PROPAGATE_AOF | PROPAGATE_REPL) & mask;
+    if (n < p.length) this.masked = true;
+  }
+
   /** Sends what the outermost call queued to every target. */
   flush(): void {
     const ops = this.pending;
     if (ops.length === 0) return;
     this.pending = [];
+    if (this.masked) {
+      this.masked = false;
+      this.flushMasked(ops);
+      return;
+    }
     let unit = ops;
     if (ops.length > 1) {
       const db = ops[0].db;
       unit = [{ db, argv: MULTI }, ...ops, { db: ops[ops.length - 1].db, argv: EXEC }];
     }
     for (const t of this.targets) t.feed(unit);
+  }
+
+  /** flush() of a unit with per-op targets. */
+  private flushMasked(ops: PropagatedOp[]): void {
+    const wrap = ops.length > 1;
+    for (const t of this.targets) {
+      const kind = t.propagationKind;
+      const mine = kind === undefined ? ops : ops.filter((op) => op.to === undefined || (op.to & kind) !== 0);
+      if (mine.length === 0) continue;
+      t.feed(wrap ? [{ db: mine[0].db, argv: MULTI }, ...mine, { db: mine[mine.length - 1].db, argv: EXEC }] : mine);
+    }
   }
 }
 

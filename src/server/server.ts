@@ -18,13 +18,14 @@ import { TrackingManager } from './tracking.js';
 import { applyNotifyConfig } from './notify.js';
 import { queueIfMulti, rejectInMulti } from '../commands/tx.js';
 import { Propagation } from './propagate.js';
-import { RdbManager, snapshotBeforeWrite } from '../persistence/manager.js';
+import { RdbManager, snapshotBeforeWrite, LOADING_ERR } from '../persistence/manager.js';
 import type { RdbSnapshot } from '../persistence/rdb/snapshot.js';
 import { Aof } from '../persistence/aof/aof.js';
-import { Evictor, EVICT_FAIL } from '../keyspace/evict.js';
+import { Evictor } from '../keyspace/evict.js';
+import { loopTick, resetLoopStats } from './loopstats.js';
 import { Introspection } from './commandlog.js';
 import { recordLatency } from './latency.js';
-import { Acl } from '../acl/acl.js';
+import { Acl, describeUser } from '../acl/acl.js';
 import { ConfigError } from '../config/config.js';
 import { applyLimitsConfig, clientsCron, evictClients, fitMaxclientsToUlimit } from './limits.js';
 import { Listeners, PROTECTED_MODE_DENIED, protectedModeDenies, type ConnKind } from './listeners.js';
@@ -50,6 +51,11 @@ export interface Stats {
   clientsPaused: number;
   /** Clients closed by client eviction (maxmemory-clients). */
   evictedClients: number;
+  /** Socket reads and writes, event-loop turns and their time (src/server/loopstats.ts). */
+  readsProcessed: number;
+  writesProcessed: number;
+  eventloopCycles: number;
+  eventloopUsec: number;
 }
 
 function newStats(): Stats {
@@ -65,6 +71,10 @@ function newStats(): Stats {
     unexpectedErrorReplies: 0,
     clientsPaused: 0,
     evictedClients: 0,
+    readsProcessed: 0,
+    writesProcessed: 0,
+    eventloopCycles: 0,
+    eventloopUsec: 0,
   };
 }
 
@@ -127,8 +137,6 @@ export class Server {
   readonly repl: Replication = new Replication(this);
   /** Cluster mode (src/cluster/cluster.ts); null unless cluster-enabled. */
   cluster: Cluster | null = null;
-  /** Set while persistence is failing (AOF write error): write commands and PING answer this -MISCONF error. */
-  misconf: string | null = null;
   /** Pub/Sub subscriptions, fan-out and output buffer limits. */
   readonly pubsub: PubSub = new PubSub(this);
   /** Client-side caching (CLIENT TRACKING) and invalidation messages. */
@@ -203,6 +211,7 @@ export class Server {
     if (this.requirePass !== '') this.acl.setRequirePass(this.requirePass);
     const aclErr = this.acl.loadAtStartup(config.users);
     if (aclErr !== null) throw new ConfigError(aclErr);
+    config.userLines = () => this.acl.sortedUsers().map((u) => `user ${u.name} ${describeUser(u)}`);
     const n = config.num('databases');
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i));
     applyNotifyConfig(this);
@@ -278,6 +287,7 @@ export class Server {
     this.evictor.evictedKeys = 0;
     this.evictor.exceededTotalMs = 0;
     this.opsMetric.reset();
+    resetLoopStats();
     this.inMetric.reset();
     this.outMetric.reset();
   }
@@ -420,19 +430,22 @@ export class Server {
     if (
       this.maxmemory !== 0 &&
       c.replRole !== 'master' && // the primary's stream is never refused (replica-ignore-maxmemory)
-      ((flags & CMD.DENYOOM) !== 0 || (c.multi !== null && (c.multi.flags & CMD.DENYOOM) !== 0 && cmd.name === 'exec')) &&
-      this.evictor.beforeWrite(argv) === EVICT_FAIL
+      this.evictor.beforeCommand(c, cmd, argv) // evicts before every command, as Valkey (src/keyspace/evict.ts)
     ) {
       this.refuse(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
       return;
     }
     if (
-      this.misconf !== null &&
+      this.rdb.diskGate &&
       c.replRole !== 'master' && // the primary's stream is applied anyway (Valkey would stop the replica)
       ((flags & CMD.WRITE) !== 0 || cmd.name === 'ping' || (cmd.name === 'exec' && c.multi !== null && (c.multi.flags & CMD.WRITE) !== 0))
     ) {
-      this.refuse(c, cmd, this.misconf);
-      return;
+      // The persistence gate: -MISCONF after a failed RDB save, else for an AOF write error (src/persistence/manager.ts).
+      const denied = this.rdb.diskError();
+      if (denied !== null) {
+        this.refuse(c, cmd, denied);
+        return;
+      }
     }
     if (this.repl.gated) {
       // -NOREPLICAS, -READONLY, -MASTERDOWN (src/replication/replication.ts).
@@ -442,13 +455,10 @@ export class Server {
         return;
       }
     }
-    if (this.rdb.gate) {
-      // Loading the dataset (-LOADING) or a failed save (-MISCONF): src/persistence/manager.ts.
-      const denied = this.rdb.deniedError(cmd);
-      if (denied !== null) {
-        this.refuse(c, cmd, denied);
-        return;
-      }
+    if (this.rdb.loading && (flags & CMD.LOADING) === 0) {
+      // Loading the dataset at start-up: src/persistence/manager.ts.
+      this.refuse(c, cmd, LOADING_ERR);
+      return;
     }
     if (c.subscribed && c.resp === 2) {
       // RESP2 subscribed context: only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET.
@@ -687,6 +697,7 @@ export class Server {
   cron(): void {
     const now = clock.update();
     this.cronLoops++;
+    loopTick(this, now);
     // Replicas expire nothing themselves: the primary sends the deletions (src/replication/).
     if (this.activeExpireEnabled && this.pauseType === null && this.busyScript === null && !this.repl.isReplica) {
       this.activeExpireCycle(now);

@@ -70,6 +70,14 @@ export class TrackingManager {
   depth = 0;
   /** Invalidations for `current`, sent after its reply (null = flush). */
   private pending: (string | null)[] = [];
+  /**
+   * The fake client scripts run their redis.call on, and the client running
+   * the script (set by src/scripting while some client tracks): the keys a
+   * script reads are remembered for its caller, as Valkey's call() does with
+   * server.script_caller.
+   */
+  scriptFake: Client | null = null;
+  scriptCaller: Client | null = null;
   private bcastScheduled = false;
   private limitRounds = 0;
   private armed = false;
@@ -159,6 +167,11 @@ export class TrackingManager {
     const name = cmd.fullname;
     if ((name === 'flushdb' || name === 'flushall') && c.errorsInCall === 0) this.flushed();
     const t = c.tracking;
+    if (t === null && c === this.scriptFake) {
+      const sc = this.scriptCaller;
+      const st = sc === null || sc.closed ? null : sc.tracking;
+      if (st !== null && (cmd.flags & CMD.READONLY) !== 0 && !st.bcast) this.remember(sc!, st, cmd, argv);
+    }
     if (t !== null) {
       if ((cmd.flags & CMD.READONLY) !== 0 && !t.bcast && !NO_REMEMBER.has(name)) this.remember(c, t, cmd, argv);
       // CLIENT CACHING lasts for one command (any CLIENT subcommand and MULTI keep it).

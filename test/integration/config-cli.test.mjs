@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync, rmSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import { createHash } from 'node:crypto';
 import { startVireo, freePort, VIREO_BIN, ROOT } from '../helpers/servers.mjs';
 import { RawConn } from '../helpers/resp.mjs';
 
@@ -242,6 +243,8 @@ test('CONFIG REWRITE keeps comments and other lines, updates directives in place
         'maxclients 500',
         'hz 20',
         `dir "${ROOT}"`,
+        // With no aclfile the users are written too (Valkey's rewriteConfigUserOption); requirepass is the default user's password.
+        `user default on sanitize-payload #${createHash('sha256').update('a b"c').digest('hex')} ~* &* +@all`,
         '',
       ].join('\n'),
     );

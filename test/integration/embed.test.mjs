@@ -1,11 +1,12 @@
 // The embedding API: startServer() from the built package, several servers in
 // one process, options as camelCase or kebab-case directives, bad options
-// rejected, close() and SHUTDOWN.
+// rejected, close() and SHUTDOWN, and files (RDB, AOF, pidfile, logfile) in `dir`
+// without changing the process's working directory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, existsSync, readdirSync, readFileSync, mkdirSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import net from 'node:net';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
@@ -124,4 +125,119 @@ test('SHUTDOWN on an embedded server closes it without ending the process', asyn
   await c.waitClosed();
   assert.ok(await refused(s.port));
   await s.close();
+});
+
+// ------------------------------------------------------------ files and `dir`
+
+/** Runs fn with the process in a fresh empty working directory; returns what is in it afterwards. */
+async function inEmptyCwd(fn) {
+  const cwd = mkdtempSync(join(tmpdir(), 'vireo-embed-cwd-'));
+  const old = process.cwd();
+  process.chdir(cwd);
+  try {
+    await fn(cwd);
+    assert.equal(process.cwd(), realpathSync(cwd), 'an embedded server never changes the working directory');
+    return readdirSync(cwd);
+  } finally {
+    process.chdir(old);
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+test('SAVE writes dump.rdb into dir (never the working directory), and a restart in that dir loads it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vireo-embed-dir-'));
+  try {
+    const left = await inEmptyCwd(async () => {
+      let s = await startServer({ dir, save: '3600 1', dbfilename: 'data.rdb' });
+      let c = await RawConn.connect(s.port);
+      assert.equal(await c.call('CONFIG', 'GET', 'dir'), pair('dir', realpathSync(dir)));
+      assert.equal(await c.call('CONFIG', 'GET', 'save'), pair('save', '3600 1'));
+      assert.equal(await c.call('SET', 'k', 'v1'), '+OK\r\n');
+      assert.equal(await c.call('SAVE'), '+OK\r\n');
+      assert.ok(existsSync(join(dir, 'data.rdb')));
+      assert.equal(await c.call('SET', 'after-save', 'x'), '+OK\r\n');
+      c.close();
+      // close() with save points set does the final save, like SIGTERM on the command line.
+      await s.close();
+      s = await startServer({ dir, dbfilename: 'data.rdb' });
+      c = await RawConn.connect(s.port);
+      assert.equal(await c.call('GET', 'k'), bulk('v1'));
+      assert.equal(await c.call('GET', 'after-save'), bulk('x'));
+      // Without save points (the embedding default) close() does not save.
+      assert.equal(await c.call('SET', 'unsaved', '1'), '+OK\r\n');
+      c.close();
+      await s.close();
+      s = await startServer({ dir, dbfilename: 'data.rdb' });
+      c = await RawConn.connect(s.port);
+      assert.equal(await c.call('EXISTS', 'unsaved'), ':0\r\n');
+      // BGSAVE goes to dir too.
+      assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+      const end = Date.now() + 30000;
+      while (!(await c.call('INFO', 'persistence')).includes('rdb_bgsave_in_progress:0')) {
+        if (Date.now() > end) throw new Error('BGSAVE did not finish');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      c.close();
+      await s.close();
+    });
+    assert.deepEqual(left, []);
+    assert.deepEqual(readdirSync(dir), ['data.rdb']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('appendonly, relative dir, pidfile and logfile: every file lands in dir; two servers keep their own dirs', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'vireo-embed-base-'));
+  try {
+    mkdirSync(join(base, 'a'));
+    mkdirSync(join(base, 'b'));
+    const left = await inEmptyCwd(async (cwd) => {
+      // A relative dir is taken from the working directory at start, as the command line's chdir would.
+      const rel = relative(cwd, join(base, 'a'));
+      const a = await startServer({ dir: rel, appendonly: true, appendfsync: 'always', pidfile: 'a.pid', logfile: 'a.log', loglevel: 'notice' });
+      const b = await startServer({ dir: join(base, 'b'), save: '3600 1' });
+      const ca = await RawConn.connect(a.port);
+      const cb = await RawConn.connect(b.port);
+      assert.equal(await ca.call('SET', 'ka', '1'), '+OK\r\n');
+      assert.equal(await cb.call('SET', 'kb', '2'), '+OK\r\n');
+      assert.equal(await ca.call('CONFIG', 'GET', 'dir'), pair('dir', realpathSync(join(base, 'a'))));
+      assert.equal(readFileSync(join(base, 'a', 'a.pid'), 'latin1'), `${process.pid}\n`);
+      assert.ok(existsSync(join(base, 'a', 'appendonlydir', 'appendonly.aof.manifest')));
+      ca.close();
+      cb.close();
+      await Promise.all([a.close(), b.close()]);
+      assert.ok(!existsSync(join(base, 'a', 'a.pid')), 'the pidfile is removed on close');
+      assert.match(readFileSync(join(base, 'a', 'a.log'), 'latin1'), /\S/);
+      assert.ok(existsSync(join(base, 'b', 'dump.rdb')));
+      assert.ok(!existsSync(join(base, 'a', 'dump.rdb')) && !existsSync(join(base, 'b', 'appendonlydir')));
+      // Restarted, each server finds its own data (a from its AOF, b from its RDB).
+      const a2 = await startServer({ dir: join(base, 'a'), appendonly: true });
+      const b2 = await startServer({ dir: join(base, 'b') });
+      const ca2 = await RawConn.connect(a2.port);
+      const cb2 = await RawConn.connect(b2.port);
+      assert.equal(await ca2.call('MGET', 'ka', 'kb'), `*2\r\n${bulk('1')}$-1\r\n`);
+      assert.equal(await cb2.call('MGET', 'ka', 'kb'), `*2\r\n$-1\r\n${bulk('2')}`);
+      ca2.close();
+      cb2.close();
+      await Promise.all([a2.close(), b2.close()]);
+    });
+    assert.deepEqual(left, []);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('without dir the working directory at start is the dir; a dir that does not exist is refused', async () => {
+  const left = await inEmptyCwd(async (cwd) => {
+    await assert.rejects(startServer({ dir: join(cwd, 'missing') }), /No such file or directory/);
+    const s = await startServer();
+    const c = await RawConn.connect(s.port);
+    assert.equal(await c.call('CONFIG', 'GET', 'dir'), pair('dir', realpathSync(cwd)));
+    assert.equal(await c.call('SAVE'), '+OK\r\n');
+    c.send('SHUTDOWN', 'SAVE');
+    await c.waitClosed();
+    await s.close();
+  });
+  assert.deepEqual(left, ['dump.rdb']);
 });

@@ -174,6 +174,111 @@ test('WRONGTYPE, TYPE, OBJECT ENCODING, COPY', async () => {
   assert.equal(await raw.call('OBJECT', 'ENCODING', 'big'), bulk('quicklist'));
 });
 
+test('small lists (kept as strings up to 8 elements) against an array model, with the conversions', async () => {
+  // Random commands on a few short lists, checked against a model after each
+  // step; list-max-listpack-size values that make the quicklist conversion
+  // happen inside, at and above the small-list size.
+  let seed = 5;
+  const rnd = (n) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  const vals = ['a', 'b', '1', '-7', '', 'x'.repeat(40), '\xff\x00z', '99999999999'];
+  for (const fill of ['-2', '3', '9', '1']) {
+    await raw.call('CONFIG', 'SET', 'list-max-listpack-size', fill);
+    try {
+      const model = { s1: [], s2: [] };
+      await raw.call('DEL', 's1', 's2');
+      for (let step = 0; step < 250; step++) {
+        const k = rnd(2) ? 's1' : 's2';
+        const o = k === 's1' ? 's2' : 's1';
+        const m = model[k];
+        const v = vals[rnd(vals.length)];
+        switch (rnd(10)) {
+          case 0:
+          case 1:
+            assert.equal(await raw.call('LPUSH', k, v, v + '2'), int(m.unshift(v + '2', v) && m.length));
+            break;
+          case 2:
+            assert.equal(await raw.call('RPUSH', k, v), int(m.push(v)));
+            break;
+          case 3:
+            assert.equal(await raw.call('LPOP', k), m.length ? bulk(m.shift()) : '$-1\r\n');
+            break;
+          case 4: {
+            const got = await raw.call('RPOP', k, '2');
+            const want = m.length ? arr(...m.splice(-2).reverse()) : '*-1\r\n';
+            assert.equal(got, want);
+            break;
+          }
+          case 5: {
+            const i = rnd(6) - 3;
+            const j = i < 0 ? m.length + i : i;
+            assert.equal(await raw.call('LINDEX', k, String(i)), j >= 0 && j < m.length ? bulk(m[j]) : '$-1\r\n');
+            break;
+          }
+          case 6: {
+            if (!m.length) break;
+            const i = rnd(m.length);
+            assert.equal(await raw.call('LSET', k, String(i), v), '+OK\r\n');
+            m[i] = v;
+            break;
+          }
+          case 7: {
+            const p = m.indexOf(v);
+            const got = await raw.call('LINSERT', k, 'AFTER', v, 'ins');
+            if (!m.length) assert.equal(got, int(0));
+            else if (p < 0) assert.equal(got, int(-1));
+            else {
+              m.splice(p + 1, 0, 'ins');
+              assert.equal(got, int(m.length));
+            }
+            break;
+          }
+          case 8: {
+            let n = 0;
+            for (let i = m.length - 1; i >= 0 && n < 1; i--) if (m[i] === v) (m.splice(i, 1), n++);
+            assert.equal(await raw.call('LREM', k, '-1', v), int(n));
+            break;
+          }
+          default: {
+            const got = await raw.call('LMOVE', k, o, 'RIGHT', 'LEFT');
+            if (!m.length) assert.equal(got, '$-1\r\n');
+            else {
+              const e = m.pop();
+              model[o].unshift(e);
+              assert.equal(got, bulk(e));
+            }
+          }
+        }
+        for (const key of ['s1', 's2']) {
+          const mm = model[key];
+          assert.equal(await raw.call('LRANGE', key, '0', '-1'), arr(...mm), `${key} after step ${step} (fill ${fill})`);
+          if (mm.length) {
+            assert.equal(await raw.call('LPOS', key, mm[mm.length - 1], 'RANK', '-1'), int(mm.lastIndexOf(mm[mm.length - 1])));
+            // The encoding is Valkey's: listpack while one node would hold the list.
+            const enc = await raw.call('OBJECT', 'ENCODING', key);
+            const n = Number(fill);
+            if (n > 0 && mm.length > n) assert.equal(enc, bulk('quicklist'), `${key} of ${mm.length} with fill ${fill}`);
+            if (n > 0 && mm.length <= Math.floor(n / 2)) assert.equal(enc, bulk('listpack'), `${key} of ${mm.length} with fill ${fill}`);
+            if (n < 0) assert.equal(enc, bulk('listpack'));
+          }
+        }
+      }
+      // Persistence paths see the same elements: DUMP/RESTORE and a copy.
+      for (const key of ['s1', 's2']) {
+        if (!model[key].length) continue;
+        const payload = await r.dumpBuffer(key);
+        await r.del('restored');
+        await r.restore('restored', 0, payload);
+        assert.deepEqual(await r.lrange('restored', 0, -1), model[key]);
+        await r.copy(key, 'copied', 'REPLACE');
+        await r.rpush('copied', 'more');
+        assert.deepEqual(await r.lrange(key, 0, -1), model[key], 'COPY shares nothing');
+      }
+    } finally {
+      await raw.call('CONFIG', 'SET', 'list-max-listpack-size', '-2');
+    }
+  }
+});
+
 test('ioredis sees every list command', async () => {
   await r.del('io');
   assert.equal(await r.rpush('io', 'a', 'b', 'c'), 3);

@@ -162,10 +162,10 @@ test('hashes with field expire times use Valkey 9 format: type 22 (HASH_2), RDB 
   const sink2 = new BufferSink();
   new RdbSnapshot(dbs, sink2, { aux: [], compress: true, checksum: true }).step(Infinity);
   assert.equal(sink2.result().subarray(0, 9).toString(), 'REDIS0010');
-  // Type 22 in a Redis-lineage file is Redis 7.4's hash metadata: refused clearly.
+  // Type 22 in a Redis-lineage payload is Redis 7.4 RC's hash metadata (another layout): Valkey's bytes do not parse as it.
   const redis22 = Buffer.from(p);
   redis22.writeUInt16LE(12, redis22.length - 10);
-  assert.throws(() => deserializeValue(redis22, DEFAULT_LOAD_LIMITS), /Redis 7.4\+/);
+  assert.throws(() => deserializeValue(redis22, DEFAULT_LOAD_LIMITS), RdbError);
 });
 
 test('fuzzed files never crash the loader with anything but RdbError', () => {

@@ -113,6 +113,9 @@ test('a script that wrote cannot be killed: UNKILLABLE, then SHUTDOWN NOSAVE', a
   try {
     const a = await RawConn.connect(own.port);
     const b = await RawConn.connect(own.port);
+    // Warm the script worker first (a read-only loop that outgrows the main-thread budget ends there), so
+    // the worker run below reaches its SET at once instead of after the thread and its VM start.
+    assert.equal(await a.call('EVAL', 'local x = 0 for i = 1, 30000000 do x = x + 1 end return x', '0'), ':30000000\r\n');
     const script = "redis.call('SET', 'w', '1') while true do end";
     // First run: it wrote before running out of the main-thread budget, so it
     // cannot be moved to the worker; it ends with an error (see VALKEY_DIFFERENCES.md).
@@ -127,6 +130,75 @@ test('a script that wrote cannot be killed: UNKILLABLE, then SHUTDOWN NOSAVE', a
     assert.equal(await b.call('SHUTDOWN'), BUSY_EVAL, 'only SHUTDOWN NOSAVE ends a busy script');
     b.send('SHUTDOWN', 'NOSAVE');
     const exited = await Promise.race([new Promise((r) => own.proc.once('exit', () => r(true))), sleep(10000).then(() => false)]);
+    assert.ok(exited, 'the server exited on SHUTDOWN NOSAVE');
+    a.close();
+    b.close();
+  } finally {
+    await own.stop('SIGKILL');
+  }
+});
+
+/** PING until the answer is not PONG (the script has started): that answer. */
+async function busyPing(c) {
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    const r = await c.call('PING');
+    if (r !== '+PONG\r\n' || Date.now() > deadline) return r;
+    await sleep(10);
+  }
+}
+
+test('a script that wrote and keeps calling redis.call past the threshold on the main thread: BUSY, UNKILLABLE, all its writes', async () => {
+  const own = await startVireo(['--busy-reply-threshold', '100']);
+  try {
+    const a = await RawConn.connect(own.port);
+    const b = await RawConn.connect(own.port);
+    assert.equal(await b.call('SET', 'mb:n', '0'), '+OK\r\n');
+    // Runs ~2.5 s of wall time (TIME), writing all along: it never leaves the main thread.
+    const script = `
+      redis.call('SET', KEYS[1], 'started')
+      local t = redis.call('TIME')
+      local s = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local n = 0
+      while true do
+        n = n + 1
+        redis.call('INCR', KEYS[2])
+        local u = redis.call('TIME')
+        if tonumber(u[1]) * 1000 + math.floor(tonumber(u[2]) / 1000) - s > 2500 then break end
+      end
+      redis.call('SET', KEYS[3], 'done')
+      return n`;
+    a.send('EVAL', script, '3', 'mb:start', 'mb:n', 'mb:done');
+    // b's commands wait in its socket until the script serves them (every redis.call past the threshold);
+    // a PING read before the EVAL started is answered normally.
+    assert.equal(await busyPing(b), BUSY_EVAL);
+    assert.equal(await b.call('GET', 'mb:n'), BUSY_EVAL);
+    assert.equal(
+      await b.call('SCRIPT', 'KILL'),
+      '-UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.\r\n',
+    );
+    assert.equal(await b.call('SHUTDOWN'), BUSY_EVAL, 'only SHUTDOWN NOSAVE would end it');
+    assert.match(await b.call('FUNCTION', 'STATS'), /^\*4\r\n\$14\r\nrunning_script\r\n\$-1\r\n/, 'FUNCTION STATS runs (no function is running)');
+    const reply = await a.readReply(60000);
+    const m = /^:(\d+)\r\n$/.exec(reply);
+    assert.ok(m !== null && Number(m[1]) > 0, reply);
+    // It ended normally: every write is there, in one atomic unit.
+    assert.equal(await b.call('GET', 'mb:start'), '$7\r\nstarted\r\n');
+    assert.equal(await b.call('GET', 'mb:n'), `$${m[1].length}\r\n${m[1]}\r\n`);
+    assert.equal(await b.call('GET', 'mb:done'), '$4\r\ndone\r\n');
+    assert.equal(await b.call('SCRIPT', 'KILL'), '-NOTBUSY No scripts in execution right now.\r\n');
+    // Pure Lua between the calls, far more in total than the threshold's budget: once a script has written,
+    // the budget is renewed at each redis.call.
+    const pure =
+      "redis.call('SET', KEYS[1], '1') local t = redis.call('TIME') local s = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) local k = 0 " +
+      "while true do for i = 1, 300000 do k = k + 1 end local u = redis.call('TIME') if tonumber(u[1]) * 1000 + math.floor(tonumber(u[2]) / 1000) - s > 1000 then break end end return 'ok'";
+    assert.equal(await a.call('EVAL', pure, '1', 'mb:pure'), '$2\r\nok\r\n');
+    // A script that wrote and loops forever (calling redis.call) ends only with SHUTDOWN NOSAVE.
+    a.send('EVAL', "redis.call('SET', KEYS[1], '1') while true do redis.call('TIME') end", '1', 'mb:loop');
+    assert.equal(await busyPing(b), BUSY_EVAL);
+    assert.match(await b.call('SCRIPT', 'KILL'), /^-UNKILLABLE /);
+    b.send('SHUTDOWN', 'NOSAVE');
+    const exited = await Promise.race([new Promise((r) => own.proc.once('exit', () => r(true))), sleep(20000).then(() => false)]);
     assert.ok(exited, 'the server exited on SHUTDOWN NOSAVE');
     a.close();
     b.close();

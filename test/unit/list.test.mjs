@@ -281,3 +281,29 @@ test('random index reads (node marks) stay right across changes', () => {
   l.check();
   assert.deepEqual(l.toArray(), m);
 });
+
+test('small lists: single pushes (LMOVE) across the string form and back, at both ends', () => {
+  for (const fill of [-2, 3, 12]) {
+    for (const head of [false, true]) {
+      const l = new ListValue();
+      const m = [];
+      for (let i = 0; i < 40; i++) {
+        const v = i % 5 === 0 ? 'x'.repeat(130 + i) : String(i * 7 - 3);
+        l.growCheck(fill, v.length, 1);
+        l.push(v, head);
+        head ? m.unshift(v) : m.push(v);
+        l.check();
+        assert.deepEqual(l.toArray(), m);
+        assert.equal(l.get(-1), m[m.length - 1]);
+      }
+      // Back down: a listpack again (under the 8 KB default), then strings at four elements.
+      while (m.length) {
+        assert.equal(l.pop(!head), head ? m.pop() : m.shift());
+        if (l.length) l.shrinkCheck(fill);
+        l.check();
+        assert.deepEqual(l.range(0, Math.max(0, m.length - 1)), m.length ? m : []);
+        if (fill === -2 && m.length && m.length <= 4) assert.equal(l.encoding(), 'listpack');
+      }
+    }
+  }
+});

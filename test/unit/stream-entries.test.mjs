@@ -1,5 +1,5 @@
 // The stream entry store (EntryMap in src/data/stream.ts): entries packed per
-// node in their reply form. Checked against a plain array model under random
+// node the way Valkey's listpack nodes hold them. Checked against a plain array model under random
 // appends, XDEL-style deletes and head trims: IDs, decoded fields, the bytes
 // written for runs, single entries and the last ID (compared with what
 // ReplyWriter's own addArrayLen/addBulk produce), seeks and clones.
@@ -68,7 +68,7 @@ test('entry store matches a model under appends, deletes and trims', () => {
         assert.equal(m.delete(model[k][0], model[k][1]), false);
         model.splice(k, 1);
       } else if (r < 0.12 && m.chunks.length !== 0) {
-        const cut = 1 + int(m.chunks[0].ms.length);
+        const cut = 1 + int(m.chunks[0].count);
         m.shiftFromFirst(cut);
         model.splice(0, cut);
       }
@@ -99,7 +99,7 @@ test('entry store matches a model under appends, deletes and trims', () => {
     assert.equal(m.msAt(le), model[k][0]);
     // Clones are independent copies.
     const c = m.clone();
-    m.shiftFromFirst(Math.min(5, m.chunks[0].ms.length));
+    m.shiftFromFirst(Math.min(5, m.chunks[0].count));
     const cp = c.first();
     for (let i = 0; i < model.length; i++) {
       assert.deepEqual(written((w) => c.writeEntry(cp, w)), expected(...model[i]));
@@ -119,5 +119,6 @@ test('stream append keeps first/last IDs and the added counter', () => {
   assert.deepEqual(s.entries.valAt(s.entries.first()), ['a', '1']);
   assert.equal(s.trim(1, null, false, 0), 1);
   assert.deepEqual(s.firstId, { ms: 6, seq: 0 });
-  assert.deepEqual(s.clone().entries.valAt({ c: 0, i: 0 }), ['b', '2']);
+  const cl = s.clone().entries;
+  assert.deepEqual(cl.valAt(cl.first()), ['b', '2']);
 });

@@ -14,7 +14,7 @@
 //    clients that read in the same turn share one fsync (their replies wait
 //    for the turn's flushPending, Valkey's beforeSleep).
 //  - everysec: a timer fdatasyncs in the thread pool once a second.
-//  - A failed write keeps the data, refuses writes with -MISCONF (server.misconf)
+//  - A failed write keeps the data, refuses writes with -MISCONF (server.rdb.setAofError, the persistence gate)
 //    and is retried every second until it succeeds (appendfsync always exits,
 //    as Valkey does).
 //
@@ -47,6 +47,7 @@ import { RdbSnapshot } from '../rdb/snapshot.js';
 import { REDIS_COMPAT_VERSION } from '../../server/server.js';
 import { libraryCodes } from '../../scripting/index.js';
 import { FdSink, autoSyncMode } from '../fdsink.js';
+import { serverPath } from '../paths.js';
 
 /** Time slice of a background rewrite in RDB form, in ms (as BGSAVE's). */
 const SLICE_MS = 3;
@@ -92,6 +93,8 @@ function fileSize(path: string): number {
 }
 
 export class Aof implements PropagationTarget {
+  /** PROPAGATE_AOF (src/server/propagate.ts): ops a script sent only to replicas (redis.set_repl) skip the AOF. */
+  readonly propagationKind = 1;
   /** appendonly is in effect (Valkey's aof_state != AOF_OFF). */
   on = false;
   /** Turned on at run time, waiting for the first rewrite (AOF_WAIT_REWRITE). */
@@ -104,7 +107,11 @@ export class Aof implements PropagationTarget {
   holdReplies = false;
   private readonly sel = { db: -1 };
   private manifest: Manifest = emptyManifest();
-  private dirPath = '';
+  /** appenddirname; dirPath is it resolved against the server's dir (src/persistence/paths.ts). */
+  private dirName = '';
+  private get dirPath(): string {
+    return serverPath(this.server, this.dirName);
+  }
   private fname = 'appendonly.aof';
   /** Name of the incr file being appended to (temp name while waiting for the first rewrite). */
   private incrFile = '';
@@ -181,7 +188,7 @@ export class Aof implements PropagationTarget {
   private readConfig(): void {
     const cfg = this.server.config;
     this.fname = cfg.get('appendfilename');
-    this.dirPath = cfg.get('appenddirname');
+    this.dirName = cfg.get('appenddirname');
     const p = cfg.get('appendfsync');
     this.policy = p === 'always' ? Fsync.Always : p === 'no' ? Fsync.No : Fsync.EverySec;
     this.timestamps = cfg.bool('aof-timestamp-enabled');
@@ -289,10 +296,10 @@ export class Aof implements PropagationTarget {
   }
 
   private updateMisconf(): void {
-    const s = this.server;
-    if (this.on && !this.lastWriteOk) s.misconf = `MISCONF Errors writing to the AOF file: ${this.lastWriteErr}`;
-    else if (this.on && !this.fsyncOk) s.misconf = `MISCONF Errors writing to the AOF file: ${this.lastWriteErr || 'fsync error'}`;
-    else if (s.misconf !== null && s.misconf.startsWith('MISCONF Errors writing to the AOF')) s.misconf = null;
+    const rdb = this.server.rdb;
+    if (this.on && !this.lastWriteOk) rdb.setAofError(`MISCONF Errors writing to the AOF file: ${this.lastWriteErr}`);
+    else if (this.on && !this.fsyncOk) rdb.setAofError(`MISCONF Errors writing to the AOF file: ${this.lastWriteErr || 'fsync error'}`);
+    else rdb.setAofError(null);
   }
 
   /** Once a second: everysec fsync, retrying a failed write, automatic rewrites. */
@@ -462,9 +469,9 @@ export class Aof implements PropagationTarget {
         if (!fs.existsSync(p)) throw new AofFatal(`The AOF file ${f.name} doesn't exist`);
         jobs.push({ path: p, name: f.name, type: f.type === 'b' ? 'b' : 'i', last: i === files.length - 1 });
       }
-    } else if (fs.existsSync(this.fname) && fileSize(this.fname) > 0) {
+    } else if (fs.existsSync(serverPath(this.server, this.fname)) && fileSize(serverPath(this.server, this.fname)) > 0) {
       // An old-style single AOF file in `dir`: loaded, then moved into the AOF directory as the base.
-      jobs.push({ path: this.fname, name: this.fname, type: 'old', last: true });
+      jobs.push({ path: serverPath(this.server, this.fname), name: this.fname, type: 'old', last: true });
       this.loadMigrate = true;
     }
     this.loadManifest = m;
@@ -548,7 +555,7 @@ export class Aof implements PropagationTarget {
     if (this.loadMigrate) {
       this.loadMigrate = false;
       fs.mkdirSync(this.dirPath, { recursive: true });
-      fs.renameSync(this.fname, this.path(this.fname));
+      fs.renameSync(serverPath(this.server, this.fname), this.path(this.fname));
       m = emptyManifest();
       m.base = { name: this.fname, seq: 1, type: 'b' };
       m.baseSeq = 1;

@@ -1,10 +1,11 @@
 // RDB deserialization: the low-level reader and the decoding of every RDB value
 // type Redis/Valkey write (RDB 1 to 12): strings, lists (linked list, ziplist,
 // quicklist, quicklist 2), sets (plain, intset, listpack), sorted sets (plain,
-// binary scores, ziplist, listpack), hashes (plain, zipmap, ziplist, listpack)
+// binary scores, ziplist, listpack), hashes (plain, zipmap, ziplist, listpack;
+// with field expire times: Redis 7.4's metadata and listpack-ex, Valkey 9's HASH_2)
 // and streams (listpacks v1, v2, v3). Values are built with Vireo's encodings,
 // converted by the same thresholds Valkey applies when loading.
-import { latin1 } from '../../util/latin1.js';
+import { latin1, shortLatin1 } from '../../util/latin1.js';
 import type { Value } from '../../keyspace/types.js';
 import { ListValue } from '../../data/list.js';
 import { HashObject } from '../../data/hash.js';
@@ -18,6 +19,7 @@ import {
   ENC_INT32,
   ENC_INT8,
   ENC_LZF,
+  HFE_MAX_EXPIRE,
   QUICKLIST_NODE_PLAIN,
   RdbError,
   STREAM_ITEM_FLAG_DELETED,
@@ -345,6 +347,34 @@ export function listpackItems(b: Buffer): string[] {
   return listpackInto(b, 0, b.length, []);
 }
 
+/** Strings up to this many bytes inside listpacks are looked up in SHARED first. */
+const SHARED_MAX = 12;
+const SHARED_SLOTS = 4096;
+/**
+ * Recently decoded short listpack strings, by a hash of their bytes: the same
+ * field names, members and small values recur across the collections of a
+ * file ("name", "city", "one"...), and a string found here is used again (JS
+ * strings are immutable) instead of allocating one more copy that would live
+ * as long as the value. Fewer live objects: less memory, less GC while loading.
+ */
+const SHARED: string[] = new Array<string>(SHARED_SLOTS).fill('');
+
+/** b[p, p + n) (n <= SHARED_MAX) as a latin1 string, shared with an equal one decoded before when there is one. */
+function sharedLatin1(b: Buffer, p: number, n: number): string {
+  let h = n;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ b[p + i], 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (SHARED_SLOTS - 1);
+  const s = SHARED[slot];
+  if (s.length === n) {
+    let i = 0;
+    while (i < n && s.charCodeAt(i) === b[p + i]) i++;
+    if (i === n) return s;
+  }
+  const t = shortLatin1(b, p, n);
+  SHARED[slot] = t;
+  return t;
+}
+
 /** Appends the elements of the listpack at b[start, end) to `out` (no copy of the blob). */
 export function listpackInto(b: Buffer, start: number, end: number, out: string[]): string[] {
   const size = end - start;
@@ -364,7 +394,7 @@ export function listpackInto(b: Buffer, start: number, end: number, out: string[
     } else if ((c & 0xc0) === 0x80) {
       const n = c & 0x3f;
       if (p + 1 + n > last) throw new RdbError('Listpack integrity check failed: entry overflows');
-      out.push(latin1(b, p + 1, p + 1 + n));
+      out.push(n <= SHARED_MAX ? sharedLatin1(b, p + 1, n) : latin1(b, p + 1, p + 1 + n));
       elen = 1 + n;
     } else if ((c & 0xe0) === 0xc0) {
       let v = ((c & 0x1f) << 8) | b[p + 1];
@@ -606,12 +636,13 @@ function blobListpack(r: RdbReader): string[] {
 
 /**
  * Reads one value of RDB type `type` (the type byte already consumed).
- * `valkey`: the data is Valkey 9's format (RDB 80), where type 22 is HASH_2.
+ * `valkey`: the data is Valkey 9's format (RDB 80), where type 22 is HASH_2
+ * (in Redis's format 22 is the 7.4 release candidates' HASH_METADATA_PRE_GA).
  */
 export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = false): Value {
   switch (type) {
     case T.HASH_2: {
-      if (!valkey) r.fail('Hash field expiration types of Redis 7.4+ (RDB 12) are not supported');
+      if (!valkey) return readHashTtl(r, type, lim);
       const n = r.len();
       const pairs = new Array<string>(2 * n);
       const when = new Array<number>(n);
@@ -625,6 +656,10 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = 
       for (let i = 0; i < n; i++) if (when[i] !== -1) h.setExpire(pairs[2 * i], when[i]);
       return h;
     }
+    case T.HASH_LISTPACK_EX_PRE_GA:
+    case T.HASH_METADATA:
+    case T.HASH_LISTPACK_EX:
+      return readHashTtl(r, type, lim);
     case T.STRING:
       return r.strValue();
     case T.LIST: {
@@ -697,6 +732,59 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = 
       r.fail('The RDB file contains module data I can\'t load: no matching module loaded');
   }
   r.fail(`Unknown RDB encoding type ${type}`);
+}
+
+/**
+ * A Redis 7.4+ hash with field expire times (RDB 12). Two layouts:
+ * - metadata (24; 22 in 7.4 release candidates): for 24 the smallest expire time
+ *   first (8 bytes), then the field count and, per field, its TTL as a length
+ *   (0: none; for 24 relative to that smallest time plus 1, for 22 absolute),
+ *   the field and the value;
+ * - listpack-ex (25; 23 in release candidates): for 25 the smallest expire time
+ *   (unused), then a listpack of (field, value, absolute expire time or 0) triples.
+ * Expire times above 2^48 - 1 ms are refused as Redis does.
+ */
+function readHashTtl(r: RdbReader, type: number, lim: LoadLimits): HashObject {
+  let pairs: string[];
+  let when: number[];
+  if (type === T.HASH_METADATA || type === T.HASH_METADATA_PRE_GA) {
+    let min = 0;
+    if (type === T.HASH_METADATA) {
+      const m = r.millis();
+      if (typeof m === 'bigint' || m < 0 || m > HFE_MAX_EXPIRE + 1) r.fail('Hash read invalid minExpire value');
+      min = m;
+    }
+    const n = r.len();
+    pairs = new Array<string>(2 * n);
+    when = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const ttl = r.u64();
+      if (typeof ttl === 'bigint') r.fail(`invalid expireAt time: ${ttl}`);
+      const at = ttl === 0 ? 0 : type === T.HASH_METADATA ? ttl + min - 1 : ttl;
+      if (at > HFE_MAX_EXPIRE) r.fail(`invalid expireAt time: ${at}`);
+      when[i] = at;
+      pairs[2 * i] = r.str();
+      pairs[2 * i + 1] = r.str();
+    }
+  } else {
+    if (type === T.HASH_LISTPACK_EX) r.millis();
+    const items = blobListpack(r);
+    if (items.length % 3 !== 0) r.fail('Hash listpack integrity check failed.');
+    const n = items.length / 3;
+    pairs = new Array<string>(2 * n);
+    when = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      pairs[2 * i] = items[3 * i];
+      pairs[2 * i + 1] = items[3 * i + 1];
+      const t = items[3 * i + 2];
+      const at = /^(0|[1-9][0-9]{0,14})$/.test(t) ? Number(t) : -1;
+      if (at < 0 || at > HFE_MAX_EXPIRE) r.fail('Hash listpack integrity check failed.');
+      when[i] = at;
+    }
+  }
+  const h = buildHash(pairs, lim);
+  for (let i = 0; i < when.length; i++) if (when[i] !== 0) h.setExpire(pairs[2 * i], when[i]);
+  return h;
 }
 
 function u64add(a: U64, d: string): U64 {

@@ -7,7 +7,8 @@ import { Crc64, crc64 } from './crc64.js';
 import { performance } from 'node:perf_hooks';
 import { RdbEncoder, needsValkeyFormat, rdbTypeOf, writeValueBody } from './encoder.js';
 import { RdbReader, readValue, type LoadLimits } from './decoder.js';
-import { Op, RDB_MAX_READ_VERSION, RDB_VERSION, RDB_VERSION_VALKEY, RdbError } from './format.js';
+import { Op, RDB_MAX_READ_VERSION, RDB_VERSION, RDB_VERSION_VALKEY, RdbError, T } from './format.js';
+import type { HashObject } from '../../data/hash.js';
 
 /** Writes a key with its expire time (unix ms, -1: none) as rdbSaveKeyValuePair does. */
 export function writeKeyValue(e: RdbEncoder, key: string, v: Value, expire: number | bigint, idle = -1, freq = -1): void {
@@ -273,6 +274,9 @@ export class RdbLoader {
       const expire = this.expire;
       if (opts.now !== undefined && expire !== -1 && expire < opts.now) {
         res.expired++;
+      } else if (opts.now !== undefined && type >= T.HASH_2 && type <= T.HASH_LISTPACK_EX && dropExpiredFields(value as HashObject, opts.now)) {
+        // Every field of a hash with field expire times had expired: the key is not loaded.
+        res.expired++;
       } else {
         target.add(this.db, key, value, expire, this.idle, this.freq);
         res.keys++;
@@ -306,6 +310,12 @@ export class RdbLoader {
     if (skipped > 0) target.warn?.(`${skipped} function librar${skipped === 1 ? 'y was' : 'ies were'} skipped (not loaded by this reader)`);
     return true;
   }
+}
+
+/** Deletes the fields of a loaded hash whose expire time passed; true when none is left. */
+function dropExpiredFields(h: HashObject, now: number): boolean {
+  if (h.hasVolatile()) h.expireDue(now, Infinity);
+  return h.size === 0;
 }
 
 /** Skips a module value serialized in the opcode form (MODULE_2 / module aux). */

@@ -34,7 +34,18 @@ export const enum T {
   STREAM_LISTPACKS_3 = 21,
   /** Valkey 9 (RDB 80): a hash with field expire times, as (field, value, expire ms or -1) triples. */
   HASH_2 = 22,
+  /** Redis 7.4 release candidates (RDB 12): a hash with field TTLs, each TTL absolute (0: none). Same number as HASH_2 in Valkey's format. */
+  HASH_METADATA_PRE_GA = 22,
+  /** Redis 7.4 release candidates: a listpack of (field, value, TTL) triples. */
+  HASH_LISTPACK_EX_PRE_GA = 23,
+  /** Redis 7.4+ (RDB 12): a hash with field TTLs; the smallest TTL first, then each field's TTL relative to it. */
+  HASH_METADATA = 24,
+  /** Redis 7.4+: the smallest TTL, then a listpack of (field, value, absolute TTL or 0) triples. */
+  HASH_LISTPACK_EX = 25,
 }
+
+/** Largest field expire time Redis 7.4 stores (its EB_EXPIRE_TIME_MAX, 2^48 - 1 ms). */
+export const HFE_MAX_EXPIRE = 2 ** 48 - 1;
 
 export const enum Op {
   SLOT_INFO = 244,

@@ -1,0 +1,115 @@
+// Shared by the side-by-side benchmarks (bench/run.mjs, bench/aof.mjs,
+// bench/replication.mjs): command-line options, starting a vireo-server or
+// Debian's redis-server pinned to a CPU in a fresh temp dir, stopping it by
+// PID, killing every started process if the script dies, server CPU time from
+// /proc, and redis-benchmark runs pinned to the client CPU.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const VIREO_BIN = join(ROOT, 'bin', 'vireo-server');
+
+const argv = process.argv.slice(2);
+/** The value after `name` on the command line, or `def`. */
+export const opt = (name, def) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : def;
+};
+export const flag = (name) => argv.includes(name);
+
+// Every server and driver a script starts; killed by PID if the script exits
+// (an error mid-run must not leave a pinned server behind).
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+export function track(proc) {
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  return proc;
+}
+
+export function freePort() {
+  return new Promise((res) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+export async function waitPort(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((res) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.destroy();
+        res(true);
+      });
+      c.on('error', () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('server did not start');
+}
+
+/**
+ * Starts `kind` ('redis', or a Vireo: 'vireo' / any other name with `bin`)
+ * under taskset -c `cpu`, listening on a free port, in a fresh temp dir, with
+ * no RDB saves and the AOF off unless `args` say otherwise (later arguments win).
+ * Returns {kind, port, pid, proc, dir}; taskset execs the server, so pid is the server's.
+ */
+export async function startServer(kind, { cpu = 0, args = [], bin = VIREO_BIN, prefix = 'vireo-bench-' } = {}) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const common = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const cmd = kind === 'redis' ? ['redis-server', ...common, ...args] : [bin, ...common, '--loglevel', 'warning', ...args];
+  const proc = track(spawn('taskset', ['-c', String(cpu), ...cmd], { stdio: 'ignore' }));
+  try {
+    await waitPort(port);
+  } catch {
+    proc.kill('SIGKILL'); // by PID: the server this call started
+    throw new Error(`${kind} server did not start on port ${port} (exit code ${proc.exitCode})`);
+  }
+  return { kind, port, pid: proc.pid, proc, dir };
+}
+
+/** Stops a server started by startServer, by PID (SIGKILL after 5 s), and waits for it. */
+export async function stopServer(s, { signal = 'SIGTERM', removeDir = true } = {}) {
+  if (s.proc.exitCode === null && s.proc.signalCode === null) {
+    const done = new Promise((r) => s.proc.once('exit', r));
+    s.proc.kill(signal);
+    const t = setTimeout(() => s.proc.kill('SIGKILL'), 5000);
+    await done;
+    clearTimeout(t);
+  }
+  if (removeDir) rmSync(s.dir, { recursive: true, force: true });
+}
+
+/** Microseconds per clock tick of /proc/<pid>/stat times. */
+export const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** CPU time (utime + stime, in ticks) a process has used so far. */
+export function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/** redis-benchmark arguments (for taskset) pinned to `cpu`. */
+export function benchmarkArgs(port, { n, pipeline = 1, clients = 50, keyspace = 100000, cpu = 1 }, what) {
+  return ['-c', String(cpu), 'redis-benchmark', '-h', '127.0.0.1', '-p', String(port), '-n', String(n), '-P', String(pipeline), '-c', String(clients), '-r', String(keyspace), '--csv', ...what];
+}
+
+/** Runs redis-benchmark -t `test` and returns requests/s. */
+export function benchmarkTest(port, test, o) {
+  const out = execFileSync('taskset', benchmarkArgs(port, o, ['-t', test]), { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = out.split('\n').find((l) => l.startsWith(`"${test.toUpperCase()}`));
+  if (line === undefined) throw new Error(`redis-benchmark printed no ${test} result:\n${out}`);
+  return Number(JSON.parse('[' + line + ']')[1]);
+}
