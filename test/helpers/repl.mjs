@@ -1,6 +1,12 @@
 // Shared by the replication tests: INFO parsing, waiting for a replica to
 // catch up, and a mixed write load.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { after } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startVireo, startRedis } from './servers.mjs';
+import { client } from '../interop/rdb-helpers.mjs';
 
 export async function infoRepl(r) {
   const text = await r.info('replication');
@@ -103,4 +109,36 @@ export async function writeLoad(r, n, seed = 1, { stop } = {}) {
     }
     await p.exec();
   }
+}
+
+/**
+ * The servers of one replication test file: vireo(args) and redis(args) start a
+ * server (Vireo in a temp dir of its own, with `vireoArgs` first) and an ioredis
+ * client, returning { s, c, port }; after the file everything is closed, killed
+ * and removed. Call it at the top level of a test file (it registers an `after` hook).
+ */
+export function replicationServers({ prefix = 'vireo-repl-', vireoArgs, redisArgs = ['--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0'] }) {
+  const servers = [];
+  const clients = [];
+  const dirs = [];
+  after(async () => {
+    for (const c of clients) c.disconnect();
+    for (const s of servers) await s.stop('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const track = (s) => {
+    servers.push(s);
+    const c = client(s.port);
+    clients.push(c);
+    return { s, c, port: s.port };
+  };
+  async function vireo(args = []) {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return track(await startVireo([...vireoArgs, ...args], { cwd: dir }));
+  }
+  async function redis(args = []) {
+    return track(await startRedis([...redisArgs, ...args]));
+  }
+  return { vireo, redis, servers, clients, dirs };
 }

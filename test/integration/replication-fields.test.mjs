@@ -2,34 +2,12 @@
 // primary sends HDEL for the fields it expires (lazily or in its active
 // cycle); a replica never deletes fields itself, it hides the logically
 // expired ones from reads until the HDEL arrives.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startVireo } from '../helpers/servers.mjs';
-import { client } from '../interop/rdb-helpers.mjs';
-import { caughtUp, waitFor } from '../helpers/repl.mjs';
+import { caughtUp, waitFor, replicationServers } from '../helpers/repl.mjs';
 
-const servers = [];
-const clients = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function vireo(args = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-replf-'));
-  dirs.push(dir);
-  const s = await startVireo(['--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0', ...args], { cwd: dir });
-  servers.push(s);
-  const c = client(s.port);
-  clients.push(c);
-  return { s, c, port: s.port };
-}
+const { vireo, servers } = replicationServers({ prefix: 'vireo-replf-', vireoArgs: ['--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0'] });
 
 const digest = async (x, key) => (await x.c.call('DEBUG', 'DIGEST-VALUE', key))[0];
 

@@ -4,35 +4,14 @@
 // -LOADING during a streamed load; swapdb's async loading (old data served,
 // INFO async_loading:1) and a transfer broken mid-way that leaves the old data
 // intact.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { startVireo } from '../helpers/servers.mjs';
-import { client, populate, fullDump } from '../interop/rdb-helpers.mjs';
-import { infoRepl, waitFor, caughtUp, writeLoad } from '../helpers/repl.mjs';
+import { populate, fullDump } from '../interop/rdb-helpers.mjs';
+import { infoRepl, waitFor, caughtUp, writeLoad, replicationServers } from '../helpers/repl.mjs';
 
-const servers = [];
-const clients = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function vireo(args = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-repll-'));
-  dirs.push(dir);
-  const s = await startVireo(['--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0', '--loglevel', 'notice', ...args], { cwd: dir });
-  servers.push(s);
-  const c = client(s.port);
-  clients.push(c);
-  return { s, c, port: s.port };
-}
+const { vireo, servers } = replicationServers({ prefix: 'vireo-repll-', vireoArgs: ['--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0', '--loglevel', 'notice'] });
 
 async function kill(x) {
   x.c.disconnect();

@@ -5,7 +5,7 @@
 // replicas that never expire keys on their own.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,26 +13,9 @@ import { startVireo } from '../helpers/servers.mjs';
 import { RawConn } from '../helpers/resp.mjs';
 import Redis from 'ioredis';
 import { client, populate, fullDump } from '../interop/rdb-helpers.mjs';
-import { infoRepl, infoStats, waitFor, caughtUp, writeLoad } from '../helpers/repl.mjs';
+import { infoRepl, infoStats, waitFor, caughtUp, writeLoad, replicationServers } from '../helpers/repl.mjs';
 
-const servers = [];
-const clients = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function vireo(args = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-repl-'));
-  dirs.push(dir);
-  const s = await startVireo(['--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0', ...args], { cwd: dir });
-  servers.push(s);
-  const c = client(s.port);
-  clients.push(c);
-  return { s, c, port: s.port };
-}
+const { vireo, servers, clients, dirs } = replicationServers({ prefix: 'vireo-repl-', vireoArgs: ['--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0'] });
 
 async function kill(x) {
   x.c.disconnect();

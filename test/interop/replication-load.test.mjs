@@ -3,43 +3,15 @@
 // $<len> through its disk), data compared key by key and by DEBUG DIGEST; and
 // a swapdb transfer killed on the Redis side mid-way, which leaves the
 // replica's old data intact.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { startVireo, startRedis, haveRedis } from '../helpers/servers.mjs';
+import { haveRedis } from '../helpers/servers.mjs';
 import { client, populate, fullDump } from './rdb-helpers.mjs';
-import { infoRepl, waitFor, caughtUp, writeLoad } from '../helpers/repl.mjs';
+import { infoRepl, waitFor, caughtUp, writeLoad, replicationServers } from '../helpers/repl.mjs';
 
 const skip = !haveRedis() && 'redis-server is not installed';
-const servers = [];
-const clients = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function vireo(args = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-repll-'));
-  dirs.push(dir);
-  const s = await startVireo(['--save', '', '--enable-debug-command', 'yes', '--loglevel', 'notice', ...args], { cwd: dir });
-  servers.push(s);
-  const c = client(s.port);
-  clients.push(c);
-  return { s, c, port: s.port };
-}
-
-async function redis(args = []) {
-  const s = await startRedis(['--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0', ...args]);
-  servers.push(s);
-  const c = client(s.port);
-  clients.push(c);
-  return { s, c, port: s.port };
-}
+const { vireo, redis, servers } = replicationServers({ prefix: 'vireo-repll-', vireoArgs: ['--save', '', '--enable-debug-command', 'yes', '--loglevel', 'notice'] });
 
 async function kill(x) {
   x.c.disconnect();

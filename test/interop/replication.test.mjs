@@ -4,41 +4,13 @@
 // Redis -> Vireo -> Redis chain. Data is compared key by key and by DEBUG DIGEST.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startVireo, startRedis, haveRedis } from '../helpers/servers.mjs';
+import { haveRedis } from '../helpers/servers.mjs';
 import { client, populate, fullDump } from './rdb-helpers.mjs';
-import { infoRepl, infoStats, waitFor, caughtUp, writeLoad } from '../helpers/repl.mjs';
+import { infoRepl, infoStats, waitFor, caughtUp, writeLoad, replicationServers } from '../helpers/repl.mjs';
 
 const skip = !haveRedis() && 'redis-server is not installed';
-const servers = [];
-const clients = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function vireo(args = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-repl-'));
-  dirs.push(dir);
-  const s = await startVireo(['--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0', ...args], { cwd: dir });
-  servers.push(s);
-  const c = client(s.port);
-  clients.push(c);
-  return { s, c, port: s.port };
-}
-
-async function redis(args = []) {
-  const s = await startRedis(['--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0', ...args]);
-  servers.push(s);
-  const c = client(s.port);
-  clients.push(c);
-  return { s, c, port: s.port };
-}
+const { vireo, redis, servers } = replicationServers({ prefix: 'vireo-repl-', vireoArgs: ['--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0'] });
 
 async function sameData(a, b) {
   assert.deepEqual(await fullDump(b.c), await fullDump(a.c));
