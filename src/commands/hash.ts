@@ -17,7 +17,7 @@ import { ofType, removeMembers } from './collection-common.js';
 import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { clock, expiryMode, type Db } from '../keyspace/db.js';
+import { clock, type Db } from '../keyspace/db.js';
 import { propagateExpiredFields, replicaHashView } from '../replication/hash-expiry.js';
 import { HashObject } from '../data/hash.js';
 import { globMatch } from '../util/glob.js';
@@ -112,7 +112,7 @@ function writeHash(c: Client, key: string): HashObject | undefined | null {
 function liveFields(c: Client, key: string, h: HashObject | undefined | null, read = false): HashObject | undefined | null {
   if (!h || !h.hasVolatile()) return h;
   // A replica waits for the primary's HDEL (src/replication/hash-expiry.ts).
-  const view = replicaHashView(h, clock.ms, read);
+  const view = replicaHashView(c.db.ks.replica, h, clock.ms, read);
   if (view !== null) return view;
   if (reclaim(c.server, c.db, key, h, clock.ms)) return undefined;
   return h;
@@ -1022,7 +1022,7 @@ function hsetex(c: Client, argv: string[]): void {
  * Returns the number of fields deleted.
  */
 export function activeExpireHashFields(server: Server, now: number, budgetMs: number): number {
-  if (expiryMode.replica !== 0) return 0; // replicas wait for the primary's HDEL
+  if (server.keyspace.replica !== 0) return 0; // replicas wait for the primary's HDEL
   const t0 = performance.now();
   let total = 0;
   for (const db of server.dbs) {

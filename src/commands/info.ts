@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Server } from '../server/server.js';
 import { VIREO_VERSION, VALKEY_COMPAT_VERSION, REDIS_COMPAT_VERSION } from '../server/server.js';
-import { clock, keyspaceStats } from '../keyspace/db.js';
+import { clock } from '../keyspace/db.js';
 import { scriptingInfo } from '../scripting/index.js';
 import type { Command } from './table.js';
 import { histTotal, trimDouble, valueAtPercentile } from '../server/latency.js';
@@ -277,17 +277,17 @@ const GEN: Record<string, (server: Server) => string> = {
       ['sync_full', server.repl.stats.syncFull],
       ['sync_partial_ok', server.repl.stats.syncPartialOk],
       ['sync_partial_err', server.repl.stats.syncPartialErr],
-      ['expired_keys', keyspaceStats.expiredKeys],
-      ['expired_stale_perc', fmt2(keyspaceStats.expiredStalePerc * 100)],
-      ['expired_time_cap_reached_count', keyspaceStats.expiredTimeCapReached],
-      ['expire_cycle_cpu_milliseconds', Math.floor(keyspaceStats.expireCycleCpuMs)],
+      ['expired_keys', server.keyspace.stats.expiredKeys],
+      ['expired_stale_perc', fmt2(server.keyspace.stats.expiredStalePerc * 100)],
+      ['expired_time_cap_reached_count', server.keyspace.stats.expiredTimeCapReached],
+      ['expire_cycle_cpu_milliseconds', Math.floor(server.keyspace.stats.expireCycleCpuMs)],
       ['evicted_keys', server.evictor.evictedKeys],
       ['evicted_clients', server.stats.evictedClients],
       ['evicted_scripts', scriptingInfo(server).evictedScripts],
       ['total_eviction_exceeded_time', server.evictor.exceededTotalMs + (server.evictor.exceededSince !== 0 ? clock.ms - server.evictor.exceededSince : 0)],
       ['current_eviction_exceeded_time', server.evictor.exceededSince !== 0 ? clock.ms - server.evictor.exceededSince : 0],
-      ['keyspace_hits', keyspaceStats.hits],
-      ['keyspace_misses', keyspaceStats.misses],
+      ['keyspace_hits', server.keyspace.stats.hits],
+      ['keyspace_misses', server.keyspace.stats.misses],
       ['pubsub_channels', server.pubsub.channels.size],
       ['pubsub_patterns', server.pubsub.patterns.size],
       ['pubsubshard_channels', server.pubsub.shardChannels.size],

@@ -12,7 +12,7 @@ import { delCommand } from '../persistence/aof/effective.js';
 import { lfuDecrAndReturn } from '../keyspace/evict.js';
 import type { HandlerMap } from './table.js';
 import type { Client } from '../server/client.js';
-import { clock, keyspaceStats, type Db } from '../keyspace/db.js';
+import { clock, type Db } from '../keyspace/db.js';
 import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import { ObjType, objType, stringEncoding, typeName, type Value } from '../keyspace/types.js';
 import { globMatch } from '../util/glob.js';
@@ -67,9 +67,9 @@ function lookupRead(c: Client, db: Db, key: string): Value | undefined {
 function lookupNoTouch(db: Db, key: string): Value | undefined {
   const e = db.peek(key);
   if (e === undefined) {
-    keyspaceStats.misses++;
+    db.ks.stats.misses++;
     if (db.hooks.onKeyMiss) db.hooks.onKeyMiss(db, key);
-  } else keyspaceStats.hits++;
+  } else db.ks.stats.hits++;
   return e;
 }
 
@@ -676,7 +676,7 @@ function objectFreq(c: Client, argv: string[]): void {
     c.addError(E_LFU_NOT_SELECTED);
     return;
   }
-  c.addInt(lfuDecrAndReturn(c.db.clockOf(argv[2])));
+  c.addInt(lfuDecrAndReturn(c.db.clockOf(argv[2]), c.db.ks));
 }
 
 // ------------------------------------------------------------------ table

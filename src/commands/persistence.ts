@@ -143,7 +143,7 @@ function restore(c: Client, argv: string[]): void {
     }
   }
   // IDLETIME applies under an LRU (or no) policy, FREQ under an LFU one, as in Valkey.
-  if (idle >= 0 || freq >= 0) db.setClock(key, keyClockFor(idle, freq));
+  if (idle >= 0 || freq >= 0) db.setClock(key, keyClockFor(db.ks, idle, freq));
   notifyKeyspaceEvent(server, NOTIFY_GENERIC, 'restore', key, db.id);
   server.dirty++;
   c.addOK();

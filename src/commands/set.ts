@@ -11,7 +11,7 @@ import type { HandlerMap } from './table.js';
 import { removeMembers } from './collection-common.js';
 import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js';
 import type { Client } from '../server/client.js';
-import { clock, keyspaceStats } from '../keyspace/db.js';
+import { clock } from '../keyspace/db.js';
 import type { Value } from '../keyspace/types.js';
 import { SetEnc, SetValue, isIntMember, type SetLimits } from '../data/set.js';
 import { globMatch } from '../util/glob.js';
@@ -44,8 +44,8 @@ function limits(c: Client): SetLimits {
 function lookupRead(c: Client, key: string): Value | undefined {
   if (!c.noTouch) return c.db.lookup(key);
   const v = c.db.peek(key);
-  if (v === undefined) keyspaceStats.misses++;
-  else keyspaceStats.hits++;
+  if (v === undefined) c.db.ks.stats.misses++;
+  else c.db.ks.stats.hits++;
   return v;
 }
 

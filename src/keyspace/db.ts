@@ -21,27 +21,34 @@ export const clock = {
 };
 
 /**
- * What a key's clock holds: null while it is an LRU clock (seconds); under an
- * LFU maxmemory-policy, the function that counts one access (src/keyspace/evict.ts).
+ * Keyspace state of one server, shared by its databases (several servers can
+ * run in one process, so none of this is module-level).
  */
-export const keyClock: { lfu: ((c: number) => number) | null } = { lfu: null };
-
-/**
- * Expiry on a replica (src/replication/): 0 normal; 1 this server is a replica:
- * logically expired keys read as absent but are not deleted (the primary sends
- * DEL); 2 the primary's stream is being applied: keys count as present.
- */
-export const expiryMode = { replica: 0 };
-
-/** Keyspace counters shown by INFO stats. */
-export const keyspaceStats = {
-  hits: 0,
-  misses: 0,
-  expiredKeys: 0,
-  expiredStalePerc: 0,
-  expiredTimeCapReached: 0,
-  expireCycleCpuMs: 0,
-};
+export class KeyspaceState {
+  /**
+   * What a key's clock holds: null while it is an LRU clock (seconds); under an
+   * LFU maxmemory-policy, the function that counts one access (src/keyspace/evict.ts).
+   */
+  lfu: ((c: number) => number) | null = null;
+  /** lfu-log-factor and lfu-decay-time (src/keyspace/evict.ts). */
+  lfuLogFactor = 10;
+  lfuDecayTime = 1;
+  /**
+   * Expiry on a replica (src/replication/): 0 normal; 1 this server is a replica:
+   * logically expired keys read as absent but are not deleted (the primary sends
+   * DEL); 2 the primary's stream is being applied: keys count as present.
+   */
+  replica = 0;
+  /** Keyspace counters shown by INFO stats. */
+  readonly stats = {
+    hits: 0,
+    misses: 0,
+    expiredKeys: 0,
+    expiredStalePerc: 0,
+    expiredTimeCapReached: 0,
+    expireCycleCpuMs: 0,
+  };
+}
 
 export interface KeyspaceHooks {
   /** Called when a key was removed because its TTL passed. */
@@ -110,7 +117,11 @@ export class Db {
   /** Armed by the tracking manager (CLIENT TRACKING) once a client enabled tracking. */
   tracking: DbTrackingSignals | null = null;
 
-  constructor(public readonly id: number) {}
+  constructor(
+    public readonly id: number,
+    /** The server's keyspace state (a fresh one for a database on its own). */
+    public readonly ks: KeyspaceState = new KeyspaceState(),
+  ) {}
 
   get size(): number {
     return this.dict.size;
@@ -128,10 +139,10 @@ export class Db {
     if (this.expires.size === 0) return false;
     const t = this.expires.get(key);
     if (t === undefined || t > clock.ms) return false;
-    if (expiryMode.replica !== 0) return expiryMode.replica === 1;
+    if (this.ks.replica !== 0) return this.ks.replica === 1;
     this.dict.delete(key);
     this.expires.delete(key);
-    keyspaceStats.expiredKeys++;
+    this.ks.stats.expiredKeys++;
     this.hooks.onExpired(this, key);
     if (this.watch !== null) this.watch.touched(this, key);
     if (this.tracking !== null) this.tracking.expired(this, key);
@@ -146,12 +157,12 @@ export class Db {
     const d = this.dict;
     const e = d.find(key);
     if (e < 0 || (this.expires.size !== 0 && this.expireIfNeeded(key))) {
-      keyspaceStats.misses++;
+      this.ks.stats.misses++;
       if (this.hooks.onKeyMiss) this.hooks.onKeyMiss(this, key);
       return undefined;
     }
-    keyspaceStats.hits++;
-    d.setClockAt(e, keyClock.lfu === null ? clock.lru : keyClock.lfu(d.clockAt(e)));
+    this.ks.stats.hits++;
+    d.setClockAt(e, this.ks.lfu === null ? clock.lru : this.ks.lfu(d.clockAt(e)));
     return d.valueAt(e);
   }
 
@@ -161,7 +172,7 @@ export class Db {
     const e = d.find(key);
     if (e < 0) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    d.setClockAt(e, keyClock.lfu === null ? clock.lru : keyClock.lfu(d.clockAt(e)));
+    d.setClockAt(e, this.ks.lfu === null ? clock.lru : this.ks.lfu(d.clockAt(e)));
     return d.valueAt(e);
   }
 
@@ -184,7 +195,7 @@ export class Db {
   touchClock(key: string): void {
     const d = this.dict;
     const e = d.find(key);
-    if (e >= 0) d.setClockAt(e, keyClock.lfu === null ? clock.lru : keyClock.lfu(d.clockAt(e)));
+    if (e >= 0) d.setClockAt(e, this.ks.lfu === null ? clock.lru : this.ks.lfu(d.clockAt(e)));
   }
 
   /** Sets the LRU clock of an existing key (RENAME/MOVE keep the source's). */
@@ -202,9 +213,9 @@ export class Db {
   set(key: string, v: Value, keepTtl = false): void {
     const d = this.dict;
     const n = d.size;
-    const e = d.set(key, v, keyClock.lfu === null ? clock.lru : clock.lfuInit);
-    if (keyClock.lfu === null) d.setClockAt(e, clock.lru);
-    else if (d.size === n) d.setClockAt(e, keyClock.lfu(d.clockAt(e)));
+    const e = d.set(key, v, this.ks.lfu === null ? clock.lru : clock.lfuInit);
+    if (this.ks.lfu === null) d.setClockAt(e, clock.lru);
+    else if (d.size === n) d.setClockAt(e, this.ks.lfu(d.clockAt(e)));
     if (d.size !== n && this.hooks.onNew) this.hooks.onNew(this, key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     if (this.readyHook !== null) this.readyHook(this, key);
@@ -212,7 +223,7 @@ export class Db {
 
   /** Adds a key known to be absent (after lookup). */
   add(key: string, v: Value): void {
-    this.dict.set(key, v, keyClock.lfu === null ? clock.lru : clock.lfuInit);
+    this.dict.set(key, v, this.ks.lfu === null ? clock.lru : clock.lfuInit);
     if (this.hooks.onNew) this.hooks.onNew(this, key);
     if (this.readyHook !== null) this.readyHook(this, key);
   }
@@ -329,7 +340,7 @@ export class Db {
   activeExpireStep(budget: number, now: number, out: [number, number]): void {
     let checked = 0;
     let expired = 0;
-    if (this.expires.size === 0 || expiryMode.replica !== 0) {
+    if (this.expires.size === 0 || this.ks.replica !== 0) {
       out[0] = 0;
       out[1] = 0;
       return;
@@ -351,7 +362,7 @@ export class Db {
       if (when <= now) {
         this.dict.delete(key);
         this.expires.delete(key);
-        keyspaceStats.expiredKeys++;
+        this.ks.stats.expiredKeys++;
         this.hooks.onExpired(this, key);
         if (this.watch !== null) this.watch.touched(this, key);
         if (this.tracking !== null) this.tracking.expired(this, key);

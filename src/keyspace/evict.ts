@@ -55,7 +55,7 @@ import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { CMD, type Command } from '../commands/table.js';
 import type { Db } from './db.js';
-import { clock, keyClock } from './db.js';
+import { clock, type KeyspaceState } from './db.js';
 import type { Value } from './types.js';
 import { keyMemoryUsage } from '../commands/memory.js';
 import { notifyKeyspaceEvent, NOTIFY_EVICTED } from '../server/notify.js';
@@ -104,17 +104,15 @@ const EPOCH_MIN = 256 * 1024;
 
 // ------------------------------------------------------------------ LFU
 
-let lfuLogFactor = 10;
-let lfuDecayTime = 1;
-
 function minutesNow(): number {
   return (clock.ms / 60000) & 0xffff;
 }
 
 /** Valkey's LFUDecrAndReturn: the counter after decaying it by the minutes elapsed. */
-export function lfuDecrAndReturn(clk: number): number {
+export function lfuDecrAndReturn(clk: number, ks: KeyspaceState): number {
   const ldt = (clk >>> 8) & 0xffff;
   const counter = clk & 0xff;
+  const lfuDecayTime = ks.lfuDecayTime;
   if (lfuDecayTime === 0) return counter;
   const now = minutesNow();
   const elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
@@ -124,11 +122,11 @@ export function lfuDecrAndReturn(clk: number): number {
 }
 
 /** Valkey's updateLFU: decay, then a logarithmic increment. */
-function lfuTouch(clk: number): number {
-  let counter = lfuDecrAndReturn(clk);
+function lfuTouch(clk: number, ks: KeyspaceState): number {
+  let counter = lfuDecrAndReturn(clk, ks);
   if (counter < 255) {
     const base = counter > LFU_INIT_VAL ? counter - LFU_INIT_VAL : 0;
-    if (Math.random() < 1 / (base * lfuLogFactor + 1)) counter++;
+    if (Math.random() < 1 / (base * ks.lfuLogFactor + 1)) counter++;
   }
   return (minutesNow() << 8) | counter;
 }
@@ -232,10 +230,11 @@ export class Evictor {
     this.flags = flags;
     this.samples = cfg.num('maxmemory-samples');
     this.tenacity = cfg.num('maxmemory-eviction-tenacity');
-    lfuLogFactor = cfg.num('lfu-log-factor');
-    lfuDecayTime = cfg.num('lfu-decay-time');
+    const ks = this.server.keyspace;
+    ks.lfuLogFactor = cfg.num('lfu-log-factor');
+    ks.lfuDecayTime = cfg.num('lfu-decay-time');
     this.lazyEviction = cfg.bool('lazyfree-lazy-eviction');
-    keyClock.lfu = (flags & F_LFU) !== 0 ? lfuTouch : null;
+    ks.lfu = (flags & F_LFU) !== 0 ? (clk: number) => lfuTouch(clk, ks) : null;
   }
 
   /** Id of the current (newest) epoch. */
@@ -602,7 +601,7 @@ export class Evictor {
   private score(clk: number, when: number): number {
     const f = this.flags;
     if ((f & F_LRU) !== 0) return lruIdle(clk);
-    if ((f & F_LFU) !== 0) return 255 - lfuDecrAndReturn(clk);
+    if ((f & F_LFU) !== 0) return 255 - lfuDecrAndReturn(clk, this.server.keyspace);
     return Number.MAX_SAFE_INTEGER - when; // TTL: the nearest expire time first
   }
 

@@ -7,7 +7,7 @@ import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import type { Command } from '../commands/table.js';
 import type { Value } from '../keyspace/types.js';
-import { clock, keyClock } from '../keyspace/db.js';
+import { clock, type KeyspaceState } from '../keyspace/db.js';
 import { KeyTable } from '../data/keytable.js';
 import { lfuDecrAndReturn } from '../keyspace/evict.js';
 import { forEachWrittenKey } from '../server/watch.js';
@@ -37,15 +37,15 @@ export const MISCONF_RDB =
  * LFU maxmemory-policy the FREQ counter (else the initial one), otherwise the
  * LRU clock moved back by the IDLE seconds (else now).
  */
-export function keyClockFor(idle: number, freq: number): number {
-  if (keyClock.lfu !== null) return freq >= 0 ? (((clock.ms / 60000) & 0xffff) << 8) | (freq & 0xff) : clock.lfuInit;
+export function keyClockFor(ks: KeyspaceState, idle: number, freq: number): number {
+  if (ks.lfu !== null) return freq >= 0 ? (((clock.ms / 60000) & 0xffff) << 8) | (freq & 0xff) : clock.lfuInit;
   return idle >= 0 ? (clock.lru - Math.min(idle, 0xffffff)) & 0xffffff : clock.lru;
 }
 
 /** What a file save records of each key's clock under a maxmemory-policy (Valkey: IDLE for LRU, FREQ for LFU). */
-export function keyClockSaving(policy: string): { op: 'idle' | 'freq'; of: (clk: number) => number } | null {
+export function keyClockSaving(policy: string, ks: KeyspaceState): { op: 'idle' | 'freq'; of: (clk: number) => number } | null {
   if (policy.endsWith('-lru')) return { op: 'idle', of: (clk) => (clock.lru - clk) & 0xffffff };
-  if (policy.endsWith('-lfu')) return { op: 'freq', of: lfuDecrAndReturn };
+  if (policy.endsWith('-lfu')) return { op: 'freq', of: (clk) => lfuDecrAndReturn(clk, ks) };
   return null;
 }
 
@@ -211,7 +211,7 @@ export class RdbManager {
       aux: auxFields(this.server),
       compress: cfg.bool('rdbcompression'),
       checksum: cfg.bool('rdbchecksum'),
-      keyClock: keyClockSaving(cfg.get('maxmemory-policy')),
+      keyClock: keyClockSaving(cfg.get('maxmemory-policy'), this.server.keyspace),
       functions: libraryCodes(this.server),
     });
   }
@@ -561,11 +561,11 @@ export class RdbManager {
         if (fresh[db]) {
           // A database empty when the load began: one probe; a key seen twice leaves the size unchanged (the load fails).
           const size = d.dict.size;
-          d.dict.set(key, v, keyClockFor(idle, freq));
+          d.dict.set(key, v, keyClockFor(server.keyspace, idle, freq));
           if (d.dict.size === size) throw new RdbError(`Duplicate key '${key}' in RDB file`);
         } else {
           if (d.dict.find(key) >= 0) throw new RdbError(`Duplicate key '${key}' in RDB file`);
-          d.dict.set(key, v, keyClockFor(idle, freq));
+          d.dict.set(key, v, keyClockFor(server.keyspace, idle, freq));
         }
         if (expire !== -1 && expire !== -1n) {
           if (typeof expire === 'bigint') d.setExpireExact(key, expire);

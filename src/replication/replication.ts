@@ -23,7 +23,7 @@
 // answers ACK). The raw bytes of the stream go on, unchanged, to its own
 // backlog and sub-replicas (chained replication), so offsets match the
 // primary's. A replica does not expire keys itself (src/keyspace/db.ts
-// expiryMode): it hides logically expired keys and waits for the DEL.
+// server.keyspace.replica): it hides logically expired keys and waits for the DEL.
 //
 // FAILOVER pauses writes, waits until the target replica ACKed everything,
 // turns this server into its replica and sends PSYNC ... FAILOVER, which makes
@@ -39,7 +39,7 @@ import { resolve } from 'node:path';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { CMD, type Command } from '../commands/table.js';
-import { clock, expiryMode } from '../keyspace/db.js';
+import { clock } from '../keyspace/db.js';
 import { encodeCommand, type PropagatedOp, type PropagationTarget } from '../server/propagate.js';
 import { StreamBuf, selectBytes } from './stream-buf.js';
 import { RdbSnapshot, type RdbSink } from '../persistence/rdb/snapshot.js';
@@ -887,7 +887,7 @@ export class Replication implements PropagationTarget {
     this.masterPort = port;
     // CONFIG GET / REWRITE show the current primary.
     server.config.setRaw('replicaof', [host, String(port)]);
-    expiryMode.replica = 1;
+    this.server.keyspace.replica = 1;
     this.updateGate();
     if (wasPrimary) {
       // Our own history is what we continue from (Valkey's replicationCacheMasterUsingMyself);
@@ -912,7 +912,7 @@ export class Replication implements PropagationTarget {
     this.masterPort = 0;
     server.config.setRaw('replicaof', ['']);
     this.linkState = 'none';
-    expiryMode.replica = 0;
+    this.server.keyspace.replica = 0;
     this.updateGate();
     this.shiftReplId();
     this.noReplicasSince = Date.now(); // the backlog TTL counts from the promotion
@@ -1609,14 +1609,14 @@ export class Replication implements PropagationTarget {
       }
       this.applyOffset = this.offset + pos;
       this.applying = true;
-      expiryMode.replica = 2;
+      this.server.keyspace.replica = 2;
       fc.inProcess = true;
       server.callClock = performance.now();
       try {
         server.execute(fc, argv.slice());
       } finally {
         fc.inProcess = false;
-        expiryMode.replica = this.isReplica ? 1 : 0;
+        this.server.keyspace.replica = this.isReplica ? 1 : 0;
         this.applying = false;
       }
       fc.len = 0;

@@ -305,7 +305,7 @@ export class SyncLoad {
     const mgr = server.rdb;
     const checksum = server.config.bool('rdbchecksum');
     if (swap) {
-      this.temp = server.dbs.map((d) => new Db(d.id));
+      this.temp = server.dbs.map((d) => new Db(d.id, server.keyspace));
       this.parser = new StreamingRdb(this.tempTarget(this.temp), loadLimits(server), checksum, mark);
     } else {
       this.temp = null;
@@ -323,7 +323,7 @@ export class SyncLoad {
       add(db: number, key: string, v: Value, expire: number | bigint, idle: number, freq: number): void {
         const d = dbs[db];
         const size = d.dict.size;
-        d.dict.set(key, v, keyClockFor(idle, freq));
+        d.dict.set(key, v, keyClockFor(server.keyspace, idle, freq));
         if (d.dict.size === size) throw new RdbError(`Duplicate key '${key}' in RDB file`);
         if (expire !== -1 && expire !== -1n) {
           if (typeof expire === 'bigint') d.setExpireExact(key, expire);

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { randomBytes } from 'node:crypto';
 import { Config } from '../config/config.js';
-import { Db, clock, keyspaceStats } from '../keyspace/db.js';
+import { Db, KeyspaceState, clock } from '../keyspace/db.js';
 import { CommandTable, CMD, type Command } from '../commands/table.js';
 import { buildCommandTable } from '../commands/registry.js';
 import { Client, ReplyMode } from './client.js';
@@ -147,6 +147,8 @@ export class Server {
   readonly insight = new Introspection();
   /** tracking-table-max-keys (0: no limit). */
   trackingMaxKeys = 1000000;
+  /** LFU clock settings, replica expiry mode and keyspace counters of this server's databases. */
+  readonly keyspace = new KeyspaceState();
   /** stream-node-max-bytes / stream-node-max-entries: when XADD starts a new stream node (src/data/stream.ts). */
   streamNodeMaxBytes = 4096;
   streamNodeMaxEntries = 100;
@@ -213,7 +215,7 @@ export class Server {
     if (aclErr !== null) throw new ConfigError(aclErr);
     config.userLines = () => this.acl.sortedUsers().map((u) => `user ${u.name} ${describeUser(u)}`);
     const n = config.num('databases');
-    for (let i = 0; i < n; i++) this.dbs.push(new Db(i));
+    for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.keyspace));
     applyNotifyConfig(this);
     if (config.bool('cluster-enabled')) this.cluster = new Cluster(this);
     config.onChange = (name) => this.onConfigChange(name);
@@ -278,12 +280,12 @@ export class Server {
       cmd.rejectedCalls = 0;
       cmd.failedCalls = 0;
     }
-    keyspaceStats.hits = 0;
-    keyspaceStats.misses = 0;
-    keyspaceStats.expiredKeys = 0;
-    keyspaceStats.expiredStalePerc = 0;
-    keyspaceStats.expiredTimeCapReached = 0;
-    keyspaceStats.expireCycleCpuMs = 0;
+    this.keyspace.stats.hits = 0;
+    this.keyspace.stats.misses = 0;
+    this.keyspace.stats.expiredKeys = 0;
+    this.keyspace.stats.expiredStalePerc = 0;
+    this.keyspace.stats.expiredTimeCapReached = 0;
+    this.keyspace.stats.expireCycleCpuMs = 0;
     this.evictor.evictedKeys = 0;
     this.evictor.exceededTotalMs = 0;
     this.opsMetric.reset();
@@ -755,12 +757,12 @@ export class Server {
       if (timedOut) break;
     }
     const elapsed = performance.now() - t0;
-    keyspaceStats.expireCycleCpuMs += elapsed;
+    this.keyspace.stats.expireCycleCpuMs += elapsed;
     this.insight.latency.addIfNeeded('expire-cycle', elapsed);
-    if (timedOut) keyspaceStats.expiredTimeCapReached++;
+    if (timedOut) this.keyspace.stats.expiredTimeCapReached++;
     if (totalChecked > 0) {
       const perc = totalExpired / totalChecked;
-      keyspaceStats.expiredStalePerc = perc * 0.05 + keyspaceStats.expiredStalePerc * 0.95;
+      this.keyspace.stats.expiredStalePerc = perc * 0.05 + this.keyspace.stats.expiredStalePerc * 0.95;
     }
   }
 

@@ -241,3 +241,50 @@ test('without dir the working directory at start is the dir; a dir that does not
   });
   assert.deepEqual(left, ['dump.rdb']);
 });
+
+test('servers in one process keep their own keyspace state: replica expiry mode, LFU settings, hit counters', async () => {
+  const a = await startServer({ port: 0 });
+  const b = await startServer({ port: 0 });
+  const ca = new Redis(a.port);
+  const cb = new Redis(b.port);
+  try {
+    // b becomes a replica of a: only b hides expired keys and waits for the primary's DEL.
+    assert.equal(await cb.call('REPLICAOF', '127.0.0.1', String(a.port)), 'OK');
+    const end = Date.now() + 20000;
+    while (!(await cb.info('replication')).includes('master_link_status:up')) {
+      if (Date.now() > end) throw new Error('replica link not up');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await ca.set('k', 'v', 'PX', 50);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(await ca.get('k'), null);
+    // The primary deleted the key on that read (as a lone server would) and counted it.
+    assert.equal(await ca.dbsize(), 0);
+    assert.match(await ca.info('stats'), /expired_keys:1\r\n/);
+    assert.equal(await cb.call('REPLICAOF', 'NO', 'ONE'), 'OK');
+
+    // LFU settings are per server: lfu-log-factor 0 counts every access, 100 almost none.
+    await ca.config('SET', 'maxmemory-policy', 'allkeys-lfu');
+    await ca.config('SET', 'lfu-log-factor', '0');
+    await cb.config('SET', 'maxmemory-policy', 'allkeys-lfu');
+    await cb.config('SET', 'lfu-log-factor', '100');
+    await ca.set('f', '1');
+    await cb.set('f', '1');
+    for (let i = 0; i < 20; i++) await Promise.all([ca.get('f'), cb.get('f')]);
+    assert.equal(await ca.object('FREQ', 'f'), 25);
+    assert.ok((await cb.object('FREQ', 'f')) < 10);
+
+    // Hit counters are per server.
+    await ca.config('RESETSTAT');
+    await cb.config('RESETSTAT');
+    await ca.get('f');
+    await ca.get('nope');
+    assert.match(await ca.info('stats'), /keyspace_hits:1\r\nkeyspace_misses:1\r\n/);
+    assert.match(await cb.info('stats'), /keyspace_hits:0\r\nkeyspace_misses:0\r\n/);
+  } finally {
+    ca.disconnect();
+    cb.disconnect();
+    await a.close();
+    await b.close();
+  }
+});

@@ -10,7 +10,6 @@ import { createClient } from 'redis';
 import { startVireo } from '../helpers/servers.mjs';
 import { RawConn } from '../helpers/resp.mjs';
 import { startServer } from '../../dist/src/index.js';
-import { keyspaceStats } from '../../dist/src/keyspace/db.js';
 
 let srv;
 let c; // RawConn, RESP2
@@ -1024,6 +1023,7 @@ test('writes count changed keys in server.dirty; `databases` bounds DB indexes',
 
     // Keyspace hits and misses: read lookups count, write lookups and DEL do not.
     await conn.call('SET', 'h', '1');
+    const keyspaceStats = s.keyspace.stats;
     const statsAfter = async (...cmd) => {
       const h0 = keyspaceStats.hits;
       const m0 = keyspaceStats.misses;

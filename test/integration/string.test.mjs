@@ -12,7 +12,6 @@ import { createClient } from 'redis';
 import { startVireo } from '../helpers/servers.mjs';
 import { RawConn } from '../helpers/resp.mjs';
 import { startServer } from '../../dist/src/index.js';
-import { keyspaceStats } from '../../dist/src/keyspace/db.js';
 
 const WRONGTYPE = '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n';
 const NOT_INT = '-ERR value is not an integer or out of range\r\n';
@@ -968,6 +967,7 @@ test('writes count as changes (dirty); compact storage of values', async () => {
 test('reads count keyspace hits and misses, writes do not', async () => {
   const c = await RawConn.connect(inproc.port);
   try {
+    const keyspaceStats = inproc.server.keyspace.stats;
     await c.call('SET', 'hm:a', '1');
     const h0 = keyspaceStats.hits;
     const m0 = keyspaceStats.misses;
