@@ -54,22 +54,9 @@ export interface GossipEntry {
   pport: number;
 }
 
-export interface BusMessage {
-  type: number;
-  port: number;
+/** A decoded bus message: the fixed header (HeaderFields, declared below) and what follows it. */
+export interface BusMessage extends HeaderFields {
   count: number;
-  currentEpoch: bigint;
-  configEpoch: bigint;
-  offset: bigint;
-  sender: string;
-  slots: Uint8Array;
-  replicaOf: string | null;
-  myip: string;
-  pport: number;
-  cport: number;
-  flags: number;
-  state: number;
-  mflags0: number;
   gossip: GossipEntry[];
   hostname: string | null;
   humanNodename: string | null;
