@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Server CPU per request of two builds (or Vireo and Redis), A/B alternating:
+// Server CPU per request of two builds (or Vireo and Redis), A/B alternating
+// (server on CPU 0, redis-benchmark on CPU 1, as in bench/lib.mjs):
 // for each test, a fresh server of each kind runs the same redis-benchmark load
 // and the server's utime+stime (/proc/<pid>/stat) before/after gives CPU
 // microseconds per request. CPU time, unlike req/s, holds up on a shared
@@ -11,17 +12,10 @@
 // A tree is a checkout with bin/vireo-server and a built dist/. Custom tests are
 // redis-benchmark command lines separated by ';' (keys with __rand_int__ use -r).
 // --prefill runs a command line (with -n = -r * 4) before each custom test's CPU sample.
-import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import net from 'node:net';
+import { opt, startServer, stopServer, cpuTicks, TICK_US } from './lib.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
 const A = opt('--a', null);
 const B = opt('--b', null);
 if (!A || !B) throw new Error('--a and --b are required');
@@ -32,58 +26,15 @@ const P = Number(opt('-P', '16'));
 const R = Number(opt('-r', '10000'));
 const ROUNDS = Number(opt('--rounds', '3'));
 const PREFILL = opt('--prefill', null);
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-function freePort() {
-  return new Promise((res) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-async function start(tree) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-ab-'));
-  const common = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-  const proc =
-    tree === 'redis'
-      ? spawn('redis-server', common, { stdio: 'ignore' })
-      : spawn(join(tree, 'bin', 'vireo-server'), [...common, '--loglevel', 'warning'], { stdio: 'ignore' });
-  children.add(proc);
-  for (let i = 0; i < 600; i++) {
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1', () => (c.destroy(), r(true)));
-      c.on('error', () => r(false));
-    });
-    if (ok) return { port, proc, dir };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${tree}: server did not start`);
-}
-
-async function stop(s) {
-  s.proc.kill('SIGKILL');
-  if (s.proc.exitCode === null) await new Promise((r) => s.proc.once('exit', r));
-  rmSync(s.dir, { recursive: true, force: true });
-}
-
-function ticks(pid) {
-  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
+/** A fresh server of `tree` (a checkout with bin/ and a built dist/, or "redis") on CPU 0. */
+const start = (tree) => (tree === 'redis' ? startServer('redis', { prefix: 'vireo-ab-' }) : startServer('vireo', { bin: join(tree, 'bin', 'vireo-server'), prefix: 'vireo-ab-' }));
+const stop = (s) => stopServer(s, { signal: 'SIGKILL' });
+const ticks = cpuTicks;
 
 function bench(port, extra, n) {
   // A server that dies mid-run would leave redis-benchmark retrying forever.
-  execFileSync('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-n', String(n), '-P', String(P), '-c', '50', '-r', String(R), '-q', ...extra], { stdio: 'ignore', timeout: 300000 });
+  execFileSync('taskset', ['-c', '1', 'redis-benchmark', '-h', '127.0.0.1', '-p', String(port), '-n', String(n), '-P', String(P), '-c', '50', '-r', String(R), '-q', ...extra], { stdio: 'ignore', timeout: 300000 });
 }
 
 async function once(tree, test) {
