@@ -6,80 +6,18 @@
 // wins the election within 2 x cluster-node-timeout, the client recovers, and the
 // old primary, restarted on its port with its nodes.conf, rejoins as a replica of
 // the new primary. Also CLUSTER FAILOVER (default, FORCE, TAKEOVER) on a healthy shard.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { createCluster } from 'redis';
-import { startVireo, haveRedis, freePort, VIREO_BIN } from '../helpers/servers.mjs';
+import { haveRedis, VIREO_BIN } from '../helpers/servers.mjs';
+import { clusterNodes, cli, check, one, waitFor } from '../helpers/cluster.mjs';
 
-const run = promisify(execFile);
 const skip = !haveRedis() && 'redis-cli is not installed';
 const TIMEOUT = 2000;
-const servers = [];
-const procs = [];
-const clients = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function vireoNode() {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-clfo-'));
-  dirs.push(dir);
-  const bus = await freePort();
-  const s = await startVireo(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', String(TIMEOUT), '--dir', dir], { cwd: dir });
-  s.dir = dir;
-  s.bus = bus;
-  servers.push(s);
-  return s;
-}
-
-async function cli(...args) {
-  try {
-    const { stdout } = await run('redis-cli', args, { timeout: 120000 });
-    return stdout;
-  } catch (e) {
-    throw new Error(`redis-cli ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}`);
-  }
-}
-
-async function check(port) {
-  const out = await cli('--cluster', 'check', `127.0.0.1:${port}`);
-  assert.match(out, /\[OK\] All nodes agree about slots configuration\./, out);
-  assert.match(out, /\[OK\] All 16384 slots covered\./, out);
-  assert.doesNotMatch(out, /\[ERR\]|\[WARNING\]/, out);
-  return out;
-}
-
-async function one(port, cmd) {
-  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  await r.connect();
-  try {
-    return await r.call(...cmd);
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function waitFor(what, fn, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const r = await fn().catch(() => false);
-    if (r) return r;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const { clients, procs, vireoNode } = clusterNodes({ prefix: 'vireo-clfo-', nodeTimeout: TIMEOUT });
 
 /** Each node's view (CLUSTER NODES lines, without ping/pong times). */
 function roles(text) {

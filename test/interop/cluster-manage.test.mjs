@@ -5,72 +5,14 @@
 // it again, and `--cluster del-node` removing the replica and the drained primary.
 // After each step: every key readable through an ioredis Cluster client,
 // `--cluster check` clean, and CLUSTER NODES telling the same story on every node.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { startVireo, haveRedis, freePort } from '../helpers/servers.mjs';
+import { haveRedis } from '../helpers/servers.mjs';
+import { clusterNodes, cli, one, waitFor } from '../helpers/cluster.mjs';
 
-const run = promisify(execFile);
 const skip = !haveRedis() && 'redis-cli is not installed';
-const servers = [];
-const clients = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function vireoNode() {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-clmanage-'));
-  dirs.push(dir);
-  const bus = await freePort();
-  const s = await startVireo(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '3000', '--dir', dir], { cwd: dir });
-  servers.push(s);
-  s.id = await one(s.port, ['CLUSTER', 'MYID']);
-  return s;
-}
-
-async function cli(...args) {
-  try {
-    const { stdout } = await run('redis-cli', args, { timeout: 180000 });
-    return stdout;
-  } catch (e) {
-    throw new Error(`redis-cli ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-  }
-}
-
-async function one(port, cmd) {
-  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  await r.connect();
-  try {
-    return await r.call(...cmd);
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function waitFor(what, fn, ms = 60000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last === true) return;
-    } catch (e) {
-      last = e.message;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${typeof last === 'string' ? last : JSON.stringify(last)}`);
-    await sleep(200);
-  }
-}
+const { clients, vireoNode } = clusterNodes({ prefix: 'vireo-clmanage-', nodeTimeout: 3000 });
 
 /** What a node's CLUSTER NODES says about the cluster: id, role, primary, slots (without its own point of view). */
 async function view(port) {

@@ -5,91 +5,18 @@
 // When the redis-server primary is killed, the Vireo primaries agree it failed,
 // vote, and the Vireo replica is promoted with its slots and data; the redis-server
 // restarted with its nodes.conf rejoins as a replica of the promoted Vireo node.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
-import { startVireo, startRedis, haveRedis, freePort } from '../helpers/servers.mjs';
+import { haveRedis } from '../helpers/servers.mjs';
 import { RawConn } from '../helpers/resp.mjs';
+import { clusterNodes, cli, one, waitFor } from '../helpers/cluster.mjs';
 
-const run = promisify(execFile);
 const skip = !haveRedis() && 'redis-server is not installed';
 const TIMEOUT = 2000;
-const servers = [];
-const clients = [];
-const conns = [];
-const procs = [];
-const dirs = [];
-after(async () => {
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  for (const c of clients) c.disconnect();
-  for (const c of conns) c.close();
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function one(port, cmd) {
-  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  await r.connect();
-  try {
-    return await r.call(...cmd);
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function vireoNode() {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-clmixed-'));
-  dirs.push(dir);
-  const bus = await freePort();
-  const s = await startVireo(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', String(TIMEOUT), '--dir', dir], { cwd: dir });
-  servers.push(s);
-  s.bus = bus;
-  s.id = await one(s.port, ['CLUSTER', 'MYID']);
-  return s;
-}
-
-async function redisNode() {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-clmixed-r-'));
-  dirs.push(dir);
-  const bus = await freePort();
-  const s = await startRedis(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', String(TIMEOUT), '--cluster-config-file', join(dir, 'nodes.conf')]);
-  servers.push(s);
-  s.bus = bus;
-  s.dir = dir;
-  s.id = await one(s.port, ['CLUSTER', 'MYID']);
-  return s;
-}
-
-async function cli(...args) {
-  try {
-    const { stdout } = await run('redis-cli', args, { timeout: 120000 });
-    return stdout;
-  } catch (e) {
-    throw new Error(`redis-cli ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-  }
-}
-
-async function waitFor(what, fn, ms = 60000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last === true) return;
-    } catch (e) {
-      last = e.message;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${last}`);
-    await sleep(100);
-  }
-}
+const { clients, conns, procs, vireoNode, redisNode } = clusterNodes({ prefix: 'vireo-clmixed-', nodeTimeout: TIMEOUT });
 
 const lineOf = async (port, id) => (await one(port, ['CLUSTER', 'NODES'])).split('\n').find((l) => l.startsWith(id)) ?? '';
 

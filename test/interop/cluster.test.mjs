@@ -7,55 +7,16 @@
 // then, as a replica of a Vireo primary that is killed, winning the failover
 // election with the Vireo primaries' votes; and a Vireo replica of a Vireo primary
 // winning its election with the votes of a redis-server primary and a Vireo primary.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { createCluster } from 'redis';
-import { startVireo, startRedis, haveRedis, freePort } from '../helpers/servers.mjs';
+import { haveRedis } from '../helpers/servers.mjs';
+import { clusterNodes, cli, check, one, waitFor } from '../helpers/cluster.mjs';
 
-const run = promisify(execFile);
 const skip = !haveRedis() && 'redis-server is not installed';
-const servers = [];
-const clients = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) await c.quit().catch(() => {});
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function vireoNode() {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-cluster-'));
-  dirs.push(dir);
-  const bus = await freePort();
-  const s = await startVireo(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '2000', '--dir', dir], { cwd: dir });
-  servers.push(s);
-  s.bus = bus;
-  return s;
-}
-
-async function cli(...args) {
-  try {
-    const { stdout } = await run('redis-cli', args, { timeout: 120000 });
-    return stdout;
-  } catch (e) {
-    throw new Error(`redis-cli ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}`);
-  }
-}
-
-async function check(port) {
-  const out = await cli('--cluster', 'check', `127.0.0.1:${port}`);
-  assert.match(out, /\[OK\] All nodes agree about slots configuration\./, out);
-  assert.match(out, /\[OK\] All 16384 slots covered\./, out);
-  assert.doesNotMatch(out, /\[ERR\]|\[WARNING\]/, out);
-  return out;
-}
+const { clients, vireoNode, redisNode } = clusterNodes({ prefix: 'vireo-cluster-', nodeTimeout: 2000 });
 
 async function waitConsistent(ports) {
   const end = Date.now() + 20000;
@@ -65,25 +26,6 @@ async function waitConsistent(ports) {
     if (views.every((v) => v === views[0])) return;
     if (Date.now() > end) throw new Error('cluster views did not converge');
     await sleep(100);
-  }
-}
-
-async function waitFor(what, fn, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await fn().catch(() => false)) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function one(port, cmd) {
-  const r = new Redis({ port, lazyConnect: true });
-  await r.connect();
-  try {
-    return await r.call(...cmd);
-  } finally {
-    r.disconnect();
   }
 }
 
@@ -177,13 +119,9 @@ test('redis-cli --cluster create, check, clients over all slots, reshard under l
   assert.ok(slots.some((r) => r[0] === 0 && r[1] === 3999 && r[2][2] === ids[1]), JSON.stringify(slots));
 
   // A Debian redis-server node joins through CLUSTER MEET sent to a Vireo node.
-  const rbus = await freePort();
-  const rdir = mkdtempSync(join(tmpdir(), 'vireo-rcluster-'));
-  dirs.push(rdir);
-  const rs = await startRedis(['--cluster-enabled', 'yes', '--cluster-port', String(rbus), '--cluster-node-timeout', '2000', '--cluster-config-file', join(rdir, 'nodes.conf')]);
-  servers.push(rs);
-  const rid = await one(rs.port, ['CLUSTER', 'MYID']);
-  assert.equal(await one(ports[0], ['CLUSTER', 'MEET', '127.0.0.1', String(rs.port), String(rbus)]), 'OK');
+  const rs = await redisNode();
+  const rid = rs.id;
+  assert.equal(await one(ports[0], ['CLUSTER', 'MEET', '127.0.0.1', String(rs.port), String(rs.bus)]), 'OK');
   const end = Date.now() + 20000;
   for (;;) {
     const rn = await one(rs.port, ['CLUSTER', 'NODES']);
@@ -196,7 +134,7 @@ test('redis-cli --cluster create, check, clients over all slots, reshard under l
   await waitConsistent([...ports, rs.port]);
   await check(rs.port);
   const rline = (await one(ports[2], ['CLUSTER', 'NODES'])).split('\n').find((l) => l.startsWith(rid));
-  assert.match(rline, new RegExp(`^${rid} 127\\.0\\.0\\.1:${rs.port}@${rbus} master - \\d+ \\d+ 0 connected$`));
+  assert.match(rline, new RegExp(`^${rid} 127\\.0\\.0\\.1:${rs.port}@${rs.bus} master - \\d+ \\d+ 0 connected$`));
   // Hostnames travel in the ping extension both ways.
   await one(ports[0], ['CONFIG', 'SET', 'cluster-announce-hostname', 'vireo-0.example']);
   await one(rs.port, ['CONFIG', 'SET', 'cluster-announce-hostname', 'redis-0.example']);

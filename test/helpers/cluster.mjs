@@ -1,0 +1,101 @@
+// Shared by the cluster interop tests (test/interop/cluster*.test.mjs): cluster-mode
+// nodes (Vireo, and Debian's redis-server) each in its own temp dir and torn down after
+// the file's tests, redis-cli runs, one-shot commands, polling and `--cluster check`.
+import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Redis from 'ioredis';
+import { startVireo, startRedis, freePort } from './servers.mjs';
+
+const run = promisify(execFile);
+
+/**
+ * Node factories for one test file. Everything they start, and whatever the test adds to
+ * `clients` (ioredis), `conns` (RawConn), `procs` (child processes) or `dirs`, is stopped
+ * and removed after the file's tests. Each node gets `dir`, `bus` (its cluster bus port)
+ * and `id` (CLUSTER MYID).
+ */
+export function clusterNodes({ prefix, nodeTimeout }) {
+  const servers = [];
+  const clients = [];
+  const conns = [];
+  const procs = [];
+  const dirs = [];
+  after(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    for (const c of clients) c.disconnect();
+    for (const c of conns) c.close();
+    for (const s of servers) await s.stop('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  async function node(start, suffix, extra) {
+    const dir = mkdtempSync(join(tmpdir(), `${prefix}${suffix}`));
+    dirs.push(dir);
+    const bus = await freePort();
+    const s = await start(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', String(nodeTimeout), ...extra(dir)], dir);
+    servers.push(s);
+    s.dir = dir;
+    s.bus = bus;
+    s.id = await one(s.port, ['CLUSTER', 'MYID']);
+    return s;
+  }
+  const vireoNode = () => node((args, dir) => startVireo(args, { cwd: dir }), '', (dir) => ['--dir', dir]);
+  const redisNode = () => node((args) => startRedis(args), 'r-', (dir) => ['--cluster-config-file', join(dir, 'nodes.conf')]);
+  return { servers, clients, conns, procs, dirs, vireoNode, redisNode };
+}
+
+/** Runs redis-cli with `args`; its stdout, or an error carrying its output. */
+export async function cli(...args) {
+  try {
+    const { stdout } = await run('redis-cli', args, { timeout: 180000 });
+    return stdout;
+  } catch (e) {
+    throw new Error(`redis-cli ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  }
+}
+
+/** `redis-cli --cluster check` through `port` finds nothing wrong. */
+export async function check(port) {
+  const out = await cli('--cluster', 'check', `127.0.0.1:${port}`);
+  assert.match(out, /\[OK\] All nodes agree about slots configuration\./, out);
+  assert.match(out, /\[OK\] All 16384 slots covered\./, out);
+  assert.doesNotMatch(out, /\[ERR\]|\[WARNING\]/, out);
+  return out;
+}
+
+/** One command on a fresh connection (no retries: a node that is down rejects at once). */
+export async function one(port, cmd) {
+  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  await r.connect();
+  try {
+    return await r.call(...cmd);
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * Polls `fn` until it returns true. Anything else (false, or a string saying what is not
+ * ready yet) and thrown errors mean "not yet"; the last of them is in the timeout error.
+ */
+export async function waitFor(what, fn, ms = 60000) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last === true) return;
+    } catch (e) {
+      last = e.message;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${typeof last === 'string' ? last : JSON.stringify(last)}`);
+    await sleep(100);
+  }
+}
