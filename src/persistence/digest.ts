@@ -10,7 +10,7 @@ import type { SetValue } from '../data/set.js';
 import type { ZSet } from '../data/zset.js';
 import type { HashObject } from '../data/hash.js';
 import type { Stream } from '../data/stream.js';
-import { formatDouble } from '../util/numbers.js';
+import { fpconvDtoa } from '../util/numbers.js';
 
 type D = Buffer;
 
@@ -62,7 +62,7 @@ export function xorValueDigest(d: D, v: Value, hasExpire: boolean): void {
     for (const [m, s] of (v as ZSet).entries()) {
       const e = Buffer.alloc(20);
       mix(e, bytes(m));
-      mix(e, bytes(formatDouble(s)));
+      mix(e, bytes(fpconvDtoa(s)));
       xor(d, e);
     }
   } else if (type === ObjType.Hash) {

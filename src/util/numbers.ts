@@ -132,19 +132,68 @@ function parseHexFloat(h: string): number {
   return v * Math.pow(2, exp);
 }
 
+/** 2^62: LLONG_MAX / 2 as a double, the bound of Valkey's integer fast path (double2ll). */
+const TWO_62 = 4611686018427387904;
+
 /**
- * Formats a double the way Valkey 8 replies with doubles (shortest round-trip
- * representation; inf, -inf, nan spelled in lower case).
+ * Formats a double the way Valkey 8 replies with doubles (d2string): `nan`,
+ * `inf`, `-inf`, `0` / `-0`; an integral value within +-2^62 as its exact
+ * integer; anything else as fpconv_dtoa prints it: the shortest digits that
+ * read back as the same double, laid out by fpconv's rules (see fpconvLayout).
  */
 export function formatDouble(d: number): string {
+  if (Number.isInteger(d)) {
+    if (d >= -TWO_62 && d <= TWO_62) {
+      if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+      return d <= Number.MAX_SAFE_INTEGER && d >= -Number.MAX_SAFE_INTEGER ? String(d) : BigInt(d).toString();
+    }
+    return fpconvLayout(d);
+  }
+  if (d !== d) return 'nan';
   if (d === Infinity) return 'inf';
   if (d === -Infinity) return '-inf';
-  if (Number.isNaN(d)) return 'nan';
-  if (Object.is(d, -0)) return '-0';
-  const s = String(d);
-  // JS prints 1e+21 style for large numbers and 1e-7 for small; Valkey's
-  // fpconv prints the same shortest digits with an exponent form like 1e+21.
-  return s;
+  // Between 1e-3 and 1e4 both JS and fpconv write plain decimals of the same digits.
+  const a = d < 0 ? -d : d;
+  if (a >= 1e-3 && a < 1e4) return String(d);
+  return fpconvLayout(d);
+}
+
+/**
+ * fpconv_dtoa itself (what DEBUG DIGEST mixes in for zset scores): like
+ * formatDouble but with no exact-integer path, so 1e17 is `1e+17`.
+ */
+export function fpconvDtoa(d: number): string {
+  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  if (d !== d) return 'nan';
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  return fpconvLayout(d);
+}
+
+/**
+ * fpconv_dtoa's layout of a finite non-zero double's shortest digits: with K
+ * the power of ten of the last digit and E that of the first, a plain integer
+ * when K >= 0 and |E| < digits + 7; a plain decimal when K < 0 and (K > -7 or
+ * |E| < 4); otherwise d.ddde+X / d.ddde-X with no exponent padding. (fpconv
+ * finds its digits with Grisu2, which in rare cases gives one digit more than
+ * the shortest that JS finds; those rare doubles print differently.)
+ */
+function fpconvLayout(d: number): string {
+  const s = (d < 0 ? -d : d).toExponential();
+  const e = s.indexOf('e');
+  const digits = e > 1 ? s[0] + s.slice(2, e) : s[0];
+  const n = digits.length;
+  const E = Number(s.slice(e + 1));
+  const K = E - n + 1;
+  const absE = E < 0 ? -E : E;
+  const sign = d < 0 ? '-' : '';
+  if (K >= 0 && absE < n + 7) return sign + digits + '0'.repeat(K);
+  if (K < 0 && (K > -7 || absE < 4)) {
+    const point = n + K;
+    if (point <= 0) return sign + '0.' + '0'.repeat(-point) + digits;
+    return sign + digits.slice(0, point) + '.' + digits.slice(point);
+  }
+  return sign + digits[0] + (n > 1 ? '.' + digits.slice(1) : '') + (E < 0 ? 'e-' : 'e+') + absE;
 }
 
 /** Decimal digits in a non-negative safe integer. */
