@@ -28,8 +28,16 @@ const LLONG_MAX_F = 9223372036854775807;
 
 // ------------------------------------------------------------------ helpers
 
+/** list-max-listpack-size, parsed again only when the config string changes. */
+let fillStr = '';
+let fillNum = 0;
 function fill(c: Client): number {
-  return c.server.config.num('list-max-listpack-size');
+  const v = c.server.config.get('list-max-listpack-size');
+  if (v !== fillStr) {
+    fillNum = Number(v);
+    fillStr = v;
+  }
+  return fillNum;
 }
 
 /**

@@ -16,7 +16,7 @@ import { LookaheadIterator, ScanKind, parseScanOptions } from './scan-common.js'
 import type { Client } from '../server/client.js';
 import { clock } from '../keyspace/db.js';
 import { ObjType, objType, type Value } from '../keyspace/types.js';
-import { ZSet, parseLexBound, type LexBound } from '../data/zset.js';
+import { ZSet, edgeM, edgeS, parseLexBound, type LexBound } from '../data/zset.js';
 import { SetValue } from '../data/set.js';
 import { formatDouble, parseInt64, strtod } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
@@ -50,11 +50,13 @@ function cstr(s: string): string {
 
 /** Case-insensitive option match with strcasecmp semantics (stops at NUL). */
 function tok(arg: string, lower: string): boolean {
-  if (arg.length < lower.length) return false;
-  const s = arg.length === lower.length ? arg : cstr(arg);
-  if (s.length !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    let ch = s.charCodeAt(i);
+  const n = lower.length;
+  if (arg.length < n) return false;
+  // Longer: only a NUL right after the option ends the C string there (a NUL
+  // earlier fails the comparison below anyway).
+  if (arg.length !== n && arg.charCodeAt(n) !== 0) return false;
+  for (let i = 0; i < n; i++) {
+    let ch = arg.charCodeAt(i);
     if (ch >= 65 && ch <= 90) ch |= 32;
     if (ch !== lower.charCodeAt(i)) return false;
   }
@@ -68,6 +70,21 @@ function tok(arg: string, lower: string): boolean {
 export function parseScore(s: string): number | null {
   const len = s.length;
   if (len === 0) return null;
+  if (len <= 15) {
+    // Fast path: an optional '-' and up to 15 decimal digits is that integer
+    // exactly (and "-0" is -0, as strtod reads it).
+    let i = s.charCodeAt(0) === 45 ? 1 : 0;
+    if (i < len) {
+      const neg = i === 1;
+      let v = 0;
+      for (; i < len; i++) {
+        const d = s.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+      if (i === len) return neg ? -v : v;
+    }
+  }
   const c0 = s.charCodeAt(0);
   if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return null;
   const v = strtod(s);
@@ -131,9 +148,30 @@ function parseLong(s: string): number | null {
   return typeof v === 'bigint' ? Number(v) : v;
 }
 
-function limits(c: Client): [number, number] {
+// zset-max-listpack-entries / -value, parsed again only when the config strings change.
+let maxEntriesStr = '';
+let maxValueStr = '';
+let limEntries = 0;
+let limValue = 0;
+
+/** Loads limEntries and limValue (no array: ZADD on a small set runs this per member). */
+function loadLimits(c: Client): void {
   const cfg = c.server.config;
-  return [cfg.num('zset-max-listpack-entries'), cfg.num('zset-max-listpack-value')];
+  const e = cfg.get('zset-max-listpack-entries');
+  const v = cfg.get('zset-max-listpack-value');
+  if (e !== maxEntriesStr) {
+    limEntries = Number(e);
+    maxEntriesStr = e;
+  }
+  if (v !== maxValueStr) {
+    limValue = Number(v);
+    maxValueStr = v;
+  }
+}
+
+function limits(c: Client): [number, number] {
+  loadLimits(c);
+  return [limEntries, limValue];
 }
 
 /** zsetTypeCreate: compact when the hints fit the listpack limits. */
@@ -206,13 +244,15 @@ function zsetAdd(c: Client, z: ZSet, score: number, m: string, flags: number): n
   }
   if (flags & IN_XX) return OUT_NOP;
   if (z.isCompact()) {
-    const [maxEntries, maxValue] = limits(c);
-    if (z.size + 1 > maxEntries || m.length > maxValue) z.toFull();
+    loadLimits(c);
+    if (z.size + 1 > limEntries || m.length > limValue) z.toFull();
   }
   z.insert(m, score);
   addNewScore = score;
   return OUT_ADDED;
 }
+
+const scoreBuf: number[] = [];
 
 function zaddGeneric(c: Client, argv: string[], flags: number): void {
   const key = argv[1];
@@ -253,7 +293,8 @@ function zaddGeneric(c: Client, argv: string[], flags: number): void {
     c.addError(E_INCR_PAIR);
     return;
   }
-  const scores = new Array<number>(elements);
+  // Small batches parse into a reused array (consumed before anything can re-enter ZADD).
+  const scores = elements <= 64 ? scoreBuf : new Array<number>(elements);
   let maxLen = 0;
   for (let j = 0; j < elements; j++) {
     const s = parseScore(argv[idx + j * 2]);
@@ -281,8 +322,8 @@ function zaddGeneric(c: Client, argv: string[], flags: number): void {
     c.db.add(key, z);
   } else if (z.isCompact()) {
     // zsetTypeMaybeConvert: the number of pairs and the longest member decide.
-    const [maxEntries, maxValue] = limits(c);
-    if (elements > maxEntries || maxLen > maxValue) z.toFull();
+    loadLimits(c);
+    if (elements > limEntries || maxLen > limValue) z.toFull();
   }
   for (let j = 0; j < elements; j++) {
     const r = zsetAdd(c, z, scores[j], argv[idx + j * 2 + 1], flags);
@@ -680,41 +721,25 @@ function zremrangebylex(c: Client, argv: string[]): void {
 
 // ------------------------------------------------------------------ ZPOPMIN, ZPOPMAX, ZMPOP
 
-// Collected popped elements for the reply (filled by popElements).
-function finishPop(c: Client, key: string, z: ZSet, n: number): boolean {
-  const ms = popM;
-  const ss = popS;
-  const nested = popNested;
+/**
+ * Pops n elements (the highest first when max) and replies each one
+ * (member and score, as a pair when nested), then counts the change, notifies
+ * and deletes the emptied key.
+ */
+function popAndReply(c: Client, key: string, z: ZSet, n: number, max: boolean, nested: boolean): boolean {
   for (let i = 0; i < n; i++) {
-    const k = popMax ? n - 1 - i : i;
+    z.popEdge(max);
     if (nested) c.addArrayLen(2);
-    c.addBulk(ms[k]);
-    c.addDouble(ss[k]);
+    c.addBulk(edgeM);
+    c.addDouble(edgeS);
   }
-  popM = [];
-  popS = [];
   c.server.dirty += n;
-  notify(c.server, NOTIFY_ZSET, popMax ? 'zpopmax' : 'zpopmin', key, c.db.id);
-  if (z.size === 0) c.db.delete(key);
-  if (z.size === 0) notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
+  notify(c.server, NOTIFY_ZSET, max ? 'zpopmax' : 'zpopmin', key, c.db.id);
+  if (z.size === 0) {
+    c.db.delete(key);
+    notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
+  }
   return true;
-}
-
-let popM: string[] = [];
-let popS: number[] = [];
-let popMax = false;
-let popNested = false;
-
-/** Pops n elements (from the top when max) and keeps them for finishPop. */
-function popInto(z: ZSet, n: number, max: boolean, nested: boolean): void {
-  popM = [];
-  popS = [];
-  popMax = max;
-  popNested = nested;
-  z.removeRange(max ? z.size - n : 0, n, (m, s) => {
-    popM.push(m);
-    popS.push(s);
-  });
 }
 
 /** The real pop: genericZpop with collection of the elements. */
@@ -747,6 +772,11 @@ function zpop(
     else c.addEmptyArray();
     return true;
   }
+  return zpopFrom(c, key, z, max, emitKey, count, nested);
+}
+
+/** zpop once the source is found: pops up to count (-1: one, unnested) elements of z and replies. */
+function zpopFrom(c: Client, key: string, z: ZSet, max: boolean, emitKey: boolean, count: number, nested: boolean): boolean {
   if (count === 0) {
     c.addEmptyArray();
     return true;
@@ -767,8 +797,7 @@ function zpop(
     c.addBulk(key);
     c.addArrayLen(n);
   }
-  popInto(z, n, max, nested);
-  return finishPop(c, key, z, n);
+  return popAndReply(c, key, z, n, max, nested);
 }
 
 function zpopMinMax(c: Client, argv: string[], max: boolean): void {
@@ -785,7 +814,12 @@ function zpopMinMax(c: Client, argv: string[], max: boolean): void {
     }
     count = Number(v);
   }
-  zpop(c, [argv[1]], max, false, count, c.resp > 2 && count !== -1, false, false);
+  // One key: no keys array (ZPOPMIN on a missing key is common: a drained queue).
+  const key = argv[1];
+  const v = c.db.lookupWrite(key);
+  if (v === undefined) c.addEmptyArray();
+  else if (!(v instanceof ZSet)) c.addError(E_WRONGTYPE);
+  else zpopFrom(c, key, v, max, false, count, c.resp > 2 && count !== -1);
 }
 
 function zpopmin(c: Client, argv: string[]): void {

@@ -45,12 +45,15 @@ function nodeLimits(fill: number): [number, number] {
   return [SIZE_LEVELS[off], Infinity];
 }
 
-/** Valkey's quicklistNodeExceedsLimit. */
+/** Valkey's quicklistNodeExceedsLimit (nodeLimits without the array: it runs on every push). */
 export function exceedsLimit(fill: number, bytes: number, count: number): boolean {
-  const [sz, cnt] = nodeLimits(fill);
-  if (sz !== Infinity) return bytes > sz;
+  if (fill < 0) {
+    let off = -fill - 1;
+    if (off >= SIZE_LEVELS.length) off = SIZE_LEVELS.length - 1;
+    return bytes > SIZE_LEVELS[off];
+  }
   if (bytes > SIZE_SAFETY_LIMIT) return true;
-  return count > cnt;
+  return count > (fill === 0 ? 1 : fill);
 }
 
 /** Bytes of the backlen field that follows an entry of `l` bytes. */

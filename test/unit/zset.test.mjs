@@ -5,11 +5,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ZSet, ZTree, ZDict, parseLexBound, setNodeSizes, setShardThreshold } from '../../dist/src/data/zset.js';
+import { ZSet, ZTree, ZDict, parseLexBound, setNodeSizes, setShardThreshold, edgeM, edgeS } from '../../dist/src/data/zset.js';
 import { parseScore } from '../../dist/src/commands/zset.js';
 
 after(() => {
-  setNodeSizes(128, 64);
+  setNodeSizes();
   setShardThreshold(1 << 16);
 });
 
@@ -56,6 +56,7 @@ const op = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('count'), a: score, b: score, ea: fc.boolean(), eb: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('walk'), start: fc.integer({ min: -2, max: 70 }), n: fc.integer({ min: 0, max: 80 }), rev: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('remrange'), start: fc.integer({ min: 0, max: 70 }), n: fc.integer({ min: 0, max: 10 }) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('pop'), max: fc.boolean(), n: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('full') }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('compact') }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('clone') }) },
@@ -113,6 +114,15 @@ function runOps(ops) {
       assert.equal(n, want.length);
       assert.deepEqual(removed, want);
       for (const [m] of want) model.remove(m);
+    } else if (o.t === 'pop') {
+      // popEdge: the lowest (max: highest) member each time, into edgeM/edgeS.
+      const n = Math.min(o.n, model.items.length);
+      for (let i = 0; i < n; i++) {
+        z.popEdge(o.max);
+        const want = o.max ? model.items.pop() : model.items.shift();
+        assert.deepEqual([edgeM, edgeS], want);
+      }
+      assert.equal(z.tree.check(), null);
     } else if (o.t === 'full') {
       z.toFull();
     } else if (o.t === 'compact') {
@@ -134,7 +144,7 @@ test('ZSet matches a sorted-array model (small nodes: splits, merges, height cha
 });
 
 test('ZSet matches a sorted-array model (default node sizes)', () => {
-  setNodeSizes(128, 64);
+  setNodeSizes();
   setShardThreshold(1 << 16);
   fc.assert(fc.property(fc.array(op, { maxLength: 600 }), runOps), { numRuns: 60 });
 });
@@ -166,7 +176,7 @@ test('lex ranges on equal scores agree with byte order', () => {
 });
 
 test('fromSorted builds a valid tree of any size', () => {
-  setNodeSizes(128, 64);
+  setNodeSizes();
   for (const n of [0, 1, 127, 128, 129, 5000, 100000]) {
     const m = [];
     const s = [];
@@ -187,7 +197,7 @@ test('fromSorted builds a valid tree of any size', () => {
 });
 
 test('a large tree keeps its invariants through bulk inserts and deletes', () => {
-  setNodeSizes(128, 64);
+  setNodeSizes();
   const z = new ZSet();
   z.toFull();
   const N = 60000;
@@ -209,7 +219,15 @@ test('a large tree keeps its invariants through bulk inserts and deletes', () =>
 test('score parsing follows string2d', () => {
   const ok = { '1': 1, '-1.5': -1.5, inf: Infinity, '-inf': -Infinity, '+inf': Infinity, '0x10': 16, '1e3': 1000, '-0': -0, '.5': 0.5, '0e5': 0 };
   for (const [s, v] of Object.entries(ok)) assert.ok(Object.is(parseScore(s), v), s);
-  for (const s of ['', ' 1', '1 ', 'nan', 'x', '1e400', '-1e400', '1e-400', '1\x00', '0x']) assert.equal(parseScore(s), null, JSON.stringify(s));
+  for (const s of ['', ' 1', '1 ', 'nan', 'x', '1e400', '-1e400', '1e-400', '1\x00', '0x', '-', '--1', '1-']) assert.equal(parseScore(s), null, JSON.stringify(s));
+  // Plain integers (the fast path up to 15 digits, strtod beyond) read as Number() does.
+  fc.assert(
+    fc.property(fc.boolean(), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 22 }), (neg, digits) => {
+      const s = (neg ? '-' : '') + digits.join('');
+      assert.ok(Object.is(parseScore(s), Number(s)), s);
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('ZDict: live iteration visits every member present throughout, across shards', () => {
@@ -232,4 +250,47 @@ test('ZDict: live iteration visits every member present throughout, across shard
   const c = d.clone();
   assert.equal(c.size, d.size);
   assert.equal(c.get('m5'), 5);
+});
+
+test('score updates that stay inside a leaf (moved in place) and edge pops keep order, counts and the index', () => {
+  for (const [leaf, inner] of [[4, 4], [64, 64]]) {
+    setNodeSizes(leaf, inner);
+    const z = new ZSet();
+    z.toFull();
+    const model = new Map();
+    let seed = 7;
+    const rnd = (n) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let i = 0; i < 3000; i++) {
+      z.insert(`m${i}`, i);
+      model.set(`m${i}`, i);
+    }
+    for (let k = 0; k < 30000; k++) {
+      const m = `m${rnd(3000)}`;
+      const cur = z.score(m);
+      if (cur === undefined) continue;
+      // Mostly small steps (in place within a leaf), sometimes far jumps.
+      const s = k % 10 === 0 ? rnd(4000) : cur + rnd(7) - 3 + (rnd(2) ? 0.5 : 0);
+      if (s === cur) continue;
+      z.update(m, cur, s);
+      model.set(m, s);
+      if (k % 1000 === 0) {
+        const max = k % 2000 === 0;
+        const sorted = [...model].sort(cmpKey);
+        z.popEdge(max);
+        assert.deepEqual([edgeM, edgeS], max ? sorted[sorted.length - 1] : sorted[0]);
+        model.delete(edgeM);
+      }
+    }
+    assert.equal(z.tree.check(), null);
+    const want = [...model].sort(cmpKey);
+    const got = [];
+    z.walk(0, z.size, false, (m, s) => got.push([m, s]));
+    assert.deepEqual(got, want);
+    for (const [m, s] of want) assert.equal(z.score(m), s);
+    assert.equal(z.rank(want[want.length >> 1][0]), want.length >> 1);
+  }
+  setNodeSizes();
 });
