@@ -84,6 +84,18 @@ const CANON_SAFE = /^(0|[1-9][0-9]{0,15})$/;
 
 /** Valkey's string2ull: string2ll for non-negatives, else strtoull rules. */
 function parseU64(s: string): U64 | null {
+  const len = s.length;
+  if (len !== 0 && len <= 15 && (len === 1 || s.charCodeAt(0) !== 48)) {
+    // Canonical, at most 15 digits: always a safe integer.
+    let v = 0;
+    let j = 0;
+    for (; j < len; j++) {
+      const d = s.charCodeAt(j) - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (j === len) return v;
+  }
   if (CANON_SAFE.test(s)) {
     const n = Number(s);
     if (Number.isSafeInteger(n)) return n;
@@ -198,11 +210,9 @@ function parseRange(c: Client, startArg: string, endArg: string): [StreamID, Str
 /** Looks the key up; false after a WRONGTYPE reply. */
 function asStream(c: Client, v: Value | undefined): Stream | null | false {
   if (v === undefined) return null;
-  if (objType(v) !== ObjType.Stream) {
-    c.addError(E_WRONGTYPE);
-    return false;
-  }
-  return v as Stream;
+  if (v instanceof Stream) return v;
+  c.addError(E_WRONGTYPE);
+  return false;
 }
 
 function subSyntaxError(c: Client, argv: string[]): void {
@@ -412,30 +422,46 @@ function xadd(c: Client, argv: string[]): void {
     s = new Stream();
     created = true;
   }
-  const last = s.lastId;
-  if (last.ms === U64_MAX && last.seq === U64_MAX) {
+  const lms = s.lastMs;
+  const lseq = s.lastSeq;
+  if (lms === U64_MAX && lseq === U64_MAX) {
     c.addError(E_EXHAUSTED);
     return;
   }
-  let id: StreamID;
+  let ms: U64;
+  let seq: U64;
   if (a.id !== null) {
-    if (a.seqGiven) id = a.id;
-    else if (a.id.ms === last.ms) {
-      if (last.seq === U64_MAX) {
+    ms = a.id.ms;
+    if (a.seqGiven) seq = a.id.seq;
+    else if (ms === lms) {
+      if (lseq === U64_MAX) {
         c.addError(E_XADD_SMALLER);
         return;
       }
-      id = incrId(last)!;
-    } else id = { ms: a.id.ms, seq: 0 };
-    if (cmpIds(id, last) <= 0) {
+      seq = incrId({ ms: lms, seq: lseq })!.seq;
+    } else seq = 0;
+    if (cmpId(ms, seq, lms, lseq) <= 0) {
       c.addError(E_XADD_SMALLER);
       return;
     }
   } else {
-    const now = Date.now();
-    id = now > last.ms ? { ms: now, seq: 0 } : incrId(last)!;
+    // The command's time snapshot, as Valkey's streamNextID (commandTimeSnapshot()):
+    // the clock read when the client's input was read (a MULTI or a script
+    // adds in the same ms), never a clock read per entry.
+    const now = clock.ms;
+    if (now > lms) {
+      ms = now;
+      seq = 0;
+    } else if (typeof lseq === 'number' && lseq < Number.MAX_SAFE_INTEGER) {
+      ms = lms;
+      seq = lseq + 1;
+    } else {
+      const n = incrId({ ms: lms, seq: lseq })!;
+      ms = n.ms;
+      seq = n.seq;
+    }
   }
-  s.appendArgv(id, argv, fieldPos, c.server.streamNodeMaxEntries, c.server.streamNodeMaxBytes);
+  s.appendAt(ms, seq, argv, fieldPos, c.server.streamNodeMaxEntries, c.server.streamNodeMaxBytes);
   if (created) db.add(key, s);
   s.entries.writeLastId(c);
   c.server.dirty++;
@@ -445,7 +471,7 @@ function xadd(c: Client, argv: string[]): void {
   if (c.server.prop.active && (a.id === null || !a.seqGiven || (a.approx && trimmed !== 0))) {
     // Propagated with the ID it got (not * or ms-*) and an exact trim.
     let pv = argv.slice();
-    pv[a.idPos] = idStr(id.ms, id.seq);
+    pv[a.idPos] = idStr(ms, seq);
     if (a.approx && trimmed !== 0) pv = exactTrimArgv(pv, s, a);
     c.server.prop.replace(pv);
   }
@@ -1015,9 +1041,8 @@ function xack(c: Client, argv: string[]): void {
   }
   let acked = 0;
   for (const id of ids) {
-    const n = g.pel.get(id.ms, id.seq);
+    const n = g.pel.take(id.ms, id.seq);
     if (n === undefined) continue;
-    g.pel.delete(id.ms, id.seq);
     n.consumer?.pel.delete(id.ms, id.seq);
     acked++;
     c.server.dirty++;

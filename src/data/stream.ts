@@ -316,19 +316,47 @@ export class IdMap<V> extends IdChunks<Chunk<V>> {
     return true;
   }
 
+  /** Removes the value at an ID and returns it (undefined when absent). */
+  take(ms: U64, seq: U64): V | undefined {
+    const c = this.chunkFor(ms, seq);
+    if (c >= this.chunks.length) return undefined;
+    const k = this.chunks[c];
+    const i = IdMap.lower(k, ms, seq);
+    if (i >= k.ms.length || k.ms[i] !== ms || k.seq[i] !== seq) return undefined;
+    const v = k.vals[i];
+    this.removeAt(c, i);
+    return v;
+  }
+
+  /**
+   * Removes element i of chunk c, moving the shorter side: PELs are mostly
+   * acknowledged from their oldest entries, which shift() takes off in O(1).
+   */
   private removeAt(c: number, i: number): void {
     const k = this.chunks[c];
-    if (i === k.ms.length - 1) {
-      k.ms.pop();
-      k.seq.pop();
-      k.vals.pop();
+    const { ms, seq, vals } = k;
+    const n = ms.length;
+    if (i < n >>> 1) {
+      for (let j = i; j > 0; j--) {
+        ms[j] = ms[j - 1];
+        seq[j] = seq[j - 1];
+        vals[j] = vals[j - 1];
+      }
+      ms.shift();
+      seq.shift();
+      vals.shift();
     } else {
-      k.ms.splice(i, 1);
-      k.seq.splice(i, 1);
-      k.vals.splice(i, 1);
+      for (let j = i + 1; j < n; j++) {
+        ms[j - 1] = ms[j];
+        seq[j - 1] = seq[j];
+        vals[j - 1] = vals[j];
+      }
+      ms.pop();
+      seq.pop();
+      vals.pop();
     }
     this.size--;
-    if (k.ms.length === 0) this.chunks.splice(c, 1);
+    if (n === 1) this.chunks.splice(c, 1);
   }
 
   /** Removes the first chunk whole; returns its entry count. */
@@ -715,8 +743,9 @@ export class EntryNode {
   rc: RenderCache | null = null;
   /** Runs read from this node (the render cache takes nodes read more than once). */
   reads = 0;
-  constructor(cap: number) {
-    this.buf = nodeBuf(cap);
+  /** buf: a buffer to take over (of at least cap bytes), else one is allocated. */
+  constructor(cap: number, buf: Buffer | null = null) {
+    this.buf = buf === null ? nodeBuf(cap) : buf;
   }
 
   /** Entries ever appended (deleted ones included), as Valkey's master entry counts them. */
@@ -734,13 +763,18 @@ export class EntryNode {
     this.buf = nb;
   }
 
-  /** Drops the spare capacity (a node that takes no more appends): its bytes move to a buffer of their exact size. */
-  shrink(): void {
-    if (this.buf.length !== this.used) {
-      const nb = exactBuf(this.used);
-      this.buf.copy(nb, 0, 0, this.used);
-      this.buf = nb;
-    }
+  /**
+   * Drops the spare capacity (a node that takes no more appends): its bytes
+   * move to a buffer of their exact size. Returns the buffer they left (free
+   * for reuse: nothing else refers to a node's buffer), or null if none.
+   */
+  shrink(): Buffer | null {
+    const old = this.buf;
+    if (old.length === this.used) return null;
+    const nb = exactBuf(this.used);
+    old.copy(nb, 0, 0, this.used);
+    this.buf = nb;
+    return old;
   }
 
   /** Decodes the ID of the entry at o into RMS/RSEQ (REND: its body's end); returns where its fields start. */
@@ -920,7 +954,7 @@ function msDigits(ms: number): void {
 
 /** Writes `<ms>-<seq>` as a bulk string at q; returns the new end. */
 function putIdBulk(o: Buffer, q: number, ms: U64, seq: U64): number {
-  if (typeof ms !== 'number' || typeof seq !== 'number' || seq >= 10) {
+  if (typeof ms !== 'number' || typeof seq !== 'number') {
     const idLen = u64digits(ms) + 1 + u64digits(seq);
     o[q++] = 36;
     q = putNum(o, q, idLen);
@@ -933,10 +967,12 @@ function putIdBulk(o: Buffer, q: number, ms: U64, seq: U64): number {
     o[q++] = 10;
     return q;
   }
-  // The common case: a safe ms part and a one-digit seq.
+  // Safe parts: the ms digits come from the last ones rendered (see msDigits),
+  // a small seq part is written digit by digit.
   msDigits(ms);
   const n = rLen;
-  const idLen = n + 2;
+  const sd = seq < 10 ? 1 : seq < 100 ? 2 : seq < 1000 ? 3 : ndigits(seq);
+  const idLen = n + 1 + sd;
   o[q++] = 36;
   if (idLen < 10) o[q++] = 48 + idLen;
   else {
@@ -948,7 +984,11 @@ function putIdBulk(o: Buffer, q: number, ms: U64, seq: U64): number {
   o[q++] = 10;
   for (let j = 0; j < n; j++) o[q++] = rDig[j];
   o[q++] = 45;
-  o[q++] = 48 + seq;
+  if (sd === 1) o[q++] = 48 + seq;
+  else if (sd <= 9) {
+    putSmall(o, q + sd, seq, sd);
+    q += sd;
+  } else q = putNum(o, q, seq);
   o[q++] = 13;
   o[q++] = 10;
   return q;
@@ -1400,12 +1440,16 @@ export class EntryMap {
     if (maxBytes === 0 || maxBytes > STREAM_LISTPACK_MAX_SIZE) maxBytes = STREAM_LISTPACK_MAX_SIZE;
     if (k === undefined || k.lpBytes + elelen >= maxBytes || (nodeMax > 0 && k.added >= nodeMax)) {
       // A full node predicts the next one's size (entries of a stream tend to look alike).
+      // The buffer the full node leaves when it shrinks becomes the new node's
+      // (one allocation per node instead of two) when it is large enough.
       let cap = bytes;
+      let spare: Buffer | null = null;
       if (k !== undefined) {
         if (k.deleted === 0) cap = Math.max(cap, k.used + (k.used >>> 4));
-        k.shrink();
+        spare = k.shrink();
+        if (spare !== null && spare.length < cap) spare = null;
       }
-      k = new EntryNode(cap);
+      k = new EntryNode(cap, spare);
       ch.push(k);
     } else k.reserve(bytes);
     return k;
@@ -1627,7 +1671,9 @@ export type Fields = string[];
 export class Stream implements DataObject {
   readonly objType = ObjType.Stream;
   entries = new EntryMap();
-  lastId: StreamID = ZERO_ID;
+  /** The last ID added (or set by XSETID), as two parts so that XADD allocates no ID object. */
+  lastMs: U64 = 0;
+  lastSeq: U64 = 0;
   firstId: StreamID = ZERO_ID;
   maxDeletedId: StreamID = ZERO_ID;
   entriesAdded: U64 = 0;
@@ -1635,6 +1681,15 @@ export class Stream implements DataObject {
 
   get length(): number {
     return this.entries.size;
+  }
+
+  /** The last ID added (or set by XSETID). */
+  get lastId(): StreamID {
+    return { ms: this.lastMs, seq: this.lastSeq };
+  }
+  set lastId(id: StreamID) {
+    this.lastMs = id.ms;
+    this.lastSeq = id.seq;
   }
 
   encoding(): string {
@@ -1649,7 +1704,8 @@ export class Stream implements DataObject {
   clone(): Stream {
     const s = new Stream();
     s.entries = this.entries.clone();
-    s.lastId = this.lastId;
+    s.lastMs = this.lastMs;
+    s.lastSeq = this.lastSeq;
     s.firstId = this.firstId;
     s.maxDeletedId = this.maxDeletedId;
     s.entriesAdded = this.entriesAdded;
@@ -1689,10 +1745,17 @@ export class Stream implements DataObject {
    * greater than lastId. nodeMax / maxBytes: stream-node-max-entries / -bytes.
    */
   appendArgv(id: StreamID, argv: string[], from: number, nodeMax = STREAM_NODE_MAX_ENTRIES, maxBytes = STREAM_NODE_MAX_BYTES): void {
-    if (this.entries.size === 0) this.firstId = id;
-    this.entries.appendArgv(id.ms, id.seq, argv, from, nodeMax, maxBytes);
-    this.lastId = id;
-    this.entriesAdded = typeof this.entriesAdded === 'number' ? incU64(this.entriesAdded) : this.entriesAdded + 1n;
+    this.appendAt(id.ms, id.seq, argv, from, nodeMax, maxBytes);
+  }
+
+  /** appendArgv() with the ID as its two parts. */
+  appendAt(ms: U64, seq: U64, argv: string[], from: number, nodeMax: number, maxBytes: number): void {
+    if (this.entries.size === 0) this.firstId = { ms, seq };
+    this.entries.appendArgv(ms, seq, argv, from, nodeMax, maxBytes);
+    this.lastMs = ms;
+    this.lastSeq = seq;
+    const a = this.entriesAdded;
+    this.entriesAdded = typeof a === 'number' && a < Number.MAX_SAFE_INTEGER ? a + 1 : incU64(a);
   }
 
   /** The ID of the last entry present (0-0 when empty); Valkey's streamLastValidID. */
@@ -1784,8 +1847,8 @@ export class Stream implements DataObject {
   estimateDistanceFromFirstEverEntry(id: StreamID): number {
     const added = Number(this.entriesAdded);
     if (added === 0) return 0;
-    if (this.entries.size === 0 && cmpIds(id, this.lastId) < 1) return added;
-    const cmpLast = cmpIds(id, this.lastId);
+    const cmpLast = cmpId(id.ms, id.seq, this.lastMs, this.lastSeq);
+    if (this.entries.size === 0 && cmpLast < 1) return added;
     if (cmpLast === 0) return added;
     if (cmpLast > 0) return INVALID_ENTRIES_READ;
     const cmpFirst = cmpIds(id, this.firstId);
