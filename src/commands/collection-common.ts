@@ -3,6 +3,10 @@ import type { Client } from '../server/client.js';
 import type { Value } from '../keyspace/types.js';
 import { E_WRONGTYPE } from './errors.js';
 import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC } from '../server/notify.js';
+import type { KeyTable } from '../data/keytable.js';
+import { type MemberIndex, prefetchMembers as prefetchIndexed } from '../data/member-index.js';
+import { SetValue } from '../data/set.js';
+import { HashObject } from '../data/hash.js';
 
 /** What HDEL, SREM and ZREM need from a collection. */
 export interface Removable {
@@ -51,4 +55,31 @@ export function ofType<T>(c: Client, v: Value | undefined, cls: abstract new (..
   if (v instanceof cls) return v;
   c.addError(E_WRONGTYPE);
   return null;
+}
+
+/** Indexes of the collections a prefetch batch touches (scratch). */
+const pfIdx: (MemberIndex<unknown> | null)[] = [];
+
+/**
+ * Member prefetch for a pipelined batch (called by the client's key prefetch,
+ * right after dict.prefetch(keyHashes, n)): memberHashes[j] is the hash of
+ * argument 2 of the command whose key hash is keyHashes[j] when that command
+ * is SADD, SREM, HSET, HGET or HDEL (else 0). For every such key holding a
+ * hashtable-encoded set or hash, the member's slot, cells and strings are
+ * brought into the cache (see prefetchMembers in src/data/member-index.ts).
+ */
+export function prefetchCollectionMembers(dict: KeyTable<Value>, memberHashes: Int32Array, n: number): void {
+  let any = false;
+  for (let j = 0; j < n; j++) {
+    let idx: MemberIndex<unknown> | null = null;
+    if (memberHashes[j] !== 0) {
+      const v = dict.prefetchedValue(j);
+      if (v instanceof SetValue) idx = v.index;
+      else if (v instanceof HashObject) idx = v.memberIndex();
+      if (idx !== null) any = true;
+    }
+    pfIdx[j] = idx;
+  }
+  if (any) prefetchIndexed(pfIdx, memberHashes, n);
+  for (let j = 0; j < n; j++) pfIdx[j] = null;
 }

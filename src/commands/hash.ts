@@ -77,6 +77,11 @@ function track(db: Db, key: string, h: HashObject): void {
   if (m.get(key) !== h) m.set(key, h);
 }
 
+/** Registers a hash stored without a hash command (RDB/AOF load, RESTORE) for active field expiry when it has volatile fields. */
+export function trackVolatileHash(db: Db, key: string, h: HashObject): void {
+  if (h.hasVolatile()) track(db, key, h);
+}
+
 /**
  * Deletes the due fields of a volatile hash; deletes the key when that empties
  * it. Returns true when the key is gone.
@@ -158,9 +163,14 @@ function hsetGeneric(c: Client, argv: string[], isHmset: boolean): void {
   }
   const h = writeOrCreate(c, argv[1]);
   if (h === null) return;
-  tryConversion(c, h, argv, 2, argc - 1);
-  const me = maxEntries(c);
-  const mv = maxValue(c);
+  let me = 0;
+  let mv = 0;
+  // A hashtable never reads the thresholds: no config lookups on its hot path.
+  if (h.isListpack()) {
+    tryConversion(c, h, argv, 2, argc - 1);
+    me = maxEntries(c);
+    mv = maxValue(c);
+  }
   let created = 0;
   for (let i = 2; i < argc; i += 2) if (h.set(argv[i], argv[i + 1], me, mv)) created++;
   c.server.dirty += (argc - 2) / 2;

@@ -92,19 +92,27 @@ function storeResult(c: Client, dstKey: string, dst: SetValue, event: string): v
 
 // ------------------------------------------------------------------ SADD, SREM, SMOVE
 
+/** Limits for a hashtable-encoded set, which never reads them (no config lookups on the hot path). */
+const UNUSED_LIMITS: SetLimits = { intsetEntries: 0, listpackEntries: 0, listpackValue: 0 };
+
 function sadd(c: Client, argv: string[]): void {
   const key = argv[1];
-  const lim = limits(c);
   const v = lookupWrite(c, key);
   let set: SetValue;
+  let lim: SetLimits;
   if (v === undefined) {
+    lim = limits(c);
     set = SetValue.create(argv[2], argv.length - 2, lim);
     c.db.add(key, set);
   } else {
     const s = asSet(c, v);
     if (s === null) return;
     set = s;
-    set.maybeConvertForHint(argv.length - 2, lim);
+    if (set.enc === SetEnc.Hashtable) lim = UNUSED_LIMITS;
+    else {
+      lim = limits(c);
+      set.maybeConvertForHint(argv.length - 2, lim);
+    }
   }
   let added = 0;
   for (let i = 2; i < argv.length; i++) if (set.add(argv[i], lim)) added++;
@@ -581,7 +589,7 @@ function sscan(c: Client, argv: string[]): void {
   const index = set.index!;
   const cursors = c.server.scanCursors;
   let it = cursor === 0n ? null : cursors.take(cursor, index);
-  if (it === null) it = index.keys();
+  if (it === null) it = index.iterator();
   let done = false;
   for (let walked = 0; walked < count; walked++) {
     const r = it.next();
@@ -590,7 +598,7 @@ function sscan(c: Client, argv: string[]): void {
       break;
     }
     const m = r.value;
-    if (!index.has(m)) continue; // taken ahead and removed since
+    if (index.find(m) < 0) continue; // taken ahead and removed since
     if (pattern !== null && !globMatch(pattern, m)) continue;
     out.push(m);
   }

@@ -6,17 +6,11 @@
 //   keep their place, deletes close the gap). Lookups are linear, like a real
 //   listpack, which is fine up to hash-max-listpack-entries (512) fields. Small
 //   hashes cost one array instead of a Map.
-// - "hashtable", in one of two forms:
-//   - plain: a Map field -> value and nothing else (the smallest form a JS
-//     engine offers). Lookups, updates and walks in order (HGETALL, HSCAN,
-//     fieldAt(0), fieldAt(1), ... through a cursor) need nothing more.
-//   - indexed: a Map field -> slot plus two parallel arrays (fields, values).
-//     Deleting moves the last slot into the hole, so the slots stay dense and
-//     a random field is O(1) (HRANDFIELD). A plain hashtable becomes indexed
-//     on its first random position access (O(n) once, like a rehash) and
-//     stays indexed: only hashes that are sampled pay the ~20 bytes per field.
-//   The Map's own iteration order drives HSCAN: a live Map iterator returns
-//   every field present for the whole scan exactly once.
+// - "hashtable": a MemberIndex (src/data/member-index.ts): dense parallel
+//   arrays of fields and values plus an open-addressing index field ->
+//   position. Deleting moves the last field into the hole, so positions stay
+//   dense and a random field is O(1) (HRANDFIELD). Its live iterator drives
+//   HSCAN: it returns every field present for the whole scan exactly once.
 // A listpack never holds volatile fields: setting a field's expire time
 // converts the hash to a hashtable first (Valkey does the same), and a hash
 // never goes back to listpack.
@@ -31,6 +25,7 @@
 // entries are checked against the Map when popped (stale ones are dropped) and
 // the heap is rebuilt when stale entries outnumber live ones.
 import { ObjType, type DataObject } from '../keyspace/types.js';
+import { MemberIndex } from './member-index.js';
 
 /** A field is expired once the clock has passed its expire time (Valkey: now > when). */
 export function fieldExpired(when: number, now: number): boolean {
@@ -68,17 +63,8 @@ export class HashObject implements DataObject {
   readonly objType = ObjType.Hash;
   /** Listpack encoding: [f0, v0, f1, v1, ...] (values packed); null once converted. */
   private lp: (string | number)[] | null = [];
-  /** Plain hashtable: field -> packed value, in insertion order. */
-  private dict: Map<string, string | number> | null = null;
-  /** Indexed hashtable: field -> slot in ks/vs. */
-  private idx: Map<string, number> | null = null;
-  private ks: string[] = [];
-  private vs: (string | number)[] = [];
-  /** Sequential cursor over a plain hashtable for fieldAt/valueAt (index curI, or -1). */
-  private curIt: Iterator<[string, string | number]> | null = null;
-  private curI = -1;
-  private curF = '';
-  private curV: string | number = '';
+  /** Hashtable: fields (keys) and packed values (vals) by position, indexed; null while a listpack. */
+  private idx: MemberIndex<string | number> | null = null;
   /** Expire times of volatile fields (hashtable only); null when there are none. */
   private ttl: Map<string, number> | null = null;
   private heapT: number[] = [];
@@ -86,7 +72,12 @@ export class HashObject implements DataObject {
 
   get size(): number {
     if (this.lp !== null) return this.lp.length >> 1;
-    return this.dict !== null ? this.dict.size : this.ks.length;
+    return this.idx!.keys.length;
+  }
+
+  /** The hashtable's index (fields, values), or null while a listpack. */
+  memberIndex(): MemberIndex<string | number> | null {
+    return this.idx;
   }
 
   isListpack(): boolean {
@@ -108,12 +99,9 @@ export class HashObject implements DataObject {
       const i = this.lpFind(field);
       return i < 0 ? undefined : unpack(this.lp[i + 1]);
     }
-    if (this.dict !== null) {
-      const v = this.dict.get(field);
-      return v === undefined ? undefined : unpack(v);
-    }
-    const s = this.idx!.get(field);
-    return s === undefined ? undefined : unpack(this.vs[s]);
+    const idx = this.idx!;
+    const s = idx.find(field);
+    return s < 0 ? undefined : unpack(idx.vals![s]);
   }
 
   /** A field's value as stored (a number for a small canonical integer), or undefined. */
@@ -122,51 +110,20 @@ export class HashObject implements DataObject {
       const i = this.lpFind(field);
       return i < 0 ? undefined : this.lp[i + 1];
     }
-    if (this.dict !== null) return this.dict.get(field);
-    const s = this.idx!.get(field);
-    return s === undefined ? undefined : this.vs[s];
+    const idx = this.idx!;
+    const s = idx.find(field);
+    return s < 0 ? undefined : idx.vals![s];
   }
 
   has(field: string): boolean {
     if (this.lp !== null) return this.lpFind(field) >= 0;
-    return this.dict !== null ? this.dict.has(field) : this.idx!.has(field);
+    return this.idx!.find(field) >= 0;
   }
 
-  /**
-   * Moves the plain hashtable's cursor to position i: O(1) when i is 0, the
-   * current or the next position. Anything else (random access, HRANDFIELD)
-   * turns the hashtable into the indexed form; returns false then.
-   */
-  private seek(i: number): boolean {
-    if (i === this.curI) return true;
-    if (i === 0 || (i === this.curI + 1 && this.curIt !== null)) {
-      if (i === 0) this.curIt = this.dict!.entries();
-      const r = this.curIt!.next();
-      if (r.done) throw new Error('hash position out of range');
-      this.curF = r.value[0];
-      this.curV = r.value[1];
-      this.curI = i;
-      return true;
-    }
-    this.index();
-    return false;
-  }
-
-  /** Forgets the cursor (the plain hashtable gained or lost a field). */
-  private moved(): void {
-    this.curIt = null;
-    this.curI = -1;
-  }
-
-  /**
-   * Field at position i (0 <= i < size), in the encoding's order. O(1) on a
-   * listpack and an indexed hashtable; on a plain hashtable O(1) when walking
-   * 0, 1, 2, ... (values may be read in between), otherwise it indexes it first.
-   */
+  /** Field at position i (0 <= i < size), in the encoding's order. O(1). */
   fieldAt(i: number): string {
     if (this.lp !== null) return this.lp[2 * i] as string;
-    if (this.dict !== null && this.seek(i)) return this.curF;
-    return this.ks[i];
+    return this.idx!.keys[i];
   }
 
   valueAt(i: number): string {
@@ -176,50 +133,24 @@ export class HashObject implements DataObject {
   /** Value at position i as stored: a number for a small canonical integer, else the string. */
   rawValueAt(i: number): string | number {
     if (this.lp !== null) return this.lp[2 * i + 1];
-    if (this.dict !== null && this.seek(i)) return this.curV;
-    return this.vs[i];
-  }
-
-  /** True when the hashtable keeps slot arrays (O(1) random positions). */
-  isIndexed(): boolean {
-    return this.idx !== null;
+    return this.idx!.vals![i];
   }
 
   /**
-   * Gives a plain hashtable the slot arrays that make any position O(1)
-   * (fields keep their order). Costs about 20 bytes per field; done on the
-   * first random access and kept from then on.
-   */
-  index(): void {
-    const d = this.dict;
-    if (d === null) return;
-    const n = d.size;
-    const idx = new Map<string, number>();
-    const ks = new Array<string>(n);
-    const vs = new Array<string | number>(n);
-    let i = 0;
-    for (const [f, v] of d) {
-      ks[i] = f;
-      vs[i] = v;
-      idx.set(f, i++);
-    }
-    this.idx = idx;
-    this.ks = ks;
-    this.vs = vs;
-    this.dict = null;
-    this.moved();
-  }
-
-  /**
-   * Converts a listpack into a (plain) hashtable, keeping the listpack order.
+   * Converts a listpack into a hashtable, keeping the listpack order.
    * Does nothing on a hashtable.
    */
   convert(): void {
     const lp = this.lp;
     if (lp === null) return;
-    const d = new Map<string, string | number>();
-    for (let i = 0; i < lp.length; i += 2) d.set(lp[i] as string, lp[i + 1]);
-    this.dict = d;
+    const n = lp.length >> 1;
+    const ks = new Array<string>(n);
+    const vs = new Array<string | number>(n);
+    for (let i = 0; i < n; i++) {
+      ks[i] = lp[2 * i] as string;
+      vs[i] = lp[2 * i + 1];
+    }
+    this.idx = new MemberIndex<string | number>(ks, vs);
     this.lp = null;
   }
 
@@ -245,28 +176,18 @@ export class HashObject implements DataObject {
       if (lp.length >> 1 > maxEntries) this.convert();
       return true;
     }
-    const d = this.dict;
-    if (d !== null) {
-      const size = d.size;
-      d.set(field, packValue(value));
-      if (d.size !== size) {
-        this.moved();
-        return true;
-      }
-      if (this.curI >= 0 && this.curF === field) this.curV = d.get(field)!;
-      if (!keepTtl && this.ttl !== null) this.dropTtl(field);
-      return false;
-    }
     const idx = this.idx!;
-    const s = idx.get(field);
-    if (s !== undefined) {
-      this.vs[s] = packValue(value);
+    const s = idx.find(field);
+    if (s >= 0) {
+      // An equal value is kept as it is: storing the new (young) string would
+      // only make the garbage collector copy it out of the young generation.
+      const pv = packValue(value);
+      const vals = idx.vals!;
+      if (vals[s] !== pv) vals[s] = pv;
       if (!keepTtl && this.ttl !== null) this.dropTtl(field);
       return false;
     }
-    idx.set(field, this.ks.length);
-    this.ks.push(field);
-    this.vs.push(packValue(value));
+    idx.insertAfterMiss(field, packValue(value));
     return true;
   }
 
@@ -279,33 +200,14 @@ export class HashObject implements DataObject {
       lp.splice(i, 2);
       return true;
     }
-    if (this.dict !== null) {
-      if (!this.dict.delete(field)) return false;
-      this.moved();
-      if (this.ttl !== null) this.dropTtl(field);
-      return true;
-    }
-    const idx = this.idx!;
-    const s = idx.get(field);
-    if (s === undefined) return false;
-    idx.delete(field);
-    const last = this.ks.length - 1;
-    if (s !== last) {
-      const mf = this.ks[last];
-      this.ks[s] = mf;
-      this.vs[s] = this.vs[last];
-      idx.set(mf, s);
-    }
-    this.ks.pop();
-    this.vs.pop();
+    if (this.idx!.remove(field) < 0) return false;
     if (this.ttl !== null) this.dropTtl(field);
     return true;
   }
 
-  /** A live iterator over the fields (hashtable: Map order; listpack: a snapshot). */
+  /** A live iterator over the fields (hashtable: see MemberIndex; listpack: a snapshot). */
   fieldIterator(): Iterator<string> {
-    if (this.dict !== null) return this.dict.keys();
-    if (this.idx !== null) return this.idx.keys();
+    if (this.idx !== null) return this.idx.iterator();
     const out: string[] = [];
     for (let i = 0; i < this.lp!.length; i += 2) out.push(this.lp![i] as string);
     return out[Symbol.iterator]();
@@ -441,13 +343,8 @@ export class HashObject implements DataObject {
       return h;
     }
     h.lp = null;
-    if (this.dict !== null) {
-      h.dict = new Map(this.dict);
-    } else {
-      h.idx = new Map(this.idx!);
-      h.ks = this.ks.slice();
-      h.vs = this.vs.slice();
-    }
+    const idx = this.idx!;
+    h.idx = idx.clone(idx.keys.slice(), idx.vals!.slice());
     if (this.ttl !== null) {
       h.ttl = new Map(this.ttl);
       h.rebuildHeap();
@@ -460,7 +357,7 @@ export class HashObject implements DataObject {
     let bytes = 64;
     const n = this.size;
     for (let i = 0; i < n; i++) bytes += 32 + this.fieldAt(i).length + this.valueAt(i).length;
-    if (this.lp === null) bytes += this.idx !== null ? n * 40 : n * 24;
+    if (this.idx !== null) bytes += n * 16 + this.idx.indexBytes();
     if (this.ttl !== null) bytes += this.ttl.size * 48;
     return bytes;
   }

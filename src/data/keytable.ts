@@ -117,6 +117,7 @@ export class KeyTable<V> {
    * but the loads.
    */
   prefetch(hashes: Int32Array, n: number): void {
+    this.pfCount = 0;
     if (this.live === 0) return;
     const index = this.index;
     const mask = this.mask;
@@ -154,6 +155,21 @@ export class KeyTable<V> {
       if (typeof v === 'string') acc += v.length;
     }
     this.pfSink = acc;
+    this.pfCount = n;
+  }
+
+  /** Hashes the last prefetch() on this table looked up (0 when it returned early). */
+  private pfCount = 0;
+
+  /**
+   * Right after prefetch(): the value of the entry found for its j-th hash, or
+   * undefined. A guess (another key may share the hash), for prefetching what
+   * the commands will touch inside that value (collection members).
+   */
+  prefetchedValue(j: number): V | undefined {
+    if (j >= this.pfCount) return undefined;
+    const e = pfEntries[j];
+    return e > 0 ? (this.kv[2 * e - 1] as V) : undefined;
   }
 
   has(key: string): boolean {

@@ -5,9 +5,10 @@
 // - listpack: at most set-max-listpack-entries members of at most
 //   set-max-listpack-value bytes each; kept in insertion order (removal keeps
 //   the order of the rest);
-// - hashtable: a dense array of members plus a Map member -> array index.
-//   Removal swaps the last member into the hole, so the array stays dense and a
-//   random member is one random index: SRANDMEMBER and SPOP are O(1) per
+// - hashtable: a dense array of members plus an index member -> array
+//   position (MemberIndex, src/data/member-index.ts; `items` is its `keys`).
+//   Removal moves the last member into the hole, so the array stays dense and
+//   a random member is one random index: SRANDMEMBER and SPOP are O(1) per
 //   member, fair, whatever the size.
 // Conversions follow Valkey 8's rules (setTypeAddAux and friends): a set grows
 // into a bigger encoding when a threshold is crossed and never shrinks back,
@@ -15,6 +16,7 @@
 // Pure: no I/O, no server state; thresholds are passed in as SetLimits.
 import { ObjType, type DataObject } from '../keyspace/types.js';
 import { parseInt64 } from '../util/numbers.js';
+import { MemberIndex } from './member-index.js';
 
 export const enum SetEnc {
   Intset = 0,
@@ -86,10 +88,10 @@ export class SetValue implements DataObject {
   enc: SetEnc;
   /** intset: sorted members; listpack: insertion order; hashtable: dense, any order. */
   items: string[];
-  /** hashtable only: member -> index in items. */
-  index: Map<string, number> | null;
+  /** hashtable only: member -> position in items (its keys array is `items`). */
+  index: MemberIndex<never> | null;
 
-  constructor(enc: SetEnc = SetEnc.Intset, items: string[] = [], index: Map<string, number> | null = null) {
+  constructor(enc: SetEnc = SetEnc.Intset, items: string[] = [], index: MemberIndex<never> | null = null) {
     this.enc = enc;
     this.items = items;
     this.index = index;
@@ -105,7 +107,8 @@ export class SetValue implements DataObject {
   }
 
   clone(): SetValue {
-    return new SetValue(this.enc, this.items.slice(), this.index === null ? null : new Map(this.index));
+    const items = this.items.slice();
+    return new SetValue(this.enc, items, this.index === null ? null : this.index.clone<never>(items, null));
   }
 
   get size(): number {
@@ -136,7 +139,7 @@ export class SetValue implements DataObject {
   has(m: string): boolean {
     switch (this.enc) {
       case SetEnc.Hashtable:
-        return this.index!.has(m);
+        return this.index!.find(m) >= 0;
       case SetEnc.Listpack:
         return this.items.indexOf(m) >= 0;
       default:
@@ -150,9 +153,8 @@ export class SetValue implements DataObject {
     switch (this.enc) {
       case SetEnc.Hashtable: {
         const index = this.index!;
-        if (index.has(m)) return false;
-        index.set(m, items.length);
-        items.push(m);
+        if (index.find(m) >= 0) return false;
+        index.insertAfterMiss(m);
         return true;
       }
       case SetEnc.Listpack: {
@@ -161,8 +163,7 @@ export class SetValue implements DataObject {
           items.push(m);
         } else {
           this.toHashtable();
-          this.index!.set(m, items.length);
-          items.push(m);
+          this.index!.add(m);
         }
         return true;
       }
@@ -181,8 +182,7 @@ export class SetValue implements DataObject {
           items.push(m);
         } else {
           this.toHashtable();
-          this.index!.set(m, items.length);
-          items.push(m);
+          this.index!.add(m);
         }
         return true;
       }
@@ -193,18 +193,8 @@ export class SetValue implements DataObject {
   remove(m: string): boolean {
     const items = this.items;
     switch (this.enc) {
-      case SetEnc.Hashtable: {
-        const index = this.index!;
-        const i = index.get(m);
-        if (i === undefined) return false;
-        index.delete(m);
-        const last = items.pop()!;
-        if (i !== items.length) {
-          items[i] = last;
-          index.set(last, i);
-        }
-        return true;
-      }
+      case SetEnc.Hashtable:
+        return this.index!.remove(m) >= 0;
       case SetEnc.Listpack: {
         const i = items.indexOf(m);
         if (i < 0) return false;
@@ -232,13 +222,7 @@ export class SetValue implements DataObject {
     const i = randomIndex(items.length);
     const m = items[i];
     if (this.enc === SetEnc.Hashtable) {
-      const index = this.index!;
-      index.delete(m);
-      const last = items.pop()!;
-      if (i !== items.length) {
-        items[i] = last;
-        index.set(last, i);
-      }
+      this.index!.removeAt(i);
     } else {
       removeAt(items, i);
     }
@@ -364,16 +348,17 @@ export class SetValue implements DataObject {
     this.index = buildIndex(this.items);
   }
 
-  /** Iterates members (for SSCAN: a live iterator over a hashtable; compact sets are read at once). */
+  /**
+   * Iterates members (for SSCAN: a live iterator over a hashtable, which
+   * visits every member present throughout exactly once; compact sets are read at once).
+   */
   keys(): Iterator<string> {
-    return this.index !== null ? this.index.keys() : this.items.values();
+    return this.index !== null ? this.index.iterator() : this.items.values();
   }
 }
 
-function buildIndex(items: string[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (let i = 0; i < items.length; i++) m.set(items[i], i);
-  return m;
+function buildIndex(items: string[]): MemberIndex<never> {
+  return new MemberIndex<never>(items, null);
 }
 
 function removeAt(items: string[], i: number): void {

@@ -425,3 +425,31 @@ test('COMMAND INFO knows the Valkey 9 hash commands', async () => {
   assert.deepEqual(info[1][2], ['readonly', 'fast']);
   assert.deepEqual(info[2][2], ['write', 'denyoom', 'fast']);
 });
+
+test('HSCAN on a big hash returns every field present throughout exactly once while it changes', async () => {
+  await r.del('hsc:big');
+  const want = new Map();
+  for (let i = 0; i < 3000; i++) want.set(`f${i}`, String(i));
+  await r.hset('hsc:big', Object.fromEntries(want));
+  const seen = new Map();
+  const removed = new Set();
+  let cursor = '0';
+  let step = 0;
+  do {
+    const [next, items] = await r.hscan('hsc:big', cursor, 'COUNT', 60);
+    for (let i = 0; i < items.length; i += 2) {
+      seen.set(items[i], (seen.get(items[i]) ?? 0) + 1);
+      assert.equal(items[i + 1], want.get(items[i]) ?? 'new');
+    }
+    // Delete fields on both sides of the walk and add new ones meanwhile.
+    const victims = [`f${(step * 37) % 3000}`, `f${2999 - ((step * 53) % 3000)}`];
+    await r.hdel('hsc:big', ...victims);
+    for (const v of victims) removed.add(v);
+    await r.hset('hsc:big', `n${step}`, 'new');
+    cursor = next;
+    step++;
+  } while (cursor !== '0');
+  for (const [f, n] of seen) assert.equal(n, 1, `${f} returned ${n} times`);
+  for (const f of want.keys()) if (!removed.has(f)) assert.ok(seen.has(f), `missed ${f}`);
+  await r.del('hsc:big');
+});

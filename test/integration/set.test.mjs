@@ -521,3 +521,106 @@ test('writes count in INFO and emptied sets disappear', async () => {
   assert.equal(await dirty(), before + 3 + 1 + 2);
   assert.equal(await r.exists('w:a'), 0);
 });
+
+// ------------------------------------------------------------------ big sets, pipelines (member prefetch)
+
+test('pipelined SADD/SREM/SISMEMBER/HSET/HGET/HDEL on big collections agree with a model', async () => {
+  // ioredis sends a pipeline in one write, so the server sees many buffered
+  // commands and prefetches their keys and members (src/commands/collection-common.ts).
+  await r.del('pf:s', 'pf:h', 'pf:str');
+  await r.set('pf:str', 'x');
+  const set = new Set();
+  const hash = new Map();
+  // Start both as hashtables (over the listpack thresholds).
+  const first = [];
+  for (let i = 0; i < 3000; i += 3) first.push(`element:${String(i).padStart(12, '0')}`);
+  await r.sadd('pf:s', ...first);
+  await r.hset('pf:h', ...first.flatMap((m) => [m, 'v']));
+  for (const m of first) {
+    set.add(m);
+    hash.set(m, 'v');
+  }
+  let seed = 12345;
+  const rnd = (n) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let round = 0; round < 6; round++) {
+    const p = r.pipeline();
+    const want = [];
+    for (let i = 0; i < 2000; i++) {
+      const m = `element:${String(rnd(3000)).padStart(12, '0')}`;
+      switch (rnd(8)) {
+        case 0:
+        case 1:
+          p.sadd('pf:s', m);
+          want.push(set.has(m) ? 0 : 1);
+          set.add(m);
+          break;
+        case 2:
+          p.srem('pf:s', m);
+          want.push(set.delete(m) ? 1 : 0);
+          break;
+        case 3:
+          p.sismember('pf:s', m);
+          want.push(set.has(m) ? 1 : 0);
+          break;
+        case 4:
+          p.hset('pf:h', m, String(i % 7));
+          want.push(hash.has(m) ? 0 : 1);
+          hash.set(m, String(i % 7));
+          break;
+        case 5:
+          p.hget('pf:h', m);
+          want.push(hash.get(m) ?? null);
+          break;
+        case 6:
+          p.hdel('pf:h', m);
+          want.push(hash.delete(m) ? 1 : 0);
+          break;
+        default:
+          p.sadd('pf:str', m); // a string key: WRONGTYPE, whatever the prefetch guessed
+          want.push('WRONGTYPE');
+      }
+    }
+    const got = await p.exec();
+    got.forEach(([err, v], i) => {
+      if (want[i] === 'WRONGTYPE') assert.match(String(err), /WRONGTYPE/);
+      else assert.equal(v, want[i], `round ${round} command ${i}`);
+    });
+  }
+  assert.equal(await r.scard('pf:s'), set.size);
+  assert.equal(await r.hlen('pf:h'), hash.size);
+  assert.equal(await r.object('ENCODING', 'pf:s'), 'hashtable');
+  assert.equal(await r.object('ENCODING', 'pf:h'), 'hashtable');
+  assert.deepEqual(sorted(await r.smembers('pf:s')), sorted(set));
+  assert.deepEqual(new Map(Object.entries(await r.hgetall('pf:h'))), hash);
+  await r.del('pf:s', 'pf:h', 'pf:str');
+});
+
+test('SSCAN on a big set returns every member present throughout exactly once while it changes', async () => {
+  await r.del('sc:big');
+  const all = [];
+  for (let i = 0; i < 5000; i++) all.push(`m${i}`);
+  await r.sadd('sc:big', ...all);
+  const seen = new Map();
+  const removed = new Set();
+  let cursor = '0';
+  let step = 0;
+  do {
+    const [next, items] = await r.sscan('sc:big', cursor, 'COUNT', 100);
+    for (const m of items) seen.set(m, (seen.get(m) ?? 0) + 1);
+    // Remove members on both sides of the walk, add new ones, pop a random one.
+    const victims = [`m${(step * 37) % 5000}`, `m${4999 - ((step * 53) % 5000)}`];
+    await r.srem('sc:big', ...victims);
+    for (const v of victims) removed.add(v);
+    await r.sadd('sc:big', `new${step}`);
+    const popped = await r.spop('sc:big');
+    removed.add(popped);
+    cursor = next;
+    step++;
+  } while (cursor !== '0');
+  for (const [m, n] of seen) assert.equal(n, 1, `${m} returned ${n} times`);
+  for (const m of all) if (!removed.has(m)) assert.ok(seen.has(m), `missed ${m}`);
+  await r.del('sc:big');
+});

@@ -204,25 +204,33 @@ test('packValue: numbers only for canonical integers of up to 9 digits', () => {
   );
 });
 
-test('a plain hashtable walks in order without indexing; random access indexes it', () => {
+test('hashtable positions: O(1) fieldAt/valueAt, dense after deletes, clone is independent', () => {
   const h = new HashObject();
   const n = 2000;
   for (let i = 0; i < n; i++) h.set(`f${i}`, String(i), 128, 64);
   assert.equal(h.encoding(), 'hashtable');
-  assert.equal(h.isIndexed(), false);
   for (let i = 0; i < n; i++) {
-    assert.equal(h.fieldAt(i), `f${i}`);
+    assert.equal(h.fieldAt(i), `f${i}`, 'insertion order while nothing was deleted');
     assert.equal(h.valueAt(i), String(i));
   }
-  assert.equal(h.isIndexed(), false, 'a sequential walk keeps the plain form');
   h.delete('f5');
+  assert.equal(h.fieldAt(5), `f${n - 1}`, 'the last field fills the hole');
   h.set('f5', 'again', 128, 64);
-  assert.equal(h.fieldAt(0), 'f0');
-  assert.equal(h.isIndexed(), false);
-  assert.equal(h.fieldAt(n - 1), 'f5', 'random position');
-  assert.equal(h.isIndexed(), true);
+  assert.equal(h.size, n);
+  assert.equal(h.fieldAt(n - 1), 'f5');
   assert.equal(h.valueAt(n - 1), 'again');
-  assert.equal(h.encoding(), 'hashtable');
+  const seen = new Set();
+  for (let i = 0; i < n; i++) {
+    const f = h.fieldAt(i);
+    seen.add(f);
+    assert.equal(h.get(f), h.valueAt(i));
+  }
+  assert.equal(seen.size, n);
   const c = h.clone();
   for (let i = 0; i < n; i++) assert.equal(c.get(h.fieldAt(i)), h.valueAt(i));
+  c.delete('f0');
+  c.set('new', '1', 128, 64);
+  assert.equal(h.get('f0'), '0');
+  assert.equal(h.get('new'), undefined);
+  assert.equal(c.get('f0'), undefined);
 });

@@ -50,7 +50,8 @@ function checkInvariants(s, model, lim) {
     assert.equal(s.index, null);
   } else {
     assert.equal(s.index.size, s.items.length);
-    s.items.forEach((m, i) => assert.equal(s.index.get(m), i));
+    s.items.forEach((m, i) => assert.equal(s.index.find(m), i));
+    assert.equal(s.index.keys, s.items, 'the index works over the items array');
   }
 }
 
