@@ -298,8 +298,23 @@ export class CommandTable {
   }
 
   lookup(name: string): Command | undefined {
-    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+    // Names repeat and the parser hands out the same string for a repeated name: a
+    // direct-mapped cache compares it (pointer first) before hashing it into the Map.
+    const slot = (name.length * 7 + name.charCodeAt(0)) & 63;
+    if (this.cacheNames[slot] === name) return (this.lastHit = this.cacheCmds[slot]);
+    const cmd = this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+    if (cmd !== undefined) {
+      this.cacheNames[slot] = name;
+      this.cacheCmds[slot] = cmd;
+      this.lastHit = cmd;
+    }
+    return cmd;
   }
+
+  private readonly cacheNames: (string | undefined)[] = new Array(64).fill(undefined);
+  private readonly cacheCmds: (Command | undefined)[] = new Array(64).fill(undefined);
+  /** The command the last successful lookup() found (Client.processInput's guess of what a pipeline runs next). */
+  lastHit: Command | undefined = undefined;
 
   /** Resolves "client|list" style names, or a top-level name. */
   lookupFull(full: string): Command | undefined {

@@ -5,6 +5,21 @@ import { shortLatin1 } from '../util/latin1.js';
 import { constants } from 'node:buffer';
 import { hashBytes } from '../data/keytable.js';
 
+/** SADD, SREM, HSET, HGET, HDEL in any case (b[q, q+4) is the name): argument 2 is a member of the collection at argument 1. */
+function memberCommand(b: Buffer, q: number): boolean {
+  const c1 = b[q + 1] | 32;
+  const c2 = b[q + 2] | 32;
+  const c3 = b[q + 3] | 32;
+  switch (b[q] | 32) {
+    case 115: // s: add, rem
+      return (c1 === 97 && c2 === 100 && c3 === 100) || (c1 === 114 && c2 === 101 && c3 === 109);
+    case 104: // h: set, get, del
+      return (c2 === 101 && c3 === 116 && (c1 === 115 || c1 === 103)) || (c1 === 100 && c2 === 101 && c3 === 108);
+    default:
+      return false;
+  }
+}
+
 export const enum Parse {
   Incomplete = 0,
   Command = 1,
@@ -101,9 +116,13 @@ export class RequestParser {
    * number of commands looked at. Read-only, changes nothing in the parser's
    * state: a guess that is not a key (or malformed input, which stops the scan)
    * only makes a prefetch useless.
+   * With `members` (as long as `out`): members[j] is the hash of argument 2 when
+   * out[j] is the key of SADD, SREM, HSET, HGET or HDEL (a collection member),
+   * else 0; memberHashCount counts them.
    */
-  keyHashes(out: Int32Array, maxFrames: number): number {
+  keyHashes(out: Int32Array, maxFrames: number, members?: Int32Array): number {
     this.scanned = 0;
+    this.memberHashCount = 0;
     if (this.mbLeft !== 0 || this.big !== null) return 0;
     const buf = this.buf;
     const end = buf.length;
@@ -132,10 +151,14 @@ export class RequestParser {
             const c1 = buf[q + 1] | 32;
             if (c1 === 115 && (len === 4 || ((buf[q + 4] | 32) === 110 && (buf[q + 5] | 32) === 120))) mode = 1;
             else if (c1 === 103 && len === 4) mode = 2;
-          }
+          } else if (members !== undefined && len === 4 && memberCommand(buf, q)) mode = 3;
         } else if (a === 1 || mode === 2 || (mode === 1 && (a & 1) === 1)) {
           if (n === cap) return this.doneScan(n, frames);
+          if (members !== undefined) members[n] = 0;
           out[n++] = hashBytes(buf, q, len);
+        } else if (mode === 3 && a === 2 && len <= 128) {
+          members![n - 1] = hashBytes(buf, q, len);
+          this.memberHashCount++;
         } else if (a > 64) {
           // A long command: the scan stops here (it is not walked to its end).
           return this.doneScan(n, frames + 1);
@@ -150,6 +173,9 @@ export class RequestParser {
 
   /** Commands looked at by the last keyHashes(). */
   scanned = 0;
+
+  /** Member hashes the last keyHashes() wrote to `members`. */
+  memberHashCount = 0;
 
   private doneScan(n: number, frames: number): number {
     this.scanned = frames;
@@ -360,7 +386,13 @@ export class RequestParser {
 
   private parseInline(): Parse | typeof SKIP {
     const buf = this.buf;
-    const nl = buf.indexOf(10, this.pos);
+    // Short lines (PING\r\n) are scanned here: Buffer.indexOf is a call into C++.
+    let nl = -1;
+    const scanEnd = Math.min(buf.length, this.pos + 64);
+    let i = this.pos;
+    while (i < scanEnd && buf[i] !== 10) i++;
+    if (i < scanEnd) nl = i;
+    else if (scanEnd < buf.length) nl = buf.indexOf(10, scanEnd);
     if (nl < 0) {
       if (buf.length - this.pos > INLINE_MAX) {
         this.error = 'Protocol error: too big inline request';
@@ -383,16 +415,20 @@ export class RequestParser {
       }
     }
     if (simple) {
-      const argv: string[] = [];
       let i = start;
+      while (i < lineEnd && isSpaceChar(buf[i])) i++;
+      if (i >= lineEnd) return SKIP;
+      const t0 = i;
+      while (i < lineEnd && !isSpaceChar(buf[i])) i++;
+      // An array of the exact size for the name alone (PING): push() from empty would allocate room for 17.
+      const argv: string[] = [i - t0 <= 24 ? internName(buf, t0, i - t0) : buf.latin1Slice(t0, i)];
       for (;;) {
         while (i < lineEnd && isSpaceChar(buf[i])) i++;
         if (i >= lineEnd) break;
         const t = i;
         while (i < lineEnd && !isSpaceChar(buf[i])) i++;
-        argv.push(argv.length === 0 && i - t <= 24 ? internName(buf, t, i - t) : buf.latin1Slice(t, i));
+        argv.push(buf.latin1Slice(t, i));
       }
-      if (argv.length === 0) return SKIP;
       this.inline = true;
       this.argv = argv;
       return Parse.Command;

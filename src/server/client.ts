@@ -13,9 +13,13 @@ import type { ClientSubs } from './pubsub.js';
 import type { ClientTracking } from './tracking.js';
 import { clientGrew, clientLimits } from './limits.js';
 import { openTurn, turn } from './loopstats.js';
+import { DirectResult, DirectWriter } from './directwrite.js';
+import { prefetchCollectionMembers } from '../commands/collection-common.js';
 import type { AclUser } from '../acl/acl.js';
 
 const INITIAL_OUT = 16 * 1024;
+/** Replies up to this size may be written straight to the socket's handle (at most this much is then outside socket.writableLength). */
+const DIRECT_MAX_BYTES = 64 * 1024;
 const SHRINK_OVER = 1024 * 1024;
 /** Output added for a client outside its own processing is written at once past this size. */
 const WAKE_FLUSH_BYTES = 64 * 1024;
@@ -97,6 +101,13 @@ export class Client extends ReplyWriter {
   tracking: ClientTracking | null = null;
   /** A replica attached to us, or our primary's link (src/replication/); null otherwise. */
   replRole: 'replica' | 'master' | null = null;
+  /** Writes to the socket's handle (undefined until the first flush; null: not possible, e.g. TLS). */
+  private direct: DirectWriter | null | undefined = undefined;
+  /** Bytes of a direct write the kernel has not taken yet (0: none in flight). */
+  inflight = 0;
+  /** The last view of the reply buffer written directly, and the buffer it views. */
+  private view: Buffer | null = null;
+  private viewOf: Buffer | null = null;
 
   constructor(server: Server, socket: Socket | null, id: number) {
     super(INITIAL_OUT);
@@ -165,10 +176,28 @@ export class Client extends ReplyWriter {
     const server = this.server;
     this.inProcess = true;
     server.callClock = performance.now();
+    // FAST commands of this batch are timed together (src/server/cmdtiming.ts).
+    const timing = server.timing;
+    const outer = timing.batching;
+    timing.batching = true;
+    try {
+      this.runCommands(parser, server);
+    } finally {
+      timing.batching = outer;
+      if (!outer && timing.n !== 0) server.callClock = performance.now();
+    }
+    this.inProcess = false;
+  }
+
+  private runCommands(parser: RequestParser, server: Server): void {
     // Commands left that the last key prefetch covered (see prefetchKeys).
     let ahead = 0;
     while (!this.closeAfterReply && this.postponed === null && !this.closed) {
-      if (ahead === 0 && parser.buffered() >= PREFETCH_MIN_BYTES) ahead = prefetchKeys(parser, this.db);
+      if (ahead === 0 && parser.buffered() >= PREFETCH_MIN_BYTES) {
+        // A pipeline of keyless commands (PING, PUBLISH, ...) by the last command run: no scan for keys.
+        const last = server.table.lastHit;
+        ahead = last !== undefined && last.firstKey === 0 ? PREFETCH_FRAMES : prefetchKeys(parser, this.db);
+      }
       const r = parser.next();
       if (r === Parse.Command) {
         server.execute(this, parser.argv);
@@ -190,7 +219,6 @@ export class Client extends ReplyWriter {
       this.closeAfterReply = true;
       break;
     }
-    this.inProcess = false;
   }
 
   /** Writes everything in the reply buffer with one socket write. */
@@ -200,14 +228,16 @@ export class Client extends ReplyWriter {
     const sock = this.socket;
     if (this.len > 0 && sock !== null && !this.closed) {
       const n = this.len;
-      sock.write(this.out.subarray(0, n));
+      const queued = this.write(sock, n);
       this.totNetOut += n;
       this.server.stats.netOutputBytes += n;
       this.server.stats.writesProcessed++;
       // If the kernel took everything, the buffer is free again; otherwise the
       // stream still references it and we need a fresh one.
-      const queued = sock.writableLength;
-      if (queued !== 0 || this.out.length > SHRINK_OVER) this.out = Buffer.allocUnsafe(INITIAL_OUT);
+      if (queued !== 0 || this.out.length > SHRINK_OVER) {
+        this.out = Buffer.allocUnsafe(INITIAL_OUT);
+        this.view = null;
+      }
       this.len = 0;
       // Output the peer does not read piles up in the socket: apply client-output-buffer-limit.
       if (queued !== 0) {
@@ -219,6 +249,48 @@ export class Client extends ReplyWriter {
     }
     this.pendingFlush = false;
     if (this.closeAfterReply && !this.closed) this.closeGracefully();
+  }
+
+  /**
+   * Hands out[0, n) to the socket; returns the bytes it still holds. While
+   * nothing is queued in the socket, a plain TCP/Unix client's reply goes
+   * straight to the socket's handle (src/server/directwrite.ts), without
+   * net.Socket's stream machinery; otherwise, or if that is not possible,
+   * through socket.write().
+   */
+  private write(sock: Socket, n: number): number {
+    if (this.inflight === 0 && n <= DIRECT_MAX_BYTES && this.replRole === null && sock.writableLength === 0) {
+      let w = this.direct;
+      if (w === undefined) w = this.direct = DirectWriter.for(sock, (status) => this.directDone(status));
+      if (w !== null) {
+        // Pipelines of one command often answer the same number of bytes: reuse the view of the reply buffer.
+        let view = this.view;
+        if (view === null || this.viewOf !== this.out || view.length !== n) {
+          view = this.view = this.out.subarray(0, n);
+          this.viewOf = this.out;
+        }
+        const r = w.write(view);
+        if (r === DirectResult.Done) return 0;
+        if (r === DirectResult.Pending) return (this.inflight = n);
+        if (r === DirectResult.Failed) {
+          this.closeNow();
+          return 0;
+        }
+      }
+    }
+    sock.write(this.out.subarray(0, n));
+    return sock.writableLength;
+  }
+
+  /** A direct write the kernel did not take at once has completed (status < 0: failed). */
+  private directDone(status: number): void {
+    this.inflight = 0;
+    if (status < 0) this.closeNow();
+  }
+
+  /** Output the socket still holds: its queue plus a direct write in flight (client-output-buffer-limit counts it). */
+  queuedOut(): number {
+    return (this.socket !== null ? this.socket.writableLength : 0) + this.inflight;
   }
 
   /** Schedules a flush of replies added outside this client's own processing. */
@@ -281,7 +353,7 @@ export class Client extends ReplyWriter {
     if (this.noTouch) flags += 'T';
     if (flags === '') flags = 'N';
     const qbuf = this.parser.pending();
-    const omem = this.socket ? this.socket.writableLength : 0;
+    const omem = this.queuedOut();
     const events = this.socket === null ? '' : omem > 0 ? 'rw' : 'r';
     const ms = this.multi;
     const multiMem = ms === null ? 0 : ms.argvBytes + 16 * ms.cmds.length;
@@ -302,6 +374,8 @@ const PREFETCH_MIN_BYTES = 64;
 /** Commands per prefetch window, and key hashes per window. */
 const PREFETCH_FRAMES = 16;
 const prefetchHashes = new Int32Array(64);
+/** Hashes of the collection members of SADD/SREM/HSET/HGET/HDEL in the window (src/commands/collection-common.ts). */
+const prefetchMemberHashes = new Int32Array(64);
 
 /**
  * Pipelined commands: brings the keys of the next few buffered commands into
@@ -309,8 +383,11 @@ const prefetchHashes = new Int32Array(64);
  * their own cache misses. Returns how many commands it covered.
  */
 function prefetchKeys(parser: RequestParser, db: Db): number {
-  const n = parser.keyHashes(prefetchHashes, PREFETCH_FRAMES);
-  if (n > 1) db.dict.prefetch(prefetchHashes, n);
+  const n = parser.keyHashes(prefetchHashes, PREFETCH_FRAMES, prefetchMemberHashes);
+  if (n > 1) {
+    db.dict.prefetch(prefetchHashes, n);
+    if (parser.memberHashCount > 1) prefetchCollectionMembers(db.dict, prefetchMemberHashes, n);
+  }
   return parser.scanned;
 }
 

@@ -80,7 +80,11 @@ function putBulk(b: Buffer, p: number, s: string): number {
   const n = s.length;
   b[p++] = 36; // $
   if (n < 10) b[p++] = 48 + n;
-  else p += b.latin1Write(String(n), p);
+  else if (n < 100) {
+    const t = (n / 10) | 0;
+    b[p++] = 48 + t;
+    b[p++] = 48 + n - t * 10;
+  } else p += b.latin1Write(String(n), p);
   b[p++] = 13;
   b[p++] = 10;
   if (n <= 32) for (let k = 0; k < n; k++) b[p++] = s.charCodeAt(k);
@@ -162,6 +166,10 @@ export class PubSub {
   limits: ObufLimit[] = decodeObuf(DEFAULT_OBUF);
   /** Clients over an output buffer limit, closed once the current fan-out is done. */
   private toClose: Client[] = [];
+  /** The channel last published to with subscribers, and its subscriber set (see publish). */
+  private lastName = '';
+  private lastSet: Set<Client> | undefined = undefined;
+  private lastShard = false;
 
   constructor(server: Server) {
     this.server = server;
@@ -242,7 +250,10 @@ export class PubSub {
       const set = table.get(name);
       if (set !== undefined) {
         set.delete(c);
-        if (set.size === 0) table.delete(name);
+        if (set.size === 0) {
+          table.delete(name);
+          if (set === this.lastSet) this.lastSet = undefined;
+        }
       }
     }
     if (notify) {
@@ -308,7 +319,17 @@ export class PubSub {
   /** Delivers a message; returns the number of receivers (pattern matches count once per pattern). */
   publish(channel: string, message: string, shard: boolean): number {
     let receivers = 0;
-    const set = (shard ? this.shardChannels : this.channels).get(channel);
+    // A stream of messages to one channel: compare the name with the last one instead of hashing it
+    // (a subscriber set leaves its table when it empties, so a non-empty cached set is still the table's).
+    let set = this.lastSet;
+    if (set === undefined || channel !== this.lastName || shard !== this.lastShard || set.size === 0) {
+      set = (shard ? this.shardChannels : this.channels).get(channel);
+      if (set !== undefined) {
+        this.lastName = channel;
+        this.lastSet = set;
+        this.lastShard = shard;
+      }
+    }
     if (set !== undefined) {
       if (set.size <= DIRECT_MAX) receivers += this.deliverDirect(set, shard ? 'smessage' : 'message', channel, message);
       else receivers += this.deliver(set, encodeFrame([shard ? 'smessage' : 'message', channel, message]));
@@ -385,7 +406,7 @@ export class PubSub {
     const l = this.limits[type === 'replica' ? 1 : type === 'pubsub' ? 2 : 0];
     if (l.hard === 0 && l.soft === 0) return false;
     if (c.closed || c.obufClosing) return c.obufClosing;
-    const used = c.len + (c.socket !== null ? c.socket.writableLength : 0);
+    const used = c.len + c.queuedOut();
     const hard = l.hard !== 0 && used >= l.hard;
     let soft = l.soft !== 0 && used >= l.soft;
     if (soft) {

@@ -25,6 +25,7 @@ import { Evictor } from '../keyspace/evict.js';
 import { loopTick, resetLoopStats } from './loopstats.js';
 import { Introspection } from './commandlog.js';
 import { recordLatency } from './latency.js';
+import { CommandTiming, DEFER_MIN_MS } from './cmdtiming.js';
 import { Acl, describeUser } from '../acl/acl.js';
 import { ConfigError } from '../config/config.js';
 import { applyLimitsConfig, clientsCron, evictClients, fitMaxclientsToUlimit } from './limits.js';
@@ -171,9 +172,19 @@ export class Server {
   /**
    * When the command being run started (performance.now()). Set once before a
    * batch and then to each command's end, so timing a pipeline of N commands
-   * costs N+1 clock reads instead of 2N.
+   * costs N+1 clock reads instead of 2N. Setting it settles the durations of
+   * FAST commands deferred since the last read (src/server/cmdtiming.ts).
    */
-  callClock = 0;
+  get callClock(): number {
+    return this.clockMs;
+  }
+  set callClock(t: number) {
+    if (this.timing.n !== 0) this.timing.settle(this, this.clockMs, t);
+    this.clockMs = t;
+  }
+  private clockMs = 0;
+  /** FAST commands of a pipelined batch timed per batch (src/server/cmdtiming.ts). */
+  readonly timing = new CommandTiming();
   /** Port actually listened on (0 if TCP is off). */
   port = 0;
   cronLoops = 0;
@@ -504,7 +515,12 @@ export class Server {
   /** Runs a command's handler and keeps its statistics. */
   call(c: Client, cmd: Command, argv: string[]): void {
     c.errorsInCall = 0;
-    const t0 = this.callClock;
+    const ins = this.insight;
+    // Inside a client's batch a FAST command does not read the clock (src/server/cmdtiming.ts).
+    const timing = this.timing;
+    const deferred = timing.batching && (cmd.flags & CMD.FAST) !== 0 && ins.slowMs >= DEFER_MIN_MS;
+    if (!deferred && timing.n !== 0) this.callClock = performance.now(); // settles the deferred ones first
+    const t0 = this.clockMs;
     const dirty0 = this.dirty;
     const out0 = c.len;
     // While anyone WATCHes: note which watched keys this write may touch.
@@ -525,20 +541,23 @@ export class Server {
     }
     if (wp !== null) this.watch.settle(wp, this.dirty !== dirty0);
     if (tracking) this.tracking.after(c, cmd, argv, tp, this.dirty !== dirty0);
-    const t1 = performance.now();
-    this.callClock = t1;
-    const dt = t1 - t0;
     cmd.calls++;
-    cmd.usec += dt * 1000;
-    // INFO latencystats, SLOWLOG/COMMANDLOG, LATENCY (src/server/commandlog.ts).
-    const ins = this.insight;
-    if (ins.tracking) recordLatency(cmd, dt);
-    if (dt >= ins.slowMs || c.len - out0 >= ins.replyBytes || c.totNetIn - c.reqMark >= ins.requestBytes) ins.observe(c, cmd, argv, dt, c.len - out0);
+    if (!deferred || c.len - out0 >= ins.replyBytes || c.totNetIn - c.reqMark >= ins.requestBytes || !timing.defer(c, cmd, argv)) {
+      const t1 = performance.now();
+      // A deferred one (its reply or request needs a look, or the list is full) had no start read:
+      // it shares the stretch since the last read with the commands deferred before it.
+      const dt = deferred ? timing.shareWith(this, t1 - this.clockMs) : t1 - t0;
+      this.callClock = t1; // settles FAST commands run inside this one (EXEC, scripts)
+      cmd.usec += dt * 1000;
+      // INFO latencystats, SLOWLOG/COMMANDLOG, LATENCY (src/server/commandlog.ts).
+      if (ins.tracking) recordLatency(cmd, dt);
+      if (dt >= ins.slowMs || c.len - out0 >= ins.replyBytes || c.totNetIn - c.reqMark >= ins.requestBytes) ins.observe(c, cmd, argv, dt, c.len - out0);
+    }
     if (c.errorsInCall !== 0) cmd.failedCalls++;
     c.lastCmd = cmd.fullname;
     c.totCmds++;
     this.stats.numCommands++;
-    if (this.monitors.size !== 0 && (cmd.flags & (CMD.SKIP_MONITOR | CMD.ADMIN)) === 0) this.feedMonitors(c, cmd, argv);
+    if (this.monitors.size !== 0 && (cmd.flags & (CMD.SKIP_MONITOR | CMD.ADMIN)) === 0) this.feedMonitors(c, cmd.fullname, argv);
   }
 
   private handlerFailed(c: Client, cmd: Command, e: unknown): void {
@@ -568,7 +587,12 @@ export class Server {
     prop.replacement = replacement;
   }
 
-  private feedMonitors(c: Client, cmd: Command, argv: string[]): void {
+  /**
+   * Writes a command line to MONITOR clients. call() does it after a command ran; the
+   * skip_monitor scripting commands (EVAL*, FCALL*) do it themselves before their script
+   * runs, so a script's own commands follow them (as Valkey's evalCommand does).
+   */
+  feedMonitors(c: Client, name: string, argv: string[]): void {
     const now = Math.floor((performance.timeOrigin + performance.now()) * 1000);
     const sec = Math.floor(now / 1e6);
     const usec = String(now % 1e6).padStart(6, '0');
@@ -576,10 +600,10 @@ export class Server {
     // Credentials never reach monitors: AUTH's arguments, and HELLO's AUTH username and password.
     let redactFrom = argv.length;
     let redactTo = -1;
-    if (cmd.fullname === 'auth') {
+    if (name === 'auth') {
       redactFrom = 1;
       redactTo = argv.length - 1;
-    } else if (cmd.fullname === 'hello') {
+    } else if (name === 'hello') {
       for (let i = 2; i + 2 < argv.length; i++) {
         if (argv[i].toLowerCase() === 'auth') {
           redactFrom = i + 1;
