@@ -13,6 +13,8 @@
 // Each unit of the stream is encoded once into the turn's buffer
 // (src/replication/stream-buf.ts); at the end of the event-loop turn those
 // bytes go to the backlog and, with one write each, to every live replica.
+// A lone command reaches feed() in the propagation stream's reused one-op unit:
+// with replicas attached a write allocates nothing for the stream.
 //
 // Replica side: REPLICAOF host port connects, does the handshake (PING, AUTH,
 // REPLCONF listening-port / ip-address / capa eof capa psync2, PSYNC), loads
@@ -20,7 +22,8 @@
 // emptied databases; on-empty-db / swapdb: parsed as it streams in, see
 // src/replication/sync-load.ts) and applies the stream through the normal
 // dispatcher with a master client whose replies are dropped (REPLCONF GETACK
-// answers ACK). The raw bytes of the stream go on, unchanged, to its own
+// answers ACK), in batches: a batch of complete commands is parsed first and
+// their keys prefetched together (src/replication/stream-parse.ts). The raw bytes of the stream go on, unchanged, to its own
 // backlog and sub-replicas (chained replication), so offsets match the
 // primary's. A replica does not expire keys itself (src/keyspace/db.ts
 // server.keyspace.replica): it hides logically expired keys and waits for the DEL.
@@ -35,7 +38,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { serverPath } from '../persistence/paths.js';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { CMD, type Command } from '../commands/table.js';
@@ -51,7 +54,12 @@ import { decodeObuf } from '../server/pubsub.js';
 import type { AclUser } from '../acl/acl.js';
 import { Backlog } from './backlog.js';
 import { SyncLoad } from './sync-load.js';
+import { parseMultibulk, parsed } from './stream-parse.js';
 import { LOADING_ERR } from '../persistence/manager.js';
+
+/** How many commands of the stream a replica parses (and prefetches the keys of) before applying them. */
+const APPLY_BATCH = 16;
+const NO_ARGV: string[] = [];
 
 const NULL_ID = '0000000000000000000000000000000000000000';
 const EMPTY = Buffer.alloc(0);
@@ -381,11 +389,14 @@ export class Replication implements PropagationTarget {
     }
   }
 
-  /** Replicas with a pending list (their RDB is being produced or loaded): commit() copies for them. */
-  private get syncing(): number {
+  /** How many replicas have a pending list (their RDB is being produced or loaded): commit() copies for them. */
+  private syncing = 0;
+
+  /** Recounts `syncing` after a replica's pending list was set or cleared (not per command). */
+  private countSyncing(): void {
     let n = 0;
     for (const r of this.replicas) if (r.pending !== null) n++;
-    return n;
+    this.syncing = n;
   }
 
   /** Copies the turn's bytes not yet in the backlog into it. */
@@ -501,6 +512,7 @@ export class Replication implements PropagationTarget {
     this.byClient.delete(r.client);
     const live = r.pending === null && r.state === 'online' && !r.waitAck;
     r.pending = null;
+    this.countSyncing();
     if (!r.client.closed) {
       // Graceful: what was written (the stream up to now) still reaches the replica.
       if (graceful && live) {
@@ -620,6 +632,7 @@ export class Replication implements PropagationTarget {
     for (const r of j.replicas) {
       r.pending = [];
       r.pendingBytes = 0;
+      this.countSyncing();
       if (!r.oldSync) r.socket.write(`+FULLRESYNC ${server.replId} ${off}\r\n`);
       r.state = j.diskless ? 'send_bulk' : 'wait_bgsave';
     }
@@ -629,7 +642,7 @@ export class Replication implements PropagationTarget {
       for (const r of j.replicas) r.socket.write(`$EOF:${j.mark}\r\n`);
       sink = new ReplicasSink(j);
     } else {
-      j.file = resolve(process.cwd(), `temp-repl-${process.pid}-${Date.now()}.rdb`);
+      j.file = serverPath(server, `temp-repl-${process.pid}-${Date.now()}.rdb`);
       try {
         j.fd = openSync(j.file, 'w');
       } catch (e) {
@@ -732,6 +745,7 @@ export class Replication implements PropagationTarget {
     const p = r.pending;
     r.pending = null;
     r.pendingBytes = 0;
+    this.countSyncing();
     if (p !== null && p.length !== 0) {
       const b = p.length === 1 ? p[0] : Buffer.concat(p);
       r.socket.write(b);
@@ -1580,53 +1594,83 @@ export class Replication implements PropagationTarget {
     const server = this.server;
     const fc = this.masterClient!;
     const buf = this.inbuf;
-    const argv: string[] = [];
+    const batch = this.batch;
+    const starts = this.batchStarts;
+    const ends = this.batchEnds;
+    const hashes = this.batchHashes;
     let pos = 0;
+    let bad = false;
     clock.update();
-    while (pos < buf.length) {
-      if (buf[pos] === 10 || buf[pos] === 13) {
-        pos++;
-        continue;
-      }
-      if (server.pauseType !== null && Date.now() < server.pauseEndMs) {
-        // CLIENT PAUSE holds the primary's stream too; resume shortly.
-        if (!this.pauseRetry) {
-          this.pauseRetry = true;
-          setTimeout(() => {
-            this.pauseRetry = false;
-            if (this.linkState === 'connected') this.pump();
-          }, 20);
+    // Each command's end starts the next one's timing (as a client's pipeline, Client.processInput).
+    server.callClock = performance.now();
+    apply: while (pos < buf.length) {
+      // Parse a batch of complete commands and prefetch their keys together (src/replication/stream-parse.ts).
+      let n = 0;
+      let nh = 0;
+      let p = pos;
+      while (n < APPLY_BATCH && p < buf.length) {
+        if (buf[p] === 10 || buf[p] === 13) {
+          p++; // the primary's keep-alive newlines
+          continue;
         }
+        const argv: string[] = [];
+        const end = parseMultibulk(buf, p, argv);
+        if (end < 0) {
+          bad = end === -2;
+          break;
+        }
+        if (parsed.hasKey) hashes[nh++] = parsed.keyHash;
+        batch[n] = argv;
+        starts[n] = p;
+        ends[n] = end;
+        n++;
+        p = end;
+      }
+      if (nh > 1) fc.db.dict.prefetch(hashes, nh);
+      for (let i = 0; i < n; i++) {
+        if (server.pauseType !== null && Date.now() < server.pauseEndMs) {
+          // CLIENT PAUSE holds the primary's stream too; resume shortly.
+          this.pauseLater();
+          pos = starts[i];
+          batch.fill(NO_ARGV, 0, n);
+          bad = false;
+          break apply;
+        }
+        const argv = batch[i];
+        batch[i] = NO_ARGV;
+        this.applyOffset = this.offset + starts[i];
+        this.applying = true;
+        this.server.keyspace.replica = 2;
+        fc.inProcess = true;
+        try {
+          server.execute(fc, argv);
+        } finally {
+          fc.inProcess = false;
+          this.server.keyspace.replica = this.isReplica ? 1 : 0;
+          this.applying = false;
+        }
+        fc.len = 0;
+        if (fc.postponed !== null) {
+          // Not expected for the master client (no blocking in the stream): drop the wait.
+          fc.postponed = null;
+          server.postponedClients.delete(fc);
+        }
+        pos = ends[i];
+        if (this.sock === null) {
+          batch.fill(NO_ARGV, i + 1, n);
+          return; // the command changed our role (REPLICAOF in the stream)
+        }
+      }
+      if (bad) break;
+      if (n < APPLY_BATCH) {
+        pos = p; // up to the incomplete command (keep-alive newlines before it consumed)
         break;
       }
-      argv.length = 0;
-      const end = parseMultibulk(buf, pos, argv);
-      if (end === -1) break;
-      if (end === -2) {
-        server.log.warning('Protocol error in the replication stream from the primary');
-        this.linkLost();
-        return;
-      }
-      this.applyOffset = this.offset + pos;
-      this.applying = true;
-      this.server.keyspace.replica = 2;
-      fc.inProcess = true;
-      server.callClock = performance.now();
-      try {
-        server.execute(fc, argv.slice());
-      } finally {
-        fc.inProcess = false;
-        this.server.keyspace.replica = this.isReplica ? 1 : 0;
-        this.applying = false;
-      }
-      fc.len = 0;
-      if (fc.postponed !== null) {
-        // Not expected for the master client (no blocking in the stream): drop the wait.
-        fc.postponed = null;
-        server.postponedClients.delete(fc);
-      }
-      pos = end;
-      if (this.sock === null) return; // the command changed our role (REPLICAOF in the stream)
+    }
+    if (bad) {
+      server.log.warning('Protocol error in the replication stream from the primary');
+      this.linkLost();
+      return;
     }
     fc.flush();
     if (pos > 0) {
@@ -1635,6 +1679,22 @@ export class Replication implements PropagationTarget {
       this.feedRaw(buf.subarray(0, pos)); // copied into the turn's buffer
     }
     server.flushPending();
+  }
+
+  /** Commands applyStream parsed ahead, with where each starts and ends in inbuf and their key hashes. */
+  private readonly batch: string[][] = new Array<string[]>(APPLY_BATCH).fill(NO_ARGV);
+  private readonly batchStarts: number[] = new Array<number>(APPLY_BATCH).fill(0);
+  private readonly batchEnds: number[] = new Array<number>(APPLY_BATCH).fill(0);
+  private readonly batchHashes = new Int32Array(APPLY_BATCH);
+
+  /** The stream waits for CLIENT PAUSE to end: applying resumes shortly. */
+  private pauseLater(): void {
+    if (this.pauseRetry) return;
+    this.pauseRetry = true;
+    setTimeout(() => {
+      this.pauseRetry = false;
+      if (this.linkState === 'connected') this.pump();
+    }, 20);
   }
 
   // ================================================================ introspection
@@ -1748,39 +1808,5 @@ function tailBytes(chunks: Buffer[], n: number): Buffer {
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
-/**
- * Parses one RESP multibulk command at `pos` into argv (latin1 strings).
- * Returns the position after it, -1 when incomplete, -2 on a protocol error.
- */
-export function parseMultibulk(buf: Buffer, pos: number, argv: string[]): number {
-  if (buf[pos] !== 42) return -2;
-  let p = pos + 1;
-  const readInt = (): number => {
-    let n = 0;
-    let digits = 0;
-    while (p < buf.length && buf[p] !== 13) {
-      const ch = buf[p] - 48;
-      if (ch < 0 || ch > 9) return -2;
-      n = n * 10 + ch;
-      p++;
-      digits++;
-    }
-    if (p + 1 >= buf.length) return -1;
-    if (digits === 0 || buf[p + 1] !== 10) return -2;
-    p += 2;
-    return n;
-  };
-  const count = readInt();
-  if (count < 0) return count;
-  for (let i = 0; i < count; i++) {
-    if (p >= buf.length) return -1;
-    if (buf[p] !== 36) return -2;
-    p++;
-    const len = readInt();
-    if (len < 0) return len;
-    if (p + len + 2 > buf.length) return -1;
-    argv.push(buf.latin1Slice(p, p + len));
-    p += len + 2;
-  }
-  return p;
-}
+// Parsing the stream a replica applies: src/replication/stream-parse.ts.
+export { parseMultibulk } from './stream-parse.js';

@@ -41,7 +41,9 @@ export interface PropagationTarget {
    * Receives one unit of the stream in order: a single command, or a
    * transaction already wrapped as MULTI, ..., EXEC (all in ops[0].db's
    * context except where an op says otherwise). The target tracks its own
-   * selected database and emits SELECT when an op's db differs.
+   * selected database and emits SELECT when an op's db differs. The array and
+   * its ops are only lent for the call (a lone command comes in a reused
+   * one-op unit): a target copies what it keeps.
    */
   feed(ops: PropagatedOp[]): void;
   /** PROPAGATE_AOF or PROPAGATE_REPL: which ops with a `to` mask it receives (absent: all). */
@@ -68,14 +70,21 @@ export class Propagation {
   replacement: (string | Buffer)[] | null = null;
   /** Some queued op has a `to` mask (flush filters per target). */
   private masked = false;
+  /** The targets as an array (the per-command path iterates it). */
+  private list: PropagationTarget[] = [];
+  /** The reused unit of a lone command (commandDone's common case: no op object, no array per write). */
+  private readonly one: PropagatedOp = { db: 0, argv: EXEC };
+  private readonly oneUnit: PropagatedOp[] = [this.one];
 
   addTarget(t: PropagationTarget): void {
     this.targets.add(t);
+    this.list = [...this.targets];
     this.active = true;
   }
 
   removeTarget(t: PropagationTarget): void {
     this.targets.delete(t);
+    this.list = [...this.targets];
     this.active = this.targets.size !== 0;
   }
 
@@ -103,8 +112,25 @@ export class Propagation {
 
   /** Called by the dispatcher after a handler ran (depth already decremented). */
   commandDone(db: number, argv: (string | Buffer)[], changed: boolean): void {
-    if (!this.prevented && (changed || this.forced)) this.pending.push({ db, argv: this.replacement ?? argv });
+    if (!this.prevented && (changed || this.forced)) {
+      const a = this.replacement ?? argv;
+      if (this.depth === 0 && this.pending.length === 0) {
+        this.feedOne(db, a);
+        return;
+      }
+      this.pending.push({ db, argv: a });
+    }
     if (this.depth === 0) this.flush();
+  }
+
+  /** A lone command (nothing else queued, outermost call) in the reused one-op unit. */
+  private feedOne(db: number, argv: (string | Buffer)[]): void {
+    const op = this.one;
+    op.db = db;
+    op.argv = argv;
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) list[i].feed(this.oneUnit);
+    op.argv = EXEC; // keeps no reference to the command's arguments
   }
 
   /** How many ops are queued (a mark for truncate / restrictFrom). */
@@ -139,7 +165,8 @@ export class Propagation {
       const db = ops[0].db;
       unit = [{ db, argv: MULTI }, ...ops, { db: ops[ops.length - 1].db, argv: EXEC }];
     }
-    for (const t of this.targets) t.feed(unit);
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) list[i].feed(unit);
   }
 
   /** flush() of a unit with per-op targets. */

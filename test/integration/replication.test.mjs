@@ -438,3 +438,37 @@ test('function libraries travel with the full sync and with the stream', async (
   await caughtUp(p.c, r.c);
   assert.equal(await r.c.call('FCALL_RO', 'rf2', '0'), 'two');
 });
+
+test('CLIENT PAUSE on a replica holds the stream; it is then applied in order across dbs (batched apply)', async () => {
+  const p = await vireo();
+  const r = await vireo(['--replicaof', '127.0.0.1', String(p.port)]);
+  await caughtUp(p.c, r.c);
+  assert.equal(await r.c.call('CLIENT', 'PAUSE', '600000', 'WRITE'), 'OK');
+  const in0 = Number((await infoStats(r.c)).total_net_repl_input_bytes);
+  // One pipeline: writes to the same keys in two dbs, SELECTs between them, a transaction, and deletes,
+  // so the replica's batches (parsed ahead, keys prefetched) hold commands whose order matters.
+  const pipe = p.c.pipeline();
+  for (let i = 0; i < 300; i++) {
+    pipe.select(i % 3 === 0 ? 1 : 0);
+    pipe.set(`k${i % 40}`, `v${i}`);
+    pipe.append(`k${(i + 7) % 40}`, `+${i}`);
+    if (i % 11 === 0) pipe.del(`k${(i + 3) % 40}`);
+    if (i % 17 === 0) pipe.multi().incr('counter').rpush('list', String(i)).exec();
+  }
+  pipe.select(0);
+  await pipe.exec();
+  const sent = await p.c.call('INFO', 'replication');
+  const target = Number(/master_repl_offset:(\d+)/.exec(sent)[1]);
+  // The bytes arrive while paused, and nothing of them is applied.
+  await waitFor(async () => Number((await infoStats(r.c)).total_net_repl_input_bytes) - in0 >= 3000, 20000, 'the stream reaches the paused replica');
+  assert.ok(Number((await infoRepl(r.c)).master_repl_offset) < target, 'a paused replica applies nothing');
+  for (const db of [0, 1]) {
+    await r.c.select(db);
+    assert.equal(await r.c.dbsize(), 0);
+  }
+  await r.c.select(0);
+  assert.equal(await r.c.call('CLIENT', 'UNPAUSE'), 'OK');
+  await caughtUp(p.c, r.c);
+  assert.deepEqual(await fullDump(r.c, [0, 1]), await fullDump(p.c, [0, 1]));
+  assert.equal(await r.c.call('DEBUG', 'DIGEST'), await p.c.call('DEBUG', 'DIGEST'));
+});

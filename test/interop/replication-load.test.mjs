@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { haveRedis } from '../helpers/servers.mjs';
-import { client, populate, fullDump } from './rdb-helpers.mjs';
-import { infoRepl, waitFor, caughtUp, writeLoad, replicationServers } from '../helpers/repl.mjs';
+import { client, populate } from './rdb-helpers.mjs';
+import { infoRepl, waitFor, caughtUp, writeLoad, replicationServers, sameData } from '../helpers/repl.mjs';
 
 const skip = !haveRedis() && 'redis-server is not installed';
 const { vireo, redis, servers } = replicationServers({ prefix: 'vireo-repll-', vireoArgs: ['--save', '', '--enable-debug-command', 'yes', '--loglevel', 'notice'] });
@@ -16,11 +16,6 @@ const { vireo, redis, servers } = replicationServers({ prefix: 'vireo-repll-', v
 async function kill(x) {
   x.c.disconnect();
   await x.s.stop('SIGKILL');
-}
-
-async function sameData(a, b) {
-  assert.deepEqual(await fullDump(b.c), await fullDump(a.c));
-  assert.equal(await b.c.call('DEBUG', 'DIGEST'), await a.c.call('DEBUG', 'DIGEST'));
 }
 
 async function persistence(r) {

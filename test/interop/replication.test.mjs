@@ -6,16 +6,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { haveRedis } from '../helpers/servers.mjs';
-import { client, populate, fullDump } from './rdb-helpers.mjs';
-import { infoRepl, infoStats, waitFor, caughtUp, writeLoad, replicationServers } from '../helpers/repl.mjs';
+import { client, populate } from './rdb-helpers.mjs';
+import { infoRepl, infoStats, waitFor, caughtUp, writeLoad, replicationServers, sameData } from '../helpers/repl.mjs';
 
 const skip = !haveRedis() && 'redis-server is not installed';
 const { vireo, redis, servers } = replicationServers({ prefix: 'vireo-repl-', vireoArgs: ['--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0'] });
-
-async function sameData(a, b) {
-  assert.deepEqual(await fullDump(b.c), await fullDump(a.c));
-  assert.equal(await b.c.call('DEBUG', 'DIGEST'), await a.c.call('DEBUG', 'DIGEST'));
-}
 
 for (const diskless of ['yes', 'no']) {
   test(`redis-server replicates from a Vireo primary under a write load (diskless ${diskless})`, { skip }, async () => {

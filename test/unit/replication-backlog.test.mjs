@@ -70,3 +70,20 @@ test('stream parser: complete, incomplete and malformed commands', () => {
   assert.equal(parseMultibulk(bin, 0, a3), bin.length);
   assert.deepEqual(Buffer.from(a3[0], 'latin1'), Buffer.from([0, 255, 13]));
 });
+
+test('stream parser: the first key hash for the apply batch prefetch, binary and long arguments', async () => {
+  const { parsed } = await import('../../dist/src/replication/stream-parse.js');
+  const { hashKey } = await import('../../dist/src/data/keytable.js');
+  const long = 'x'.repeat(100) + '\u00ff';
+  for (const args of [['SET', 'key:000000012345', 'v'], ['DEL', '\u0000\u00ff\r\n'], ['HSET', long, 'f', long], ['SET', '', '']]) {
+    const wire = Buffer.concat([Buffer.from(`*${args.length}\r\n`), ...args.map((a) => Buffer.concat([Buffer.from(`$${a.length}\r\n`), Buffer.from(a, 'latin1'), Buffer.from('\r\n')]))]);
+    const argv = [];
+    assert.equal(parseMultibulk(wire, 0, argv), wire.length);
+    assert.deepEqual(argv, args);
+    assert.equal(parsed.hasKey, true);
+    assert.equal(parsed.keyHash, hashKey(args[1]), `hash of ${JSON.stringify(args[1]).slice(0, 20)}`);
+  }
+  const argv = [];
+  assert.equal(parseMultibulk(Buffer.from('*1\r\n$4\r\nPING\r\n'), 0, argv), 14);
+  assert.equal(parsed.hasKey, false);
+});
