@@ -3,7 +3,9 @@
 //   - SAVE time for N mixed keys (70% strings, 10% each small hashes, lists, zsets; some TTLs)
 //   - load time at start-up (the "DB loaded from disk" log line of each server)
 //   - GET latency (p50/p99, redis-benchmark) while a BGSAVE runs, and peak RSS
-//     during it (Vireo: the process; Redis: parent + forked child).
+//     during it (Vireo: the process; Redis: parent + forked child, whose RSS
+//     counts the pages it shares with the parent), with used_memory and RSS
+//     after the load for reference (Vireo's used_memory is V8's heap + external).
 // Servers pinned to CPU 0, redis-benchmark to CPU 1. Needs a quiet machine.
 //
 // Usage: node bench/rdb.mjs [-n 1000000]
@@ -131,9 +133,10 @@ async function measure(kind, resp) {
   const saveS = (performance.now() - t0) / 1000;
   await stop(s);
   s = await start(kind, dir, port);
-  for (let i = 0; i < 50 && !/DB loaded from disk/.test(s.log()); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 600 && !/DB loaded from disk/.test(s.log()); i++) await new Promise((r) => setTimeout(r, 100));
   const m = s.log().match(/DB loaded from disk: ([\d.]+) seconds/);
   const loadS = m ? Number(m[1]) : NaN;
+  const usedMem = Number(/^used_memory:(\d+)/m.exec(cli(port, 'info', 'memory'))?.[1]);
   // GET latency while a BGSAVE runs; peak RSS sampled every 20 ms.
   const rss0 = rssKb(s.proc.pid);
   let peak = rss0;
@@ -154,7 +157,7 @@ async function measure(kind, resp) {
   clearInterval(timer);
   const lat = out.split('latency summary')[1]?.split('\n')[2]?.trim().split(/\s+/) ?? [];
   await stop(s);
-  return { saveS, loadS, bgS, p50: Number(lat[2]), p99: Number(lat[4]), rss0, peak };
+  return { saveS, loadS, bgS, p50: Number(lat[2]), p99: Number(lat[4]), rss0, peak, usedMem };
 }
 
 const resp = join(mkdtempSync(join(tmpdir(), 'rdb-bench-')), 'data.resp');
@@ -168,6 +171,8 @@ row('load at start-up', v.loadS, r.loadS, 's');
 row('BGSAVE duration (approx.)', v.bgS, r.bgS, 's');
 row('GET p50 during BGSAVE', v.p50, r.p50, 'ms');
 row('GET p99 during BGSAVE', v.p99, r.p99, 'ms');
+row('used_memory after load', v.usedMem / 1048576, r.usedMem / 1048576, 'MB', 0);
+row('RSS after load', v.rss0 / 1024, r.rss0 / 1024, 'MB', 0);
 row('peak RSS during BGSAVE (+child)', v.peak / 1024, r.peak / 1024, 'MB', 0);
 row('RSS growth during BGSAVE', (v.peak - v.rss0) / 1024, Math.max(1, (r.peak - r.rss0) / 1024), 'MB', 0);
 process.exit(0);

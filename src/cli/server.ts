@@ -6,6 +6,7 @@ import v8 from 'node:v8';
 import { constants as osConstants } from 'node:os';
 import { Config, ConfigError, applyConfigText, argsToConfig, errText } from '../config/config.js';
 import { Server, VIREO_VERSION, VALKEY_COMPAT_VERSION } from '../server/server.js';
+import { ownProcessDir } from '../persistence/paths.js';
 
 function usage(): never {
   process.stderr.write(
@@ -97,6 +98,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (options !== '') applyConfigText(cfg, options, '(command line)');
     if (reexecForHeap(cfg.num('maxmemory'), argv, stdinText)) return;
+    ownProcessDir(); // this server owns the working directory: it chdirs into dir, and again on CONFIG SET dir
     const dir = cfg.get('dir');
     if (dir !== '') {
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`Can't chdir to '${dir}': No such file or directory`);

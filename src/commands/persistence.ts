@@ -5,6 +5,8 @@ import type { HandlerMap } from './table.js';
 import type { Client } from '../server/client.js';
 import { clock } from '../keyspace/db.js';
 import { ListValue } from '../data/list.js';
+import { HashObject } from '../data/hash.js';
+import { trackVolatileHash } from './hash.js';
 import { isStringValue, stringEncoding, type Value } from '../keyspace/types.js';
 import { parseInt64 } from '../util/numbers.js';
 import { notifyKeyspaceEvent, NOTIFY_GENERIC } from '../server/notify.js';
@@ -133,6 +135,7 @@ function restore(c: Client, argv: string[]): void {
     return;
   }
   db.add(key, v);
+  if (v instanceof HashObject) trackVolatileHash(db, key, v); // active field expiry, as after HEXPIRE
   if (ttl !== 0) {
     db.setExpire(key, ttl);
     if (!absttl) {

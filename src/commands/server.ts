@@ -23,6 +23,7 @@ import { globMatch } from '../util/glob.js';
 import { genInfo, selectSections } from './info.js';
 import { E_NOT_INT, E_SYNTAX } from './errors.js';
 import { debugPersistence, DEBUG_PERSISTENCE_HELP } from './persistence.js';
+import { dirSetting, processDirOwned } from '../persistence/paths.js';
 
 // ------------------------------------------------------------------ helpers
 
@@ -448,7 +449,7 @@ function configSet(c: Client, argv: string[]): void {
       return;
     }
     seen.add(d);
-    items.push({ d, typed, value: argv[i + 1] });
+    items.push({ d, typed, value: d.name === 'dir' ? dirSetting(server, argv[i + 1]) : argv[i + 1] });
   }
   const changes: { d: Directive; old: string; value: string }[] = [];
   for (const it of items) {
@@ -470,7 +471,7 @@ function configSet(c: Client, argv: string[]): void {
   };
   for (const ch of changes) {
     cfg.setValue(ch.d, ch.value);
-    if (ch.d.name === 'dir' && ch.value !== '') {
+    if (ch.d.name === 'dir' && ch.value !== '' && processDirOwned()) {
       try {
         process.chdir(ch.value);
       } catch (e) {

@@ -21,6 +21,8 @@ import { preambleHooks } from './aof/preamble.js';
 import { FdSink, autoSyncMode } from './fdsink.js';
 import { serverPath } from './paths.js';
 import { libraryCodes, loadLibraryCode } from '../scripting/index.js';
+import { HashObject } from '../data/hash.js';
+import { trackVolatileHash } from '../commands/hash.js';
 
 /** Seconds before a failed BGSAVE may be retried by the save points (Valkey's CONFIG_BGSAVE_RETRY_DELAY). */
 const BGSAVE_RETRY_DELAY = 5;
@@ -571,6 +573,8 @@ export class RdbManager {
           if (typeof expire === 'bigint') d.setExpireExact(key, expire);
           else d.setExpire(key, expire);
         }
+        // Hash fields with TTLs join active field expiry, as after HEXPIRE (src/commands/hash.ts).
+        if (v instanceof HashObject) trackVolatileHash(d, key, v);
         mgr.loadLoadedKeys++;
       },
       resize(db: number, size: number): void {

@@ -13,6 +13,9 @@ const skip = !haveRedis();
 // Values whose encoding is the same in Vireo and Redis 7.0: their DUMP payloads match byte for byte
 // (large LZF-compressed blobs may not: Redis's LZF hash table keeps stale entries between calls).
 const SAME_BYTES = ['str:short', 'str:int', 'str:negint', 'str:bigint', 'str:long', 'str:empty', 'str:float', 'list:small', 'zset:small', 'hash:small', 'hash:longval'];
+// Keys whose DEBUG DIGEST-VALUE differs between Redis 7.0 and Valkey 8 for the same value: Valkey mixes
+// fpconv_dtoa of zset scores (1.5e+10), Redis 7.0 "%.17g" (15000000000); see VALKEY_DIFFERENCES.md.
+const DIGEST_FORMAT_DIFFERS = ['zset:small'];
 let vdir;
 let rdir;
 
@@ -46,21 +49,25 @@ test('Vireo RDB loads in redis-server 7.0 and back, every key and TTL kept', { s
     const inRedis = await fullDump(cr);
     assert.deepEqual(Object.keys(inRedis).sort(), Object.keys(before).sort());
     for (const k of Object.keys(before)) assert.deepEqual(inRedis[k], before[k], `key ${k} differs in redis-server`);
-    assert.equal(await cr.call('DEBUG', 'DIGEST'), digest, 'DEBUG DIGEST of redis-server equals Vireo');
+    for (const k of Object.keys(before)) {
+      if (DIGEST_FORMAT_DIFFERS.includes(k)) continue;
+      assert.deepEqual(await cr.call('DEBUG', 'DIGEST-VALUE', k), await c1.call('DEBUG', 'DIGEST-VALUE', k), `DEBUG DIGEST-VALUE ${k} of redis-server equals Vireo`);
+    }
     // Redis writes its own file, Vireo loads it.
     await cr.set('from:redis', 'yes');
     await cr.call('SAVE');
     const fromRedis = await fullDump(cr);
-    const rdigest = await cr.call('DEBUG', 'DIGEST');
     copyFileSync(join(rdir, 'vireo.rdb'), join(vdir, 'back.rdb'));
     v2 = await startVireo(['--dir', vdir, '--dbfilename', 'back.rdb', '--enable-debug-command', 'yes']);
     c2 = client(v2.port);
     const back = await fullDump(c2);
     assert.deepEqual(Object.keys(back).sort(), Object.keys(fromRedis).sort());
     for (const k of Object.keys(fromRedis)) assert.deepEqual(back[k], fromRedis[k], `key ${k} differs after the way back`);
-    assert.equal(await c2.call('DEBUG', 'DIGEST'), rdigest);
     const info = await c2.info('persistence');
     assert.match(info, new RegExp(`rdb_last_load_keys_loaded:${Object.keys(fromRedis).length}\\r\\n`));
+    // Without Redis's extra key, the data is what Vireo saved: the same digest, TTLs included.
+    await c2.del('from:redis');
+    assert.equal(await c2.call('DEBUG', 'DIGEST'), digest);
   } finally {
     await stop(v1, c1);
     await stop(r, cr);
@@ -89,9 +96,11 @@ test('DUMP payloads RESTORE across Vireo and redis-server for every type', { ski
       const [dr] = await cr.call('DEBUG', 'DIGEST-VALUE', `v:${k}`);
       const [orig] = await cv.call('DEBUG', 'DIGEST-VALUE', k);
       const [origR] = await cr.call('DEBUG', 'DIGEST-VALUE', k);
-      assert.equal(dr, orig, `${k}: Vireo's payload restored in Redis has the same digest`);
+      // Both servers hold the same data: each restored payload digests like the original, on either side.
+      assert.equal(dr, origR, `${k}: Vireo's payload restored in Redis has the same digest`);
+      assert.equal(dv, orig, `${k}: Redis's payload restored in Vireo has the same digest`);
+      if (!DIGEST_FORMAT_DIFFERS.includes(k)) assert.equal(orig, origR, `${k}: Vireo and Redis digest it alike`);
       if (SAME_BYTES.includes(k)) assert.equal(fromVireo.toString('hex'), fromRedis.toString('hex'), `${k}: DUMP payloads are byte-identical`);
-      assert.equal(dv, origR, `${k}: Redis's payload restored in Vireo has the same digest`);
     }
   } finally {
     await stop(v, cv);
