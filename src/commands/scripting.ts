@@ -10,22 +10,30 @@ import { RdbReader } from '../persistence/rdb/decoder.js';
 import { crc64 } from '../persistence/rdb/crc64.js';
 import { RDB_VERSION, RDB_MAX_READ_VERSION, Op } from '../persistence/rdb/format.js';
 
+// The scripting commands are skip_monitor: each shows itself to MONITOR clients before
+// its script runs (even when it then fails, e.g. NOSCRIPT), so the script's commands follow it.
 function evalCmd(c: Client, argv: string[]): void {
+  if (c.server.monitors.size !== 0) c.server.feedMonitors(c, 'eval', argv);
   scriptingOf(c.server).evalCommand(c, argv, false, false);
 }
 function evalsha(c: Client, argv: string[]): void {
+  if (c.server.monitors.size !== 0) c.server.feedMonitors(c, 'evalsha', argv);
   scriptingOf(c.server).evalCommand(c, argv, true, false);
 }
 function evalRo(c: Client, argv: string[]): void {
+  if (c.server.monitors.size !== 0) c.server.feedMonitors(c, 'eval_ro', argv);
   scriptingOf(c.server).evalCommand(c, argv, false, true);
 }
 function evalshaRo(c: Client, argv: string[]): void {
+  if (c.server.monitors.size !== 0) c.server.feedMonitors(c, 'evalsha_ro', argv);
   scriptingOf(c.server).evalCommand(c, argv, true, true);
 }
 function fcall(c: Client, argv: string[]): void {
+  if (c.server.monitors.size !== 0) c.server.feedMonitors(c, 'fcall', argv);
   scriptingOf(c.server).fcallCommand(c, argv, false);
 }
 function fcallRo(c: Client, argv: string[]): void {
+  if (c.server.monitors.size !== 0) c.server.feedMonitors(c, 'fcall_ro', argv);
   scriptingOf(c.server).fcallCommand(c, argv, true);
 }
 

@@ -15,6 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { LuaWasmModule, LuaEngine, ReplyValue, RedisHost, RedisProps } from 'lua-redis-wasm';
 import { WireWriter, decodeWire, W_SCRIPT_ERROR } from './resp.js';
+import { shortLatin1 } from '../util/latin1.js';
+import { patchEngine, REGISTRY_LEN } from './wasmpatch.js';
 
 export type { ReplyValue };
 
@@ -49,6 +51,14 @@ export function setVmSecret(k: string): void {
   vmKey = k;
 }
 
+/**
+ * The prefix of the keys under which compiled scripts are stored (see
+ * "Compiled-script cache"): ten random bytes of 0x80-0xff (70 bits), as
+ * short as will do because the one-line chunk that names it is compiled on
+ * every run. Per VM instance set: each thread makes its own.
+ */
+const fnKey = Array.from(randomBytes(10), (b) => String.fromCharCode(b | 0x80)).join('');
+
 function versionNum(v: string): number {
   const [a, b, c] = v.split('.').map((x) => parseInt(x, 10));
   return (a << 16) | (b << 8) | c;
@@ -69,13 +79,44 @@ export const REDIS_PROPS: RedisProps = {
   replicate_commands: { returns: true },
 };
 
-/** Loads a fresh VM module (async: WebAssembly instantiation). */
+/** The engine with its compiled-script cache added (wasmpatch.ts), or null: the original is used. */
+const PATCHED_BYTES = patchEngine(WASM_BYTES);
+/** Where a loaded module keeps the patched build's vireo_reg_set export. */
+const REG_SET = Symbol('vireo_reg_set');
+type RegSet = (n: number, ptr: number, len: number) => number;
+let loading: Promise<unknown> = Promise.resolve();
+
+/** Loads a fresh VM module (async: WebAssembly instantiation); one at a time. */
 export function loadModule(): Promise<LuaWasmModule> {
-  return lrw.load({
-    wasmBytes: WASM_BYTES,
-    redisProps: REDIS_PROPS,
-    profile: 'valkey-8.0',
-  });
+  const next = loading.then(loadOne);
+  loading = next.catch(() => undefined);
+  return next;
+}
+
+async function loadOne(): Promise<LuaWasmModule> {
+  const opts = { redisProps: REDIS_PROPS, profile: 'valkey-8.0' as const };
+  if (PATCHED_BYTES === null) return lrw.load({ ...opts, wasmBytes: WASM_BYTES });
+  // The package hands out only the exports it knows: the instance is caught
+  // on its way through WebAssembly.instantiate (loads are serialised above).
+  const wa = WebAssembly as unknown as { instantiate: (...a: unknown[]) => Promise<{ instance?: WebAssembly.Instance }> };
+  const orig = wa.instantiate;
+  let inst: WebAssembly.Instance | undefined;
+  wa.instantiate = async (...a: unknown[]) => {
+    const r = await orig.apply(WebAssembly, a);
+    if (r.instance !== undefined) inst = r.instance;
+    return r;
+  };
+  let mod: LuaWasmModule;
+  try {
+    mod = await lrw.load({ ...opts, wasmBytes: PATCHED_BYTES });
+  } catch {
+    return lrw.load({ ...opts, wasmBytes: WASM_BYTES });
+  } finally {
+    wa.instantiate = orig;
+  }
+  const regSet = inst?.exports.vireo_reg_set;
+  if (typeof regSet === 'function') (mod as unknown as Record<symbol, RegSet>)[REG_SET] = regSet as RegSet;
+  return mod;
 }
 
 interface Exports {
@@ -103,11 +144,22 @@ interface Handlers {
   pcall: (...args: number[]) => unknown;
 }
 
-/** A chunk compiled into the VM's cache: its index there and the chunk that calls it. */
+/**
+ * A chunk compiled into the VM's cache: its index there and the chunk that
+ * calls it, or null when it is in the Lua registry (the patched engine runs
+ * registry[id] in place of compiling a chunk).
+ */
 interface CachedFn {
   id: number;
-  call: Buffer;
+  call: Buffer | null;
 }
+
+/** The last few strings seen in one place (a ring of RECENT). */
+interface Recent {
+  strs: string[];
+  next: number;
+}
+const RECENT = 8;
 
 /** One VM with its host callbacks; `dead` after the VM aborted (out of memory). */
 export class Vm {
@@ -134,9 +186,26 @@ export class Vm {
   /** Address of the engine's remaining-fuel counter (an int64 in its data), 0: not found (see probeFuel). */
   private fuelAddr = 0;
   private readonly fns = new Map<Buffer, CachedFn | null | false>();
+  /**
+   * The engine's exports, read once: the emscripten module object holds
+   * dozens of properties (a slow dictionary lookup per access), and these
+   * run several times per script.
+   */
+  private readonly alloc: (n: number) => number;
+  private readonly freeMem: (p: number) => void;
+  private readonly evalWithArgs: Exports['_eval_with_args'];
+  /** Runs on the VM's stack now (eval_with_args calls in progress). */
+  private running = 0;
+  /** The patched engine's vireo_reg_set (see wasmpatch.ts), or null: chunks are cached through the hidden store. */
+  private regSet: RegSet | null = null;
+  /** Recent redis.call command names (see recent()). */
+  private readonly names: Recent = { strs: [], next: 0 };
   constructor(mod: LuaWasmModule, host: RedisHost, fast: FastCall | null = null) {
     this.engine = mod.create(host);
     this.exp = (this.engine as unknown as { exports: Exports }).exports;
+    this.alloc = this.exp._alloc;
+    this.freeMem = this.exp._free_mem;
+    this.evalWithArgs = this.exp._eval_with_args;
     this.heapView = this.exp.HEAPU8;
     this.heap = Buffer.from(this.heapView.buffer, this.heapView.byteOffset, this.heapView.length);
     // redis.call/pcall without the package's per-call Buffers and Buffer.concat: the
@@ -150,6 +219,40 @@ export class Vm {
     }
     this.installed = this.install();
     if (fast !== null && handlers !== undefined) this.probeFuel(handlers);
+    const rs = (mod as unknown as Record<symbol, RegSet | undefined>)[REG_SET];
+    if (this.installed && rs !== undefined) this.regSet = this.checkRegistry(rs);
+  }
+
+  /** vireo_reg_set if a function stored with it runs and returns as expected (else null). */
+  private checkRegistry(rs: RegSet): RegSet | null {
+    const id = this.nextFn++;
+    const src = Buffer.from("return {KEYS[1], ARGV[1], #KEYS + #ARGV, 'x' .. (6 * 7)}", 'latin1');
+    const p = this.alloc(src.length);
+    const ret = this.alloc(8);
+    const args = this.alloc(64);
+    if (p === 0 || ret === 0 || args === 0) return null;
+    try {
+      let h = this.heapBuf();
+      src.copy(h, p);
+      if (rs(id, p, src.length) !== 1) return null;
+      const a = Buffer.from([2, 0, 0, 0, 1, 0, 0, 0, 0x6b, 1, 0, 0, 0, 0x61]);
+      a.copy(h, args);
+      this.evalWithArgs(ret, id, REGISTRY_LEN, args, a.length, 1);
+      h = this.heapBuf();
+      const ptr = u32(h, ret);
+      const len = u32(h, ret + 4);
+      if (ptr === 0) return null;
+      const ok = h[ptr] !== W_SCRIPT_ERROR && JSON.stringify(decodeWire(h, ptr, len)) === JSON.stringify([Buffer.from('k'), Buffer.from('a'), 2, Buffer.from('x42')]);
+      this.freeMem(ptr);
+      rs(id, 0, 0);
+      return ok ? rs : null;
+    } catch {
+      return null;
+    } finally {
+      this.freeMem(p);
+      this.freeMem(ret);
+      this.freeMem(args);
+    }
   }
 
   /**
@@ -205,11 +308,12 @@ export class Vm {
   }
 
   private heapBuf(): Buffer {
+    // The memory cannot grow (see LUA_VM_MAX_MEMORY); if it ever did, the old
+    // buffer would be detached (length 0) and the view is taken again.
+    if (this.heap.length !== 0) return this.heap;
     const u = this.exp.HEAPU8;
-    if (u !== this.heapView) {
-      this.heapView = u;
-      this.heap = Buffer.from(u.buffer, u.byteOffset, u.length);
-    }
+    this.heapView = u;
+    this.heap = Buffer.from(u.buffer, u.byteOffset, u.length);
     return this.heap;
   }
 
@@ -226,7 +330,7 @@ export class Vm {
       const n = u32(h, o);
       o += 4;
       if (o + n > end) throw new Error('ERR invalid argument encoding');
-      argv[i] = h.latin1Slice(o, o + n);
+      argv[i] = i === 0 && n <= 32 ? this.recent(this.names, h, o, n) : n <= 24 ? shortLatin1(h, o, n) : h.latin1Slice(o, o + n);
       o += n;
     }
     const w = this.wire;
@@ -236,7 +340,7 @@ export class Vm {
       w.value({ err: Buffer.from(e instanceof Error ? e.message : String(e), 'utf8') });
     }
     const n = w.len;
-    const p = this.exp._alloc(n);
+    const p = this.alloc(n);
     h = this.heapBuf();
     if (p === 0) {
       // No memory left for the reply: the engine raises "empty reply from host".
@@ -252,13 +356,38 @@ export class Vm {
     if (b.length > 1024 * 1024) w.buf = Buffer.allocUnsafe(4096);
   }
 
+  /**
+   * A short string read from the VM's memory: one of the last few in `ring`
+   * when the bytes match (a script calls the same few commands over and
+   * over), else a new string that joins them. No new string then, and its
+   * hash is kept. (Keys were tried too: no gain, random keys only miss.)
+   */
+  private recent(ring: Recent, h: Buffer, o: number, n: number): string {
+    const strs = ring.strs;
+    outer: for (let k = 0; k < strs.length; k++) {
+      const s = strs[k];
+      if (s.length !== n) continue;
+      for (let j = n - 1; j >= 0; j--) if (s.charCodeAt(j) !== h[o + j]) continue outer;
+      return s;
+    }
+    const s = n <= 24 ? shortLatin1(h, o, n) : h.latin1Slice(o, o + n);
+    strs[ring.next] = s;
+    ring.next = (ring.next + 1) % RECENT;
+    return s;
+  }
+
   /** Frees the VM copy of a chunk that is no longer cached. */
   release(chunk: Buffer): void {
     const fn = this.fns.get(chunk);
     this.fns.delete(chunk);
     if (fn !== undefined && fn !== null && fn !== false) {
-      this.release(fn.call);
-      if (!this.dead) this.engine.eval(`${FN_TABLE}["${vmKey}"]("${vmKey}${fn.id}",nil)`);
+      if (fn.call === null) {
+        // Not while a run is on the VM's stack (vireo_reg_set empties it); the entry then stays.
+        if (!this.dead && this.running === 0) this.regSet!(fn.id, 0, 0);
+      } else {
+        this.release(fn.call);
+        if (!this.dead) this.engine.eval(Buffer.from(`${FN_TABLE}["${vmKey}"]("${fnKey}${fn.id}",nil)`, 'latin1'));
+      }
     }
     const p = this.resident.get(chunk);
     if (p === undefined) return;
@@ -271,22 +400,33 @@ export class Vm {
   // The engine compiles the chunk it is given on every run (luaL_loadbuffer),
   // which for a short script costs more than running it, and it exports no
   // Lua C API to keep a compiled function. Valkey compiles a script once into
-  // a function kept in the Lua state; this does the same in Lua itself: on
-  // its second run a script's chunk is compiled with loadstring (same chunk
-  // name "@user_script", so the same messages and line numbers) and the
-  // function is stored, and each run then compiles only
-  // `return (bit["<key><id>"]())`, which calls it (not a tail call: a script
-  // sees the same stack as when its own chunk is the main one). A chunk
-  // loadstring refuses (`...` outside a vararg function) stays compiled per
-  // run, which reports the error.
+  // a function kept in the Lua state. Two ways here, both from a chunk's
+  // second run on (a script sent once with EVAL is not worth the extra step):
   //
-  // Where: the functions live in a table that is the __index of the `bit`
+  // With the patched engine (wasmpatch.ts; the pinned build only), the
+  // chunk is compiled once into the Lua registry (vireo_reg_set, chunk name
+  // "@user_script") and a run passes its registry index in place of a chunk:
+  // the engine then calls that function exactly where it would call the
+  // freshly compiled chunk, so a run is an uncached run without the
+  // compiling (same function, messages, line numbers and stack). This took
+  // the VM's part of a GET+INCR script from 2.6 to 1.0 us. The registry is
+  // out of a script's reach (no debug library).
+  //
+  // Otherwise, in Lua itself: the chunk is compiled with loadstring (same
+  // chunk name) and the function is stored in a hidden store, and each run
+  // then compiles only `return (bit["<key><id>"]())`, which calls it (not a
+  // tail call: a script sees the same stack as when its own chunk is the
+  // main one). A chunk loadstring refuses (`...` outside a vararg function)
+  // stays compiled per run, which reports the error.
+  //
+  // Where (this second way): the functions live in a table that is the __index of the `bit`
   // library table's metatable (a table __index: no function call per run),
   // protected with __metatable=false. Nothing a script can enumerate holds them: not
   // pairs(bit) (they are not in bit), not getmetatable(bit) (false), not the
-  // globals. They are reached by a random per-process key (vmSecret()), which
-  // a script cannot know, and a miss on bit returns nil as before. The cheap
-  // trampoline stays one short chunk (every constant costs compile time).
+  // globals. They are reached by random keys (fnKey + id; vmSecret() for the
+  // store's own functions), which a script cannot know, and a miss on bit
+  // returns nil as before. The cheap trampoline stays one short chunk (every
+  // constant and every byte of its key costs compile time).
   //
   // The globals table and every table reachable from it are read-only (the
   // patched Lua's per-table readonly flag, which rawset and setmetatable
@@ -347,8 +487,21 @@ export class Vm {
       return null;
     }
     const id = this.nextFn++;
+    if (this.regSet !== null) {
+      // The chunk's own function, compiled once: a run is then the same as
+      // an uncached one (same function, same chunk name, same stack) without
+      // the compiling.
+      const p = this.alloc(chunk.length);
+      if (p === 0) throw new Error('Lua VM out of memory');
+      chunk.copy(this.heapBuf(), p);
+      const ok = this.regSet(id, p, chunk.length);
+      this.freeMem(p);
+      const fn = ok === 1 ? { id, call: null } : null;
+      this.fns.set(chunk, fn);
+      return fn;
+    }
     const r = this.engine.evalWithArgs(
-      `local f=loadstring(ARGV[1],'@user_script') if not f then return 0 end ${FN_TABLE}["${vmKey}"]("${vmKey}${id}",f) return 1`,
+      Buffer.from(`local f=loadstring(ARGV[1],'@user_script') if not f then return 0 end ${FN_TABLE}["${vmKey}"]("${fnKey}${id}",f) return 1`, 'latin1'),
       [],
       [chunk],
     );
@@ -357,7 +510,7 @@ export class Vm {
       this.fns.set(chunk, null);
       return null;
     }
-    const fn = { id, call: Buffer.from(`return (${FN_TABLE}["${vmKey}${id}"]())`, 'latin1') };
+    const fn = { id, call: Buffer.from(`return (${FN_TABLE}["${fnKey}${id}"]())`, 'latin1') };
     this.fns.set(chunk, fn);
     return fn;
   }
@@ -369,34 +522,48 @@ export class Vm {
    * bytes per item). `sha` only labels errors.
    */
   runArgv(chunk: Buffer, argv: string[], kFrom: number, kTo: number, aTo: number, sha: string, fuel: number): ReplyValue {
-    const E = this.exp;
     if (fuel !== this.fuel) {
-      E._set_limits(fuel === 0 ? 0xffffffff : Math.min(fuel, 0xffffffff), 0, 0);
+      this.exp._set_limits(fuel === 0 ? 0xffffffff : Math.min(fuel, 0xffffffff), 0, 0);
       this.fuel = fuel;
     }
     // A chunk is compiled into the cache on its second run (a script sent once
     // with EVAL, e.g. with values pasted in, is not worth the extra step).
     const fn = this.fns.get(chunk);
+    let sp: number | undefined;
+    let slen = chunk.length;
     if (fn === undefined) this.fns.set(chunk, false);
-    else if (fn !== null) chunk = (fn === false ? this.defineChunk(chunk) : fn)?.call ?? chunk;
-    let sp = this.resident.get(chunk);
+    else if (fn !== null) {
+      const cached = fn === false ? this.defineChunk(chunk) : fn;
+      if (cached !== null) {
+        if (cached.call === null) {
+          sp = cached.id;
+          slen = REGISTRY_LEN;
+        } else {
+          chunk = cached.call;
+          slen = chunk.length;
+        }
+      }
+    }
     if (sp === undefined) {
-      sp = E._alloc(chunk.length);
-      if (sp === 0) throw new Error('Lua VM out of memory');
-      chunk.copy(this.heapBuf(), sp);
-      this.resident.set(chunk, sp);
+      sp = this.resident.get(chunk);
+      if (sp === undefined) {
+        sp = this.alloc(chunk.length);
+        if (sp === 0) throw new Error('Lua VM out of memory');
+        chunk.copy(this.heapBuf(), sp);
+        this.resident.set(chunk, sp);
+      }
     }
     let size = 4;
     for (let i = kFrom; i < aTo; i++) size += 4 + argv[i].length;
     if (size > this.argCap) {
-      if (this.argPtr !== 0) E._free_mem(this.argPtr);
+      if (this.argPtr !== 0) this.freeMem(this.argPtr);
       const cap = Math.max(256, size);
-      this.argPtr = E._alloc(cap);
+      this.argPtr = this.alloc(cap);
       this.argCap = this.argPtr === 0 ? 0 : cap;
       if (this.argPtr === 0) throw new Error('Lua VM out of memory');
     }
     if (this.retPtr === 0) {
-      this.retPtr = E._alloc(8);
+      this.retPtr = this.alloc(8);
       if (this.retPtr === 0) throw new Error('Lua VM out of memory');
     }
     const ap = this.argPtr;
@@ -413,10 +580,15 @@ export class Vm {
       o += n;
     }
     const ret = this.retPtr;
-    E._eval_with_args(ret, sp, chunk.length, ap, size, kTo - kFrom);
+    this.running++;
+    try {
+      this.evalWithArgs(ret, sp, slen, ap, size, kTo - kFrom);
+    } finally {
+      this.running--;
+    }
     // A large KEYS/ARGV area goes back to the VM after the run.
     if (this.argCap > 64 * 1024) {
-      E._free_mem(this.argPtr);
+      this.freeMem(this.argPtr);
       this.argPtr = 0;
       this.argCap = 0;
     }
@@ -429,7 +601,7 @@ export class Vm {
     try {
       v = decodeWire(h, ptr, len);
     } finally {
-      E._free_mem(ptr);
+      this.freeMem(ptr);
     }
     return v;
   }
@@ -447,6 +619,10 @@ export class Vm {
     return this.engine.evalWithArgs(src, keys, args);
   }
 }
+
+/** How an EVAL script's body is wrapped into its chunk: a function whose first result is returned. */
+export const EVAL_HEAD = 'return ((function() ';
+export const EVAL_TAIL = '\nend)())';
 
 const LUA_TTABLE = 5;
 /** The library table whose metatable reaches the hidden store. */

@@ -22,10 +22,12 @@
 //                   hooks could yield, but the semantics gap is large.
 // Valkey's semantics and libraries decided it: lua-redis-wasm. The package
 // compiles every chunk it runs; engine.ts keeps each script compiled in the
-// VM instead and calls it through a one-line chunk, and replaces the
-// package's redis.call marshalling with a copy-free one (resp.ts), which
-// took EVALSHA of a GET+INCR script from 10.0 to 5.9 us of server CPU per
-// request at -P 16 (Redis 7.0: 2.2 us).
+// VM instead (in the Lua registry, through two small functions wasmpatch.ts
+// adds to the pinned build; else through a one-line chunk that calls it),
+// and replaces the package's redis.call marshalling with a copy-free one
+// (resp.ts). EVALSHA of a GET+INCR script at -P 16, server CPU per request:
+// 10.0 us with the package as it is, 5.9 with the one-line chunk, 4.5 with
+// the registry (Redis 7.0: 2.55 us; bench/run.mjs --issue5).
 //
 // Fast path (almost every script): the VM runs on the main thread, inside
 // the EVAL/FCALL handler, with a fuel budget worth about busy-reply-threshold
@@ -107,6 +109,8 @@ import {
   LIBRARY_LOAD_EPILOGUE,
   libraryCallEpilogue,
   LUA_VM_MAX_MEMORY,
+  EVAL_HEAD,
+  EVAL_TAIL,
 } from './engine.js';
 import { parseReply, writeReply, errorText, markNulls, type WireWriter } from './resp.js';
 
@@ -345,8 +349,7 @@ export class Scripting {
     return this.vm;
   }
 
-  private mainFuel(): number {
-    const threshold = this.server.config.num('busy-reply-threshold');
+  private mainFuel(threshold: number): number {
     if (threshold <= 0) return 0;
     return Math.max(1, Math.min(0xffffffff, Math.floor(threshold * fuelPerMs)));
   }
@@ -442,6 +445,11 @@ export class Scripting {
       if (ce !== null) return err(ce);
     }
     if ((flags & CMD.WRITE) !== 0 && run.readOnly) return err('ERR Write commands are not allowed from read-only scripts.');
+    if ((flags & CMD.WRITE) !== 0 && !run.wrote && server.rdb.diskGate) {
+      // -MISCONF (the dispatcher's persistence gate) for the script's first write only, as Valkey's scriptVerifyWriteCommandAllow.
+      const denied = server.rdb.diskError();
+      if (denied !== null) return err(denied);
+    }
     if (
       (flags & CMD.DENYOOM) !== 0 &&
       !run.allowOom &&
@@ -534,8 +542,13 @@ export class Scripting {
   private prepare(c: Client, flags: number, roCommand: boolean, run: Run): string | null {
     const legacy = run.legacy;
     if (!legacy) {
-      if (roCommand && (flags & SF.NoWrites) === 0) return 'ERR Can not execute a script with write flag using *_ro command.';
       const server = this.server;
+      // A script that may write is a write command: -MISCONF first, as Valkey's processCommand refuses it (src/persistence/manager.ts).
+      if ((flags & SF.NoWrites) === 0 && server.rdb.diskGate && c.replRole !== 'master') {
+        const denied = server.rdb.diskError();
+        if (denied !== null) return denied;
+      }
+      if (roCommand && (flags & SF.NoWrites) === 0) return 'ERR Can not execute a script with write flag using *_ro command.';
       if (server.cluster !== null && (flags & SF.NoCluster) !== 0) return "ERR Can not run script on cluster, 'no-cluster' flag is set.";
       if ((flags & SF.NoWrites) === 0 && (flags & SF.AllowOom) === 0 && server.maxmemory !== 0 && server.overMaxmemory()) {
         return "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
@@ -559,11 +572,13 @@ export class Scripting {
     }
     this.run = run;
     const threshold = server.config.num('busy-reply-threshold');
-    if (this.canGoSlow(c)) run.moveAt = run.start + threshold;
-    if (threshold > 0 && c.socket !== null) run.busyAt = run.start + threshold;
+    if (threshold > 0 && c.socket !== null) {
+      if (!server.inExec && c.multi === null) run.moveAt = run.start + threshold;
+      run.busyAt = run.start + threshold;
+    }
     let r: ReplyValue;
     try {
-      r = vm.runArgv(target.chunk, argv, 3, 3 + nk, argv.length, run.name, this.mainFuel());
+      r = vm.runArgv(target.chunk, argv, 3, 3 + nk, argv.length, run.name, this.mainFuel(threshold));
     } catch (e) {
       if (run.busy) this.endMainBusy();
       vm.dead = true;
@@ -700,7 +715,7 @@ export class Scripting {
     if (ce !== null) return `ERR Error compiling script (new function): ${ce}`;
     // The body runs as a function whose first result is returned (Lua returns
     // all of them; Valkey's EVAL keeps one). Same line: line numbers hold.
-    const text = evalPrelude(sb.rest) + 'return ((function() ' + sb.rest + '\nend)())';
+    const text = evalPrelude(sb.rest) + EVAL_HEAD + sb.rest + EVAL_TAIL;
     const s: Script = { sha, body, chunk: Buffer.from(text, 'latin1'), flags: sb.flags, fromEval, slow: false };
     this.scripts.set(sha, s);
     if (fromEval) {
@@ -1132,8 +1147,23 @@ function bufs(argv: string[], from: number, to: number): Buffer[] {
 /** numkeys of EVAL/FCALL: the count or an error message. */
 function numKeys(argv: string[]): number | string {
   const s = argv[2];
-  if (!/^-?\d+$/.test(s) || s.length > 20) return 'ERR value is not an integer or out of range';
-  const n = Number(s);
+  let n = -1;
+  // The usual short count without a regular expression.
+  if (s.length > 0 && s.length <= 3) {
+    n = 0;
+    for (let i = 0; i < s.length; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) {
+        n = -1;
+        break;
+      }
+      n = n * 10 + d;
+    }
+  }
+  if (n < 0) {
+    if (!/^-?\d+$/.test(s) || s.length > 20) return 'ERR value is not an integer or out of range';
+    n = Number(s);
+  }
   if (n < 0) return "ERR Number of keys can't be negative";
   if (n > argv.length - 3) return "ERR Number of keys can't be greater than number of args";
   return n;

@@ -10,7 +10,12 @@
 import type { ReplyValue } from './engine.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 
-const pos = { p: 0 };
+/** A read position in a RESP buffer. */
+interface Cursor {
+  p: number;
+}
+
+const pos: Cursor = { p: 0 };
 
 function readLine(buf: Buffer, end: number): string {
   const start = pos.p;
@@ -20,8 +25,9 @@ function readLine(buf: Buffer, end: number): string {
   return buf.latin1Slice(start, i);
 }
 
-function readLenLine(buf: Buffer): number {
-  let i = pos.p;
+/** The signed length line at cur.p ("-1\r\n", "12\r\n"); moves cur past it. */
+function readLenLine(buf: Buffer, cur: Cursor): number {
+  let i = cur.p;
   let neg = false;
   if (buf[i] === 45) {
     neg = true;
@@ -29,7 +35,7 @@ function readLenLine(buf: Buffer): number {
   }
   let n = 0;
   while (buf[i] !== 13) n = n * 10 + (buf[i++] - 48);
-  pos.p = i + 2;
+  cur.p = i + 2;
   return neg ? -n : n;
 }
 
@@ -48,7 +54,7 @@ function parseOne(buf: Buffer, end: number): ReplyValue {
     }
     case 36: {
       // $
-      const n = readLenLine(buf);
+      const n = readLenLine(buf, pos);
       if (n < 0) return false;
       const b = Buffer.from(buf.subarray(pos.p, pos.p + n));
       pos.p += n + 2;
@@ -57,7 +63,7 @@ function parseOne(buf: Buffer, end: number): ReplyValue {
     case 42: // *
     case 62: {
       // > (push: as an array)
-      const n = readLenLine(buf);
+      const n = readLenLine(buf, pos);
       if (n < 0) return false;
       const a: ReplyValue[] = new Array(n);
       for (let i = 0; i < n; i++) a[i] = parseOne(buf, end);
@@ -65,7 +71,7 @@ function parseOne(buf: Buffer, end: number): ReplyValue {
     }
     case 37: {
       // %
-      const n = readLenLine(buf);
+      const n = readLenLine(buf, pos);
       const m: [ReplyValue, ReplyValue][] = new Array(n);
       for (let i = 0; i < n; i++) {
         const k = parseOne(buf, end);
@@ -75,7 +81,7 @@ function parseOne(buf: Buffer, end: number): ReplyValue {
     }
     case 126: {
       // ~
-      const n = readLenLine(buf);
+      const n = readLenLine(buf, pos);
       const a: ReplyValue[] = new Array(n);
       for (let i = 0; i < n; i++) a[i] = parseOne(buf, end);
       return { set: a };
@@ -98,7 +104,7 @@ function parseOne(buf: Buffer, end: number): ReplyValue {
       return { big_number: Buffer.from(readLine(buf, end), 'latin1') };
     case 61: {
       // =
-      const n = readLenLine(buf);
+      const n = readLenLine(buf, pos);
       const format = Buffer.from(buf.subarray(pos.p, pos.p + 3));
       const string = Buffer.from(buf.subarray(pos.p + 4, pos.p + n));
       pos.p += n + 2;
@@ -106,7 +112,7 @@ function parseOne(buf: Buffer, end: number): ReplyValue {
     }
     case 124: {
       // | attribute: skipped, the reply follows
-      const n = readLenLine(buf);
+      const n = readLenLine(buf, pos);
       for (let i = 0; i < 2 * n; i++) parseOne(buf, end);
       return parseOne(buf, end);
     }
@@ -231,10 +237,11 @@ const NULL_MARK = Buffer.from('\u0001N', 'latin1');
 const NESTED_MARK = Buffer.from('\u0001W', 'latin1');
 
 /** A reusable encoder of the engine's reply format. */
-export class WireWriter {
+export class WireWriter implements Cursor {
   buf: Buffer = Buffer.allocUnsafe(4096);
   len = 0;
-  private p = 0;
+  /** Read position in the RESP being encoded (see resp()). */
+  p = 0;
   /** RESP3 nulls met while encoding the current reply. */
   private nulls = 0;
 
@@ -324,19 +331,6 @@ export class WireWriter {
     return i;
   }
 
-  private lenLine(buf: Buffer): number {
-    let i = this.p;
-    let neg = false;
-    if (buf[i] === 45) {
-      neg = true;
-      i++;
-    }
-    let n = 0;
-    while (buf[i] !== 13) n = n * 10 + (buf[i++] - 48);
-    this.p = i + 2;
-    return neg ? -n : n;
-  }
-
   private one(buf: Buffer, end: number): void {
     const t = buf[this.p++];
     switch (t) {
@@ -374,7 +368,7 @@ export class WireWriter {
       }
       case 36: {
         // $
-        const n = this.lenLine(buf);
+        const n = readLenLine(buf, this);
         if (n < 0) return this.bool(false);
         this.head(W_BULK, n);
         this.bytes(buf, this.p, this.p + n);
@@ -384,7 +378,7 @@ export class WireWriter {
       case 42: // *
       case 62: {
         // > (push: as an array)
-        const n = this.lenLine(buf);
+        const n = readLenLine(buf, this);
         if (n < 0) return this.bool(false);
         this.head(W_ARRAY, n);
         for (let i = 0; i < n; i++) this.one(buf, end);
@@ -392,14 +386,14 @@ export class WireWriter {
       }
       case 37: {
         // %
-        const n = this.lenLine(buf);
+        const n = readLenLine(buf, this);
         this.head(W_MAP, n);
         for (let i = 0; i < 2 * n; i++) this.one(buf, end);
         return;
       }
       case 126: {
         // ~
-        const n = this.lenLine(buf);
+        const n = readLenLine(buf, this);
         this.head(W_SET, n);
         for (let i = 0; i < n; i++) this.one(buf, end);
         return;
@@ -437,7 +431,7 @@ export class WireWriter {
       }
       case 61: {
         // = (verbatim: 3 format bytes, ':', the string)
-        const n = this.lenLine(buf);
+        const n = readLenLine(buf, this);
         const s = this.p;
         this.head(W_VERBATIM, 4 + 3 + Math.max(0, n - 4));
         this.room(4);
@@ -450,7 +444,7 @@ export class WireWriter {
       }
       case 124: {
         // | attribute: skipped, the reply follows
-        const n = this.lenLine(buf);
+        const n = readLenLine(buf, this);
         const len = this.len;
         for (let i = 0; i < 2 * n; i++) this.one(buf, end);
         this.len = len;

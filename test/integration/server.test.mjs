@@ -573,3 +573,26 @@ test('MONITOR: OK, then every command run by others (credentials redacted), not 
   await o.call('SELECT', '0');
   await o.call('DEL', 'mk');
 });
+
+test('MONITOR: EVAL, EVALSHA and FCALL show before their script\'s commands, even when they fail', async () => {
+  const m = await raw();
+  const o = await raw();
+  assert.equal(await m.call('MONITOR'), '+OK\r\n');
+  await o.call('EVAL', "return redis.call('set', KEYS[1], 'x')", '1', 'mon:k');
+  await o.call('EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0');
+  await o.call('FUNCTION', 'LOAD', 'REPLACE', "#!lua name=monlib\nredis.register_function('mf', function(k) return redis.call('get', k[1]) end)");
+  await o.call('FCALL', 'mf', '1', 'mon:k');
+  const lines = [];
+  while (lines.length < 6) lines.push(await m.readReply());
+  const port = o.sock.localPort;
+  const at = `\\[0 127\\.0\\.0\\.1:${port}\\]`;
+  assert.match(lines[0], new RegExp(`${at} "eval" "return redis\\.call\\('set', KEYS\\[1\\], 'x'\\)" "1" "mon:k"\\r\\n$`, 'i'));
+  assert.match(lines[1], /\[0 lua\] "set" "mon:k" "x"\r\n$/);
+  assert.match(lines[2], new RegExp(`${at} "evalsha" "f{40}" "0"\\r\\n$`, 'i'));
+  assert.match(lines[3], new RegExp(`${at} "function" "load" "REPLACE"`, 'i'));
+  assert.match(lines[4], new RegExp(`${at} "fcall" "mf" "1" "mon:k"\\r\\n$`, 'i'));
+  assert.match(lines[5], /\[0 lua\] "get" "mon:k"\r\n$/);
+  await m.call('RESET');
+  await o.call('DEL', 'mon:k');
+  await o.call('FUNCTION', 'DELETE', 'monlib');
+});
