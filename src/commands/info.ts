@@ -175,7 +175,8 @@ const GEN: Record<string, (server: Server) => string> = {
     const peak = Math.max(server.peakMemory, used);
     const rss = process.memoryUsage.rss();
     const h = v8.getHeapStatistics();
-    const ext = process.memoryUsage().external;
+    // Buffers (arrayBuffers), not `external`: that also counts the Lua engine's reserved WebAssembly memory.
+    const ext = process.memoryUsage().arrayBuffers;
     const allocated = h.used_heap_size + ext;
     const active = h.total_heap_size + ext;
     const resident = h.total_physical_size + ext;

@@ -19,11 +19,16 @@
 //             + member sds + skiplist node 80), sampled
 //   hash      listpack: 16 + listpack; hashtable: 16 + dict + per field
 //             (entry 24 + field sds + value sds), sampled
-//   stream    16 + a flat per-entry estimate (see estimateOther)
+//   stream    16 + stream struct 80 + radix tree of nodes (streamRaxUsage) + node
+//             listpacks (allocated size: full nodes shrunk to fit, the open
+//             one at least its 4096-byte preallocation), sampled + per group
+//             40 + PEL tree + 24 per pending entry + per consumer 32 + name +
+//             its PEL tree
 //
 // "Sampled" is Valkey's SAMPLES n: the average size of the first n elements
 // (5 by default, 0 = all) times the element count. Listpack sizes are exact:
 // src/data/list.ts computes every entry's encoded size.
+import v8 from 'node:v8';
 import type { HandlerMap } from './table.js';
 import type { Client } from '../server/client.js';
 import { isStringValue, stringEncoding, stringLength, type Value } from '../keyspace/types.js';
@@ -31,9 +36,11 @@ import { ListValue, entryBytes } from '../data/list.js';
 import { SetEnc, SetValue } from '../data/set.js';
 import { ZSet } from '../data/zset.js';
 import { HashObject } from '../data/hash.js';
+import { Stream, STREAM_NODE_MAX_BYTES } from '../data/stream.js';
 import { formatDouble, parseInt64 } from '../util/numbers.js';
 import { E_SYNTAX, E_NOT_INT } from './errors.js';
 import { replyHelp } from './connection.js';
+import { scriptingInfo } from '../scripting/index.js';
 
 const ROBJ = 16;
 const DICT_ENTRY = 24;
@@ -159,7 +166,40 @@ function hashUsage(h: HashObject, samples: number): number {
   return asize + h.volatileCount() * 16;
 }
 
-/** Types owned elsewhere (streams): their own estimate if they offer one, else a flat guess. */
+/**
+ * Valkey's estimate of a radix tree holding n stream IDs (streamRadixTreeMemoryUsage):
+ * 16 bytes per ID, and per tree node its 4-byte header plus a fixed allowance of 30
+ * words; a tree of IDs has about two nodes per element (one for an empty tree).
+ */
+function streamRaxUsage(n: number): number {
+  const nodes = n === 0 ? 1 : 2 * n;
+  return n * 16 + nodes * (4 + 8 * 30);
+}
+
+function streamUsage(s: Stream, samples: number): number {
+  const nodes = s.entries.chunks;
+  const n = nodes.length;
+  let asize = ROBJ + 80 + streamRaxUsage(n);
+  // A node's listpack is allocated with a 4096-byte preallocation; full nodes are shrunk to fit.
+  const alloc = (i: number): number => {
+    const b = sizeClass(nodes[i].lpBytes);
+    return i === n - 1 && b < STREAM_NODE_MAX_BYTES ? STREAM_NODE_MAX_BYTES : b;
+  };
+  const k = samplesOf(n, samples);
+  let lp = 0;
+  for (let i = 0; i < k && i < n; i++) lp += alloc(i);
+  if (n <= k) asize += lp;
+  else asize += Math.floor(lp / k) * (n - 1) + alloc(n - 1);
+  if (s.groups !== null) {
+    for (const g of s.groups.values()) {
+      asize += 40 + streamRaxUsage(g.pel.size) + 24 * g.pel.size;
+      for (const c of g.consumers.values()) asize += 32 + c.name.length + streamRaxUsage(c.pel.size);
+    }
+  }
+  return asize;
+}
+
+/** Types owned elsewhere: their own estimate if they offer one, else a flat guess. */
 function estimateOther(v: object): number {
   const o = v as { memoryUsage?: () => number; length?: number; size?: number };
   if (typeof o.memoryUsage === 'function') return ROBJ + o.memoryUsage();
@@ -175,6 +215,7 @@ export function keyMemoryUsage(key: string, v: Value, samples: number): number {
   else if (v instanceof SetValue) usage = setUsage(v, samples);
   else if (v instanceof ZSet) usage = zsetUsage(v, samples);
   else if (v instanceof HashObject) usage = hashUsage(v, samples);
+  else if (v instanceof Stream) usage = streamUsage(v, samples);
   else usage = estimateOther(v);
   return usage + sdsSize(key.length) + DICT_ENTRY;
 }
@@ -236,56 +277,80 @@ function clientBuffers(c: Client): number {
   return n;
 }
 
+/**
+ * MEMORY STATS: Valkey 8's fields in its order. The allocator.* figures are
+ * INFO memory's (V8 heap used / committed / physical, plus Buffers), so the
+ * two commands agree as they do in Valkey. Vireo's key Maps never rehash
+ * incrementally: the rehashing figures are 0.
+ */
 function memoryStats(c: Client): void {
-  const mu = process.memoryUsage();
+  const server = c.server;
   let keys = 0;
+  let lut = 0;
   const dbs: [number, number, number][] = [];
-  c.server.dbs.forEach((db, i) => {
+  server.dbs.forEach((db, i) => {
     const n = db.dict.size;
-    if (n > 0) dbs.push([i, n * DICT_ENTRY + 8 * nextPow2(n), db.expires.size * DICT_ENTRY]);
+    const e = db.expires.size;
+    if (n > 0) {
+      dbs.push([i, n * DICT_ENTRY + 8 * nextPow2(n), e * DICT_ENTRY + (e > 0 ? 8 * nextPow2(e) : 0)]);
+      lut += 8 * nextPow2(n) + (e > 0 ? 8 * nextPow2(e) : 0);
+    }
     keys += n;
   });
-  // The same measure as INFO used_memory (what maxmemory compares with).
-  c.server.sampleMemory();
-  const allocated = c.server.usedMemory;
-  const peak = Math.max(c.server.peakMemory, allocated);
-  const startup = c.server.startupMemory;
+  // The same measures as INFO memory (used_memory is what maxmemory compares with).
+  server.sampleMemory();
+  const used = server.usedMemory;
+  const peak = Math.max(server.peakMemory, used);
+  const startup = server.startupMemory;
   const clients = clientBuffers(c);
+  const h = v8.getHeapStatistics();
+  const mu = process.memoryUsage();
+  const allocated = h.used_heap_size + mu.arrayBuffers;
+  const active = h.total_heap_size + mu.arrayBuffers;
+  const resident = h.total_physical_size + mu.arrayBuffers;
   let overhead = startup + clients;
   for (const d of dbs) overhead += d[1] + d[2];
-  const dataset = Math.max(0, allocated - overhead);
-  const pairs: [string, number | string][] = [
+  overhead = Math.min(used, overhead);
+  const dataset = used - overhead;
+  const net = used > startup ? used - startup : 1;
+  const si = scriptingInfo(server);
+  const head: [string, number | string][] = [
     ['peak.allocated', peak],
-    ['total.allocated', allocated],
+    ['total.allocated', used],
     ['startup.allocated', startup],
     ['replication.backlog', 0],
     ['clients.slaves', 0],
     ['clients.normal', clients],
     ['cluster.links', 0],
     ['aof.buffer', 0],
-    ['lua.caches', 0],
-    ['functions.caches', 0],
-    ['overhead.total', overhead],
-    ['keys.count', keys],
-    ['keys.bytes-per-key', keys ? Math.floor(allocated / keys) : 0],
-    ['dataset.bytes', dataset],
-    ['dataset.percentage', allocated ? (dataset * 100) / allocated : 0],
-    ['peak.percentage', peak ? (allocated * 100) / peak : 100],
-    ['allocator.allocated', allocated],
-    ['allocator.active', mu.heapTotal + mu.external],
-    ['allocator.resident', mu.rss],
-    ['allocator-fragmentation.ratio', allocated ? (mu.heapTotal + mu.external) / allocated : 1],
-    ['allocator-fragmentation.bytes', mu.heapTotal + mu.external - allocated],
-    ['allocator.rss-ratio', mu.heapTotal + mu.external ? mu.rss / (mu.heapTotal + mu.external) : 1],
-    ['allocator.rss-bytes', mu.rss - (mu.heapTotal + mu.external)],
-    ['rss-overhead.ratio', 1],
-    ['rss-overhead.bytes', 0],
-    ['fragmentation', allocated ? mu.rss / allocated : 1],
-    ['fragmentation.bytes', mu.rss - allocated],
+    ['lua.caches', si.scriptsMemory],
+    ['functions.caches', si.functionsMemory],
   ];
-  c.addMapLen(pairs.length + dbs.length);
-  let i = 0;
-  for (; i < 11; i++) addPair(c, pairs[i]);
+  const tail: [string, number | string][] = [
+    ['overhead.db.hashtable.lut', lut],
+    ['overhead.db.hashtable.rehashing', 0],
+    ['overhead.total', overhead],
+    ['db.dict.rehashing.count', 0],
+    ['keys.count', keys],
+    ['keys.bytes-per-key', keys ? Math.floor(dataset / keys) : 0],
+    ['dataset.bytes', dataset],
+    ['dataset.percentage', (dataset * 100) / net],
+    ['peak.percentage', (used * 100) / peak],
+    ['allocator.allocated', allocated],
+    ['allocator.active', active],
+    ['allocator.resident', resident],
+    ['allocator.muzzy', 0],
+    ['allocator-fragmentation.ratio', active / allocated],
+    ['allocator-fragmentation.bytes', active - allocated],
+    ['allocator-rss.ratio', resident / active],
+    ['allocator-rss.bytes', resident - active],
+    ['rss-overhead.ratio', mu.rss / resident],
+    ['rss-overhead.bytes', mu.rss - resident],
+    ['fragmentation', mu.rss / used],
+    ['fragmentation.bytes', mu.rss - used],
+  ];
+  c.addMapLen(head.length + dbs.length + tail.length);
+  for (const p of head) addPair(c, p);
   for (const [id, main, exp] of dbs) {
     c.addBulk(`db.${id}`);
     c.addMapLen(2);
@@ -294,7 +359,7 @@ function memoryStats(c: Client): void {
     c.addBulk('overhead.hashtable.expires');
     c.addInt(exp);
   }
-  for (; i < pairs.length; i++) addPair(c, pairs[i]);
+  for (const p of tail) addPair(c, p);
 }
 
 function addPair(c: Client, [k, v]: [string, number | string]): void {
@@ -319,44 +384,47 @@ function memoryCommand(c: Client, argv: string[]): void {
   }
 }
 
+/** The process's RSS before any data: the Node.js runtime and compiled code, which Valkey's RSS does not have. */
+const RUNTIME_RSS = process.memoryUsage.rss();
+
 /**
- * MEMORY DOCTOR: the checks Valkey's doctor makes, on Vireo's numbers (used
- * memory as INFO shows it, its peak, RSS, client buffers).
+ * MEMORY DOCTOR, worded as Valkey's report, on Vireo's numbers: used memory
+ * as INFO shows it, its peak, the RSS the data accounts for (RSS less the
+ * runtime's own, measured before any data), client buffers, cached scripts.
+ * Valkey's allocator-internal checks (jemalloc fragmentation, allocator RSS)
+ * have no V8 counterpart and are left out.
  */
 function memoryDoctor(c: Client): string {
   const server = c.server;
   server.sampleMemory();
   const used = server.usedMemory;
   const peak = Math.max(server.peakMemory, used);
-  const rss = process.memoryUsage.rss();
-  if (used < 5 * 1024 * 1024) {
-    return 'This server holds very little data (under 5 MB), too little for a meaningful memory analysis. Store some data and ask again.\n';
+  const startup = server.startupMemory;
+  if (used - startup < 5 * 1024 * 1024) {
+    return 'Hi Sam, this instance is empty or is using very little memory, my issues detector can\'t be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n';
   }
-  const issues: string[] = [];
-  if (peak > used * 1.5) {
-    issues.push(`- Peak memory: the server once used ${fmtMb(peak)}, ${((peak / used) * 100 - 100).toFixed(0)}% more than the ${fmtMb(used)} it uses now. RSS may stay near the peak until the runtime returns the pages (MEMORY PURGE runs a full garbage collection).`);
-  }
-  if (rss > used * 1.4 && rss - used > 10 * 1024 * 1024) {
-    issues.push(`- RSS (${fmtMb(rss)}) is ${(rss / used).toFixed(2)} times the used memory (${fmtMb(used)}): garbage not collected yet, the young generation of the V8 heap, and the runtime itself (about 50 MB for Node.js and compiled code) are not data but count in RSS.`);
-  }
+  const dataRss = process.memoryUsage.rss() - RUNTIME_RSS + startup;
   let n = 0;
   let bytes = 0;
   for (const cl of server.clients.values()) {
     n++;
     bytes += cl.out.length + cl.parser.pending() + (cl.socket ? cl.socket.writableLength : 0);
   }
-  if (n > 0 && bytes / n > 200 * 1024) {
-    issues.push(`- Client buffers: ${n} clients hold ${fmtMb(bytes)} in query and reply buffers (${fmtMb(bytes / n)} each on average). Check client-output-buffer-limit and clients that read slowly (CLIENT LIST omem, qbuf).`);
+  let s = '';
+  if (peak / used > 1.5) {
+    s += ' * Peak memory: In the past this instance used more than 150% the memory that is currently using. The allocator is normally not able to release memory after a peak, so you can expect to see a big fragmentation ratio, however this is actually harmless and is only due to the memory peak, and if the Valkey instance Resident Set Size (RSS) is currently bigger than expected, the memory will be used as soon as you fill the Valkey instance with more data. If the memory peak was only occasional and you want to try to reclaim memory, please try the MEMORY PURGE command, otherwise the only other option is to shutdown and restart the instance.\n\n';
   }
-  if (server.maxmemory !== 0 && used > server.maxmemory) {
-    issues.push(`- Used memory (${fmtMb(used)}) is over maxmemory (${fmtMb(server.maxmemory)}); with maxmemory-policy ${server.config.get('maxmemory-policy')} writes ${server.config.get('maxmemory-policy') === 'noeviction' ? 'are refused with -OOM' : 'evict keys'}.`);
+  if (dataRss / used > 1.4 && dataRss - used > 10 << 20) {
+    s += ` * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4 (this means that the Resident Set Size of the Valkey process is much larger than the sum of the logical allocations Valkey performed). This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. If the problem is a large peak memory, then there is no issue. Note: The currently used allocator is "v8-${process.versions.v8}".\n\n`;
   }
-  if (issues.length === 0) return `No memory problem found: ${fmtMb(used)} used, peak ${fmtMb(peak)}, RSS ${fmtMb(rss)}.\n`;
-  return `Memory report (${fmtMb(used)} used, peak ${fmtMb(peak)}, RSS ${fmtMb(rss)}):\n\n${issues.join('\n\n')}\n`;
-}
-
-function fmtMb(n: number): string {
-  return `${(n / (1024 * 1024)).toFixed(2)} MB`;
+  if (n > 0 && bytes / n > 1024 * 200) {
+    s += ' * Big client buffers: The clients output buffers in this instance are greater than 200K per client (on average). This may result from different causes, like Pub/Sub clients subscribed to channels bot not receiving data fast enough, so that data piles on the Valkey instance output buffer, or clients sending commands with large replies or very large sequences of commands in the same pipeline. Please use the CLIENT LIST command in order to investigate the issue if it causes problems in your instance, or to understand better why certain clients are using a big amount of memory.\n\n';
+  }
+  if (scriptingInfo(server).scripts > 1000) {
+    s += ' * Many scripts: There seem to be many cached scripts in this instance (more than 1000). This may be because scripts are generated and `EVAL`ed, instead of being parameterized (with KEYS and ARGV), `SCRIPT LOAD`ed and `EVALSHA`ed. Unless `SCRIPT FLUSH` is called periodically, the scripts\' caches may end up consuming most of your memory.\n\n';
+  }
+  if (s === '') return 'Hi Sam, I can\'t find any memory issue in your instance. I can only account for what occurs on this base.\n';
+  return `Sam, I detected a few issues in this Valkey instance memory implants:\n\n${s}I'm here to keep you safe, Sam. I want to help you.\n`;
 }
 
 export const commands: HandlerMap = {

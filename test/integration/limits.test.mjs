@@ -1,5 +1,6 @@
-// Connection limits and guards: maxclients, protected mode (decision function
-// and a real loopback peer), the Unix socket, idle `timeout` and who is exempt,
+// Connection limits and guards: maxclients, protected mode (the decision function,
+// a real loopback peer and, where the machine has one, a peer on a
+// non-loopback address), the Unix socket, idle `timeout` and who is exempt,
 // client-query-buffer-limit, proto-max-bulk-len, client-output-buffer-limit
 // for normal clients, maxmemory-clients with CLIENT NO-EVICT, and CONFIG SET of
 // the immutable ones.
@@ -8,7 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { startVireo, freePort, VIREO_BIN } from '../helpers/servers.mjs';
 import { RawConn } from '../helpers/resp.mjs';
@@ -123,6 +124,51 @@ test('protected mode: default yes; a peer on 127.0.0.2 is local and accepted; CO
   assert.equal(await admin.call('CONFIG', 'SET', 'protected-mode', 'no'), '+OK\r\n');
   assert.equal(await admin.call('CONFIG', 'SET', 'protected-mode', 'yes'), '+OK\r\n');
   assert.equal(await admin.call('CONFIG', 'SET', 'protected-mode', 'maybe'), "-ERR CONFIG SET failed (possibly related to argument 'protected-mode') - argument must be 'yes' or 'no'\r\n");
+});
+
+/** A non-loopback IPv4 address of this machine (what a remote peer looks like), or null. */
+function externalIPv4() {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal && !a.address.startsWith('127.')) return a.address;
+  }
+  return null;
+}
+
+/** PINGs from `host`; with `untilClosed`, waits for the server to close the connection too. */
+async function pingFrom(port, host, untilClosed = false) {
+  const s = net.connect({ port, host });
+  const reply = await new Promise((resolve) => {
+    let out = '';
+    s.on('connect', () => s.write('PING\r\n'));
+    s.on('data', (d) => {
+      out += d;
+      if (!untilClosed && out.endsWith('\r\n')) resolve(out);
+    });
+    s.on('close', () => resolve(untilClosed ? `${out}<closed>` : out));
+    s.on('error', (e) => resolve(out || e.message));
+  });
+  s.destroy();
+  return reply;
+}
+
+const extIp = externalIPv4();
+test('protected mode: a peer on a non-loopback address gets DENIED and is closed; a password or protected-mode no lets it in', { skip: extIp === null && 'no non-loopback IPv4 address on this machine' }, async () => {
+  const open = await startVireo(['--bind', '*', '-::*']);
+  const c = await RawConn.connect(open.port);
+  try {
+    assert.equal(await pingFrom(open.port, extIp, true), `${PROTECTED_MODE_DENIED}<closed>`);
+    assert.equal(await c.call('PING'), '+PONG\r\n', 'loopback clients are served');
+    assert.equal(await c.call('CONFIG', 'SET', 'requirepass', 'pw'), '+OK\r\n');
+    assert.equal(await pingFrom(open.port, extIp), '-NOAUTH Authentication required.\r\n');
+    assert.equal(await c.call('AUTH', 'pw'), '+OK\r\n');
+    assert.equal(await c.call('CONFIG', 'SET', 'requirepass', ''), '+OK\r\n');
+    assert.equal(await pingFrom(open.port, extIp), PROTECTED_MODE_DENIED);
+    assert.equal(await c.call('CONFIG', 'SET', 'protected-mode', 'no'), '+OK\r\n');
+    assert.equal(await pingFrom(open.port, extIp), '+PONG\r\n');
+  } finally {
+    c.close();
+    await open.stop();
+  }
 });
 
 test('unixsocket and unixsocketperm: redis-cli -s, CLIENT INFO addr and flag U, INFO listener', async () => {

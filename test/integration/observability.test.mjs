@@ -186,13 +186,17 @@ test('COMMANDLOG: slow, large-request and large-reply logs', async () => {
 test('LATENCY: monitor threshold, LATEST, HISTORY, RESET, GRAPH, DOCTOR, HISTOGRAM', async () => {
   const c = await RawConn.connect(srv.port);
   assert.equal(await c.call('LATENCY', 'RESET'), `:${(await call(c, 'LATENCY', 'LATEST')).length}\r\n`);
-  assert.match(await c.call('LATENCY', 'DOCTOR'), /^\$\d+\r\n.*latency-monitor-threshold is 0/);
+  // Valkey's wording (latency.c createLatencyReport), not Redis 7.0's.
+  assert.equal(await call(c, 'LATENCY', 'DOCTOR'), 'I\'m sorry, Dave, I can\'t do that. Latency monitoring is disabled in this Valkey instance. You may use "CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it.\n');
   assert.equal(await c.call('LATENCY', 'GRAPH', 'command'), "-ERR No samples available for event 'command'\r\n");
   await c.call('DEBUG', 'SLEEP', '0.01');
   assert.equal(await c.call('LATENCY', 'LATEST'), '*0\r\n'); // threshold 0: off
   assert.equal(await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '5'), '+OK\r\n');
   await c.call('PING');
   assert.equal(await c.call('LATENCY', 'LATEST'), '*0\r\n');
+  const quiet = await call(c, 'LATENCY', 'DOCTOR');
+  // Transparent huge pages in the server process add Valkey's THP advice even with no event.
+  if (!quiet.includes('anonymous huge pages')) assert.equal(quiet, 'No latency spike was observed during the lifetime of this Valkey instance, not in the slightest bit.\n');
   await c.call('DEBUG', 'SLEEP', '0.02');
   const latest = await call(c, 'LATENCY', 'LATEST');
   assert.equal(latest.length, 1);
@@ -207,6 +211,17 @@ test('LATENCY: monitor threshold, LATEST, HISTORY, RESET, GRAPH, DOCTOR, HISTOGR
   assert.match(graph, /^command - high \d+ ms, low \d+ ms \(all time high \d+ ms\)\n-{80}\n/);
   const doctor = await call(c, 'LATENCY', 'DOCTOR');
   assert.match(doctor, /1\. command: 1 latency spikes \(average \d+ms, mean deviation 0ms, period \d+\.\d\d sec\)\. Worst all time event \d+ms\./);
+  assert.ok(doctor.startsWith('Latency spikes are observed in this Valkey instance.\n\n1. command: '), doctor);
+  assert.ok(doctor.includes('\n\nHere is some advice for you:\n\n'), doctor);
+  // slowlog-log-slower-than 10000 us is above the 5 ms threshold: the tuning advice, with the threshold in us.
+  assert.ok(doctor.includes("- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than 5000'.\n"), doctor);
+  assert.ok(doctor.includes('- Check your Slow Log to understand what are the commands you are running which are too slow to execute.'), doctor);
+  assert.ok(doctor.includes('- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation.'), doctor);
+  await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '-1');
+  const off = await call(c, 'LATENCY', 'DOCTOR');
+  assert.ok(off.includes("- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Valkey feature using the command 'CONFIG SET slowlog-log-slower-than 5000'."), off);
+  assert.ok(!off.includes('Your current Slow Log configuration'), off);
+  await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
   assert.equal(await c.call('LATENCY', 'RESET', 'command', 'nothing'), ':1\r\n');
   assert.equal(await c.call('LATENCY', 'LATEST'), '*0\r\n');
   await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
@@ -225,5 +240,86 @@ test('LATENCY: monitor threshold, LATEST, HISTORY, RESET, GRAPH, DOCTOR, HISTOGR
   for (let i = 2; i < buckets.length; i += 2) assert.ok(buckets[i] > buckets[i - 2] && buckets[i + 1] > buckets[i - 1]);
   const all = await call(c, 'LATENCY', 'HISTOGRAM');
   assert.ok(all.includes('set') && all.includes('latency|histogram'));
+  c.close();
+});
+
+test('MEMORY DOCTOR: Valkey\'s report on an empty instance, a healthy one and after a memory peak', async () => {
+  const mem = await startVireo();
+  const c = await RawConn.connect(mem.port);
+  try {
+    assert.equal(await call(c, 'MEMORY', 'DOCTOR'), "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n");
+    const used = async () => Number(/used_memory:(\d+)/.exec(await call(c, 'INFO', 'memory'))[1]);
+    // About 40 MB of strings, written in pipelined batches.
+    const val = 'v'.repeat(400);
+    for (let b = 0; b < 100; b++) {
+      let frame = '';
+      for (let i = 0; i < 1000; i++) frame += `*3\r\n$3\r\nSET\r\n$${String(b * 1000 + i).length + 1}\r\nk${b * 1000 + i}\r\n$400\r\n${val}\r\n`;
+      c.write(frame);
+      for (let i = 0; i < 1000; i++) assert.equal(await c.readReply(), '+OK\r\n');
+    }
+    const full = await call(c, 'MEMORY', 'DOCTOR');
+    const header = 'Sam, I detected a few issues in this Valkey instance memory implants:\n\n';
+    const footer = "I'm here to keep you safe, Sam. I want to help you.\n";
+    assert.ok(full === "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n" || (full.startsWith(header) && full.endsWith(footer)), full);
+    // Keep a fifth, collect the garbage: the peak is now far above what is used.
+    const peak = await used();
+    for (let b = 0; b < 80; b++) {
+      const keys = [];
+      for (let i = 0; i < 1000; i++) keys.push(`k${b * 1000 + i}`);
+      assert.equal(await c.call('DEL', ...keys), ':1000\r\n');
+    }
+    assert.equal(await c.call('MEMORY', 'PURGE'), '+OK\r\n');
+    const now = await used();
+    assert.ok(now * 1.5 < peak, `used ${now} after the purge, peak ${peak}`);
+    const after = await call(c, 'MEMORY', 'DOCTOR');
+    assert.ok(after.startsWith(header + ' * Peak memory: In the past this instance used more than 150% the memory that is currently using.'), after);
+    assert.ok(after.endsWith(footer), after);
+  } finally {
+    c.close();
+    await mem.stop();
+  }
+});
+
+test('MEMORY STATS: Valkey 8 fields in order, every redis-server 7.0 field, agreeing with INFO memory', async () => {
+  const c = await RawConn.connect(srv.port);
+  await c.call('SET', 'ms:a', '1');
+  await c.call('SET', 'ms:b', '2', 'EX', '100');
+  const flat = await call(c, 'MEMORY', 'STATS');
+  const names = flat.filter((_, i) => i % 2 === 0);
+  const stats = new Map(names.map((n, i) => [n, flat[2 * i + 1]]));
+  const dbs = names.filter((n) => /^db\.\d+$/.test(n));
+  assert.ok(dbs.includes('db.0'), JSON.stringify(names));
+  assert.deepEqual(stats.get('db.0').filter((_, i) => i % 2 === 0), ['overhead.hashtable.main', 'overhead.hashtable.expires']);
+  assert.deepEqual(names, [
+    'peak.allocated', 'total.allocated', 'startup.allocated', 'replication.backlog', 'clients.slaves', 'clients.normal',
+    'cluster.links', 'aof.buffer', 'lua.caches', 'functions.caches', ...dbs,
+    'overhead.db.hashtable.lut', 'overhead.db.hashtable.rehashing', 'overhead.total', 'db.dict.rehashing.count',
+    'keys.count', 'keys.bytes-per-key', 'dataset.bytes', 'dataset.percentage', 'peak.percentage',
+    'allocator.allocated', 'allocator.active', 'allocator.resident', 'allocator.muzzy',
+    'allocator-fragmentation.ratio', 'allocator-fragmentation.bytes', 'allocator-rss.ratio', 'allocator-rss.bytes',
+    'rss-overhead.ratio', 'rss-overhead.bytes', 'fragmentation', 'fragmentation.bytes',
+  ]);
+  const infoText = await call(c, 'INFO', 'memory');
+  const field = (n) => Number(new RegExp(`^${n}:(\\d+)`, 'm').exec(infoText)[1]);
+  assert.equal(stats.get('startup.allocated'), field('used_memory_startup'));
+  // Sampled a moment apart: the same measure, within a loose margin.
+  const near = (a, b) => Math.abs(a - b) <= Math.max(a, b) * 0.5;
+  assert.ok(near(stats.get('total.allocated'), field('used_memory')), `${stats.get('total.allocated')} vs ${field('used_memory')}`);
+  assert.ok(near(stats.get('allocator.allocated'), field('allocator_allocated')), `${stats.get('allocator.allocated')} vs ${field('allocator_allocated')}`);
+  assert.ok(near(stats.get('allocator.active'), field('allocator_active')));
+  assert.ok(stats.get('keys.count') >= 2);
+  assert.ok(stats.get('overhead.db.hashtable.lut') >= 16, 'bucket arrays of db 0 (main and expires)');
+  if (haveRedis()) {
+    const redis = await startRedis();
+    const r = await RawConn.connect(redis.port);
+    try {
+      await r.call('SET', 'ms:a', '1');
+      const rnames = (await call(r, 'MEMORY', 'STATS')).filter((_, i) => i % 2 === 0);
+      for (const n of rnames) assert.ok(names.includes(n), `redis-server's MEMORY STATS field ${n} is missing`);
+    } finally {
+      r.close();
+      await redis.stop();
+    }
+  }
   c.close();
 });

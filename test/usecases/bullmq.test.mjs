@@ -33,6 +33,8 @@ test('BullMQ: 1,000 jobs with priorities, retries, delays, failures and a repeat
   // Processing order of first attempts of jobs that were waiting when the
   // worker started (not delayed): [priority, i].
   const startOrder = [];
+  const firstFailAt = new Map();
+  const retriedAt = new Map();
   const worker = new Worker(
     'jobs',
     async (job) => {
@@ -44,6 +46,8 @@ test('BullMQ: 1,000 jobs with priorities, retries, delays, failures and a repeat
       attemptsSeen.set(i, (attemptsSeen.get(i) ?? 0) + 1);
       if (job.attemptsMade === 0 && !job.data.delayed) startOrder.push([job.opts.priority, i]);
       if (job.data.delayed) delayedRanAt.set(i, Date.now());
+      if (job.attemptsMade === 1) retriedAt.set(i, Date.now());
+      if ((i % 20 === 0 || i % 50 === 0) && job.attemptsMade === 0) firstFailAt.set(i, Date.now());
       if (i % 50 === 0) throw new Error(`permanent ${i}`);
       if (i % 20 === 0 && job.attemptsMade === 0) throw new Error(`transient ${i}`);
       return i * 2;
@@ -97,6 +101,9 @@ test('BullMQ: 1,000 jobs with priorities, retries, delays, failures and a repeat
       assert.equal(n, expected, `job ${i} ran ${n} times`);
     }
     // Delayed jobs did not run before their delay.
+    // Retries wait for their fixed 50 ms backoff (a lower bound: a loaded machine only adds to it).
+    assert.equal(retriedAt.size, N / 20 + N / 50 - N / 100);
+    for (const [i, t] of retriedAt) assert.ok(t - firstFailAt.get(i) >= 45, `job ${i} retried ${t - firstFailAt.get(i)} ms after failing`);
     assert.equal(delayedRanAt.size, N / 25 - N / 50);
     for (const t of delayedRanAt.values()) assert.ok(t - addedAt >= 250, `delayed job ran after ${t - addedAt} ms`);
     // Higher priority first, FIFO within a priority.
