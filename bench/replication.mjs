@@ -13,11 +13,13 @@
 //
 // Usage: node bench/replication.mjs [-n 200000] [--pipelines 1,16] [--clients 50]
 //        [--replicas 0,1,2] [--sync-keys 1000000] [--rounds 1] [--servers vireo,redis]
-//        [--no-throughput] [--no-sync] [--base path/to/other/bin/vireo-server]
+//        [--no-throughput] [--no-sync] [--base path/to/other/bin/vireo-server] [--no-warmup]
+// Each primary is warmed up (unmeasured SET -P 16 over the keyspace, bench/lib.mjs warmUp) before its
+// replicas attach; --no-warmup measures the cold start instead.
 // --servers vireo,base compares this build with another one (--base); --diskless-load <mode>
 // sets the replica's repl-diskless-load in the full-sync test.
 import { execFileSync } from 'node:child_process';
-import { opt, flag, startServer, stopServer, benchmarkTest, cpuTicks, TICK_US } from './lib.mjs';
+import { opt, flag, startServer, stopServer, benchmarkTest, cpuTicks, TICK_US, warmUp } from './lib.mjs';
 
 const N = Number(opt('-n', '200000'));
 const PIPES = opt('--pipelines', '1,16').split(',').map(Number);
@@ -92,6 +94,9 @@ if (!flag('--no-throughput')) {
         const order = round % 2 === 0 ? SERVERS : [...SERVERS].reverse();
         for (const kind of order) {
           const primary = await start(kind, 0);
+          // Warm (JIT, heap, keyspace of 100k keys) before the replicas attach and the measurement, as every
+          // bench/run.mjs preset: a cold fresh server made SET -P 16 0.65x here against 0.97x there (bench/lib.mjs warmUp).
+          warmUp(primary.port);
           const reps = [];
           for (let i = 0; i < nrep; i++) reps.push(await start(kind, 1, ['--replicaof', '127.0.0.1', String(primary.port)]));
           for (const r of reps) await online(primary, r);

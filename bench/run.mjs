@@ -8,7 +8,10 @@
 // Usage: node bench/run.mjs [--tests set,get] [--pipelines 1,16] [-n 1000000]
 //        [--clients 50] [--rounds 2] [--memory] [--no-throughput] [--write bench/RESULTS.md]
 //        [--issue3] [--issue4] [--collections] [--rdb] [--members 1000000] [--servers vireo,redis] [-r 100000]
-//        [--base path/to/other/bin/vireo-server]
+//        [--base path/to/other/bin/vireo-server] [--no-warmup]
+//   --no-warmup    measure cold (by default each server first gets an unmeasured
+//                  SET -n 8*r -P 16 warm-up, see warmUp in bench/lib.mjs, and each
+//                  test an unmeasured run with -n/5 before its measured run).
 //   --base         A/B against another build: server kind "base" runs that
 //                  vireo-server (e.g. a copy of bin/ and dist/ taken before a
 //                  change); use --servers vireo,base.
@@ -43,7 +46,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { Client, ReplyError, frame } from './resp.mjs';
-import { track, startServer as startPinned } from './lib.mjs';
+import { track, startServer as startPinned, warmUp } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -60,7 +63,9 @@ const ISSUE4_TESTS = 'xadd,xrange_100,xreadgroup,publish_1,publish_100,multi_exe
 const ISSUE5_TESTS = 'evalsha_2,evalsha_10';
 const TESTS = opt('--tests', flag('--issue5') ? ISSUE5_TESTS : flag('--issue4') ? ISSUE4_TESTS : flag('--issue3') ? ISSUE3_TESTS : 'ping_inline,ping_mbulk,set,get,incr,mset').split(',');
 const PIPES = opt('--pipelines', '1,16').split(',').map(Number);
-const N = Number(opt('-n', '1000000'));
+const N_MEASURED = Number(opt('-n', '1000000'));
+// Requests of the run in progress: N_MEASURED, or a fifth of it for the unmeasured warm-up run of each test (runTest).
+let N = N_MEASURED;
 const CLIENTS = Number(opt('--clients', '50'));
 const ROUNDS = Number(opt('--rounds', '2'));
 const KEYSPACE = Number(opt('-r', '100000'));
@@ -294,7 +299,27 @@ async function publish(s, P, subs, publishes) {
   return { rate: r.messages / r.seconds, ops: r.publishes, ticks, info: `${Math.round(pubRate)} PUBLISH/s, ${r.messages} messages` };
 }
 
+/**
+ * Runs test t at -P P on server s, after an unmeasured run of the same test with
+ * a fifth of the requests: every test is measured warm (its code paths
+ * compiled, its data structures grown), whichever preset and order run it. A
+ * fresh server's first requests of a kind pay for JIT tiering and heap growth
+ * (bench/lib.mjs warmUp): PUBLISH -P 16 measured cold cost 1.0-1.2 us/req
+ * against 0.65 warm. --no-warmup measures cold.
+ */
 async function runTest(s, t, P) {
+  if (!flag('--no-warmup')) {
+    N = Math.max(1000, Math.round(N_MEASURED / 5));
+    try {
+      await runTestOnce(s, t, P);
+    } finally {
+      N = N_MEASURED;
+    }
+  }
+  return runTestOnce(s, t, P);
+}
+
+async function runTestOnce(s, t, P) {
   const custom = CUSTOM[t];
   if (!custom) {
     const c0 = cpuTicks(s.pid);
@@ -319,6 +344,7 @@ async function throughput() {
     const order = round % 2 === 0 ? SERVERS : [...SERVERS].reverse();
     for (const kind of order) {
       const s = await startServer(kind);
+      warmUp(s.port, KEYSPACE); // measured warm, with the keyspace filled (bench/lib.mjs)
       for (const P of PIPES) {
         for (const t of TESTS) {
           const { key, rate, cpu, info } = await runTest(s, t, P);
