@@ -938,8 +938,11 @@ function hgetex(c: Client, argv: string[]): void {
   }
   if (changes > 0 && h !== undefined) {
     c.server.dirty += changes;
-    if (h.size === 0) c.db.delete(key);
-    else if (h.hasVolatile()) track(c.db, key, h);
+    notify(c.server, NOTIFY_HASH, setExpired ? 'hexpired' : when !== -1 ? 'hexpire' : 'hpersist', key, c.db.id);
+    if (h.size === 0) {
+      c.db.delete(key);
+      notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
+    } else if (h.hasVolatile()) track(c.db, key, h);
   }
 }
 
@@ -1009,18 +1012,30 @@ function hsetex(c: Client, argv: string[]): void {
   for (let i = start; i < argc; i += 2) {
     const f = argv[i];
     if (setExpired) {
-      if (h.delete(f)) changes++;
-      hashFieldStats.expiredFields++;
+      if (h.delete(f)) {
+        changes++;
+        hashFieldStats.expiredFields++;
+      }
       continue;
     }
     h.set(f, argv[i + 1], me, mv, keepTtl);
     if (when !== -1) h.setExpire(f, when);
     changes++;
   }
-  c.server.dirty += changes;
-  if (h.size === 0) c.db.delete(key);
-  else if (h.hasVolatile()) track(c.db, key, h);
-  c.addInt(1);
+  if (changes > 0) {
+    c.server.dirty += changes;
+    // Valkey 9's events: hexpired for a time already past, else hset (and hexpire with a TTL given).
+    if (setExpired) notify(c.server, NOTIFY_HASH, 'hexpired', key, c.db.id);
+    else {
+      notify(c.server, NOTIFY_HASH, 'hset', key, c.db.id);
+      if (ext.expire !== null && !keepTtl) notify(c.server, NOTIFY_HASH, 'hexpire', key, c.db.id);
+    }
+    if (h.size === 0) {
+      c.db.delete(key);
+      notify(c.server, NOTIFY_GENERIC, 'del', key, c.db.id);
+    } else if (h.hasVolatile()) track(c.db, key, h);
+  } else if (h.size === 0) c.db.delete(key); // a time already past on a new key: nothing to keep
+  c.addInt(BigInt(changes) === nf ? 1 : 0);
 }
 
 // ------------------------------------------------------------------ active expiry

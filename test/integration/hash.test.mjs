@@ -388,7 +388,8 @@ test('HSETEX: NX/XX/FNX/FXX, EX/PX/EXAT/PXAT/KEEPTTL, errors', async () => {
     [['HSETEX', 's', 'FIELDS', '1', 'a', '1'], WRONGTYPE],
     [['HSETEX', 'se', 'EX', '0', 'FIELDS', '2', 'a', '1', 'c', '1'], int(1)],
     [['EXISTS', 'se'], int(0)],
-    [['HSETEX', 'fresh', 'EX', '0', 'FIELDS', '1', 'a', '1'], int(1)],
+    // A time already past deletes the named fields; the reply is 1 only when every one was deleted (Valkey 9).
+    [['HSETEX', 'fresh', 'EX', '0', 'FIELDS', '1', 'a', '1'], int(0)],
     [['EXISTS', 'fresh'], int(0)],
   ]);
 });

@@ -277,3 +277,25 @@ test('hash field expiry (Valkey 9): hexpire, hpersist, hexpired (immediate and a
     expand(['hset h', 'hexpire h', 'hpersist h', 'hexpired h', 'hdel h', 'hexpire h', 'hexpired h', 'del h', 'hset g', 'hexpired g', 'del g']),
   );
 });
+
+test('HSETEX and HGETEX (Valkey 9): hset + hexpire, hexpire, hpersist, hexpired, del; nothing when nothing changed', async () => {
+  const got = await collectEvents(
+    srv.port,
+    [
+      ['HSETEX', 'x', 'FIELDS', '1', 'a', '1'],
+      ['HSETEX', 'x', 'EX', '100', 'FIELDS', '1', 'b', '2'],
+      ['HSETEX', 'x', 'KEEPTTL', 'FIELDS', '1', 'b', '3'],
+      ['HGETEX', 'x', 'PERSIST', 'FIELDS', '1', 'a'],
+      ['HGETEX', 'x', 'PERSIST', 'FIELDS', '1', 'b'],
+      ['HGETEX', 'x', 'EX', '100', 'FIELDS', '1', 'a'],
+      ['HGETEX', 'x', 'PXAT', '1', 'FIELDS', '2', 'a', 'nope'],
+      ['HSETEX', 'x', 'PXAT', '1', 'FIELDS', '1', 'nope', 'v'],
+      ['HSETEX', 'x', 'PXAT', '1', 'FIELDS', '1', 'b', 'v'],
+    ],
+    'KEA',
+  );
+  assert.deepEqual(
+    got,
+    expand(['hset x', 'hset x', 'hexpire x', 'hset x', 'hpersist x', 'hexpire x', 'hexpired x', 'hexpired x', 'del x']),
+  );
+});
