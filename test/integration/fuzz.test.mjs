@@ -12,6 +12,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { startVireo, startRedis } from '../helpers/servers.mjs';
 import { RawConn, replyEnd } from '../helpers/resp.mjs';
+import { prng as mulberry32 } from '../helpers/prng.mjs';
 
 const SEED = Number(process.env.VIREO_FUZZ_SEED ?? (Date.now() % 2 ** 31));
 const TOTAL_FRAMES = Number(process.env.VIREO_FUZZ_FRAMES ?? 100000);
@@ -26,17 +27,7 @@ after(async () => {
   await srv?.stop();
 });
 
-// ---------------------------------------------------------------- PRNG
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// ---------------------------------------------------------------- PRNG (test/helpers/prng.mjs)
 const rnd = mulberry32(SEED);
 const int = (n) => Math.floor(rnd() * n);
 const pick = (arr) => arr[int(arr.length)];

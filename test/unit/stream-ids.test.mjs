@@ -7,15 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EntryMap, IdMap, Stream } from '../../dist/src/data/stream.js';
 import { ReplyWriter } from '../../dist/src/protocol/reply.js';
-
-function prng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.mjs';
 
 function lastIdReply(m) {
   const w = new ReplyWriter(4);

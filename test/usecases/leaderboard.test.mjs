@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { startServer } from '../../dist/src/index.js';
+import { prng as rng } from '../helpers/prng.mjs';
 
 let srv;
 before(async () => {
@@ -19,15 +20,6 @@ const N = 100_000;
 const KEY = 'lb:season-1';
 
 // Deterministic pseudo-random numbers (mulberry32), so failures reproduce.
-function rng(seed) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const name = (i) => `player:${String(i).padStart(6, '0')}`;
 

@@ -1,0 +1,11 @@
+// A small deterministic PRNG (mulberry32) for tests whose random choices must
+// reproduce from a printed seed: prng(seed)() returns floats in [0, 1).
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
