@@ -9,10 +9,11 @@
 // with far fewer objects per member (two array cells instead of a node with
 // level arrays), which is what keeps memory per member near Valkey's.
 //
-// The "listpack" encoding is the same tree without the member -> score Map: a
-// small set is a single leaf (sorted arrays) and member lookups scan it, as a
-// listpack does. Converting to "skiplist" builds the Map.
+// The "listpack" encoding is the same tree without the member -> score index
+// (ZDict): a small set is a single leaf (sorted arrays) and member lookups scan
+// it, as a listpack does. Converting to "skiplist" builds the index.
 import { ObjType, type DataObject } from '../keyspace/types.js';
+import { MemberIndex, setMemberIndexTuning } from './member-index.js';
 
 /**
  * Leaf capacity and inner fanout (variables only so tests can shrink them).
@@ -599,111 +600,99 @@ export class ZTree {
   }
 }
 
-/** Members per index before it is split into shards. */
-let SHARD_AT = 1 << 16;
-const SHARDS = 256;
-
-/** Test hook: the size at which a member index splits into shards. */
+/** Test hook: the size at which a member index splits into shards (shared with sets and hashes). */
 export function setShardThreshold(n: number): void {
-  SHARD_AT = Math.max(1, n);
-}
-
-/** 32-bit FNV-1a of a latin1 string, for picking a shard. */
-function hashMember(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return (h ^ (h >>> 15)) >>> 0;
+  setMemberIndexTuning({ shardAt: n });
 }
 
 /**
- * member -> score for the skiplist encoding. One Map while small; past
- * SHARD_AT members it becomes SHARDS Maps picked by a hash of the member, so
- * that no single insert rehashes more than a shard: a JS Map grows by copying
- * all its entries at once (over a second at 8M entries), where Valkey's dict
- * rehashes incrementally.
+ * member -> score for the skiplist encoding: a MemberIndex (dense members, an
+ * open-addressing index split into shards past 65,536 members, so no insert
+ * rehashes more than a shard; see src/data/member-index.ts) with the scores
+ * in the parallel `vals` array. Its hash is the keyspace's cheap one, where a
+ * JS Map makes V8 hash every fresh argument string, and it costs fewer bytes
+ * per member than a Map entry.
  */
 export class ZDict {
-  private one: Map<string, number> | null = new Map();
-  private shards: Map<string, number>[] | null = null;
-  /** The member get() looked up last (sharded only) and its shard. */
+  private readonly idx: MemberIndex<number>;
+  /** The member get() found last and its position (valid until the next insert or delete). */
   private lastK: string | null = null;
-  private lastMap: Map<string, number> | null = null;
-  size = 0;
+  private lastP = -1;
+  /**
+   * The member the index's last find() missed (get() then set(): ZADD of a new
+   * member inserts where the lookup stopped, without hashing it again); null
+   * after any other lookup or change.
+   */
+  private missK: string | null = null;
 
-  private mapFor(m: string): Map<string, number> {
-    return this.one !== null ? this.one : this.shards![hashMember(m) & (SHARDS - 1)];
+  constructor(idx: MemberIndex<number> | null = null) {
+    this.idx = idx !== null ? idx : new MemberIndex<number>([], []);
+  }
+
+  get size(): number {
+    return this.idx.size;
   }
 
   get(m: string): number | undefined {
-    const one = this.one;
-    if (one !== null) return one.get(m);
-    // Remember the shard: ZADD looks a member up, then replaces its score.
-    const map = this.shards![hashMember(m) & (SHARDS - 1)];
+    const p = this.idx.find(m);
+    if (p < 0) {
+      this.missK = m;
+      return undefined;
+    }
+    this.missK = null;
+    // Remember the position: ZADD looks a member up, then replaces its score.
     this.lastK = m;
-    this.lastMap = map;
-    return map.get(m);
+    this.lastP = p;
+    return this.idx.vals![p];
   }
 
   has(m: string): boolean {
-    return this.mapFor(m).has(m);
+    this.missK = null;
+    return this.idx.find(m) >= 0;
   }
 
   set(m: string, v: number): void {
-    const map = this.mapFor(m);
-    const n = map.size;
-    map.set(m, v);
-    if (map.size !== n) {
-      this.size++;
-      if (this.one !== null && this.size > SHARD_AT) this.split();
+    const idx = this.idx;
+    if (m === this.missK) {
+      this.missK = null;
+      this.lastK = null;
+      idx.insertAfterMiss(m, v);
+      return;
+    }
+    this.missK = null;
+    const p = idx.find(m);
+    if (p >= 0) idx.vals![p] = v;
+    else {
+      this.lastK = null;
+      idx.insertAfterMiss(m, v);
     }
   }
 
   /** Sets the value of a member known to be present. */
   replace(m: string, v: number): void {
-    const one = this.one;
-    if (one !== null) one.set(m, v);
-    else (m === this.lastK ? this.lastMap! : this.mapFor(m)).set(m, v);
+    if (m === this.lastK) this.idx.vals![this.lastP] = v;
+    else this.set(m, v);
   }
 
   delete(m: string): boolean {
-    if (!this.mapFor(m).delete(m)) return false;
-    this.size--;
-    return true;
+    this.lastK = null;
+    this.missK = null;
+    return this.idx.remove(m) >= 0;
   }
 
-  private split(): void {
-    const sh: Map<string, number>[] = [];
-    for (let i = 0; i < SHARDS; i++) sh.push(new Map());
-    for (const [k, v] of this.one!) sh[hashMember(k) & (SHARDS - 1)].set(k, v);
-    this.one = null;
-    this.shards = sh;
-  }
-
-  /** The object live iterators depend on (changes when the index splits). */
+  /** The object live iterators depend on. */
   get source(): object {
-    return this.one !== null ? this.one : this.shards!;
+    return this.idx;
   }
 
-  /** A live iterator over the members (Map iterator semantics, shard by shard). */
+  /** A live iterator over the members (see MemberIndex: a member present throughout is visited once). */
   keys(): Iterator<string> {
-    if (this.one !== null) return this.one.keys();
-    return shardKeys(this.shards!);
+    return this.idx.iterator();
   }
 
   clone(): ZDict {
-    const d = new ZDict();
-    if (this.one !== null) d.one = new Map(this.one);
-    else {
-      d.one = null;
-      d.shards = this.shards!.map((m) => new Map(m));
-    }
-    d.size = this.size;
-    return d;
+    return new ZDict(this.idx.clone<number>(this.idx.keys.slice(), this.idx.vals!.slice()));
   }
-}
-
-function* shardKeys(shards: Map<string, number>[]): Generator<string> {
-  for (let i = 0; i < shards.length; i++) yield* shards[i].keys();
 }
 
 /** A sorted set value: the ordered tree plus, in the skiplist encoding, member -> score. */
@@ -741,11 +730,15 @@ export class ZSet implements DataObject {
   /** Switches to the skiplist encoding (member -> score map). */
   toFull(): void {
     if (this.dict !== null) return;
-    const d = new ZDict();
+    const ms: string[] = [];
+    const ss: number[] = [];
     for (let l: ZLeaf | null = this.tree.first(); l !== null; l = l.next) {
-      for (let i = 0; i < l.m.length; i++) d.set(l.m[i], l.s[i]);
+      for (let i = 0; i < l.m.length; i++) {
+        ms.push(l.m[i]);
+        ss.push(l.s[i]);
+      }
     }
-    this.dict = d;
+    this.dict = new ZDict(new MemberIndex<number>(ms, ss));
   }
 
   /** Switches to the compact encoding. */
@@ -872,9 +865,7 @@ export class ZSet implements DataObject {
     const z = new ZSet();
     z.tree = ZTree.fromSorted(m, s);
     if (!compact) {
-      const d = new ZDict();
-      for (let i = 0; i < m.length; i++) d.set(m[i], s[i]);
-      z.dict = d;
+      z.dict = new ZDict(new MemberIndex<number>(m.slice(), s.slice()));
     }
     return z;
   }
@@ -893,9 +884,7 @@ export class ZSet implements DataObject {
     const z = new ZSet();
     z.tree = ZTree.fromSorted(m, s);
     if (!compact) {
-      const zd = new ZDict();
-      for (let i = 0; i < m.length; i++) zd.set(m[i], s[i]);
-      z.dict = zd;
+      z.dict = new ZDict(new MemberIndex<number>(m, s));
     }
     return z;
   }

@@ -294,3 +294,43 @@ test('score updates that stay inside a leaf (moved in place) and edge pops keep 
   }
   setNodeSizes();
 });
+
+test('ZDict: an insert right after a missed get reuses the probe only for that member', () => {
+  for (const shardAt of [8, 1 << 16]) {
+    setShardThreshold(shardAt);
+    const d = new ZDict();
+    const model = new Map();
+    let seed = 11;
+    const rnd = (n) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let k = 0; k < 20000; k++) {
+      const a = `m${rnd(500)}`;
+      const b = `m${rnd(500)}`;
+      const got = d.get(a);
+      assert.equal(got, model.get(a));
+      const op = rnd(5);
+      if (op === 0) d.has(b); // another lookup in between
+      if (op === 1) {
+        d.delete(b);
+        model.delete(b);
+      }
+      // Set a (the missed member, or after another lookup) or b.
+      const m = op === 2 ? b : a;
+      const v = rnd(1000) - 500;
+      if (model.has(m)) d.replace(m, v);
+      else d.set(m, v);
+      model.set(m, v);
+      assert.equal(d.size, model.size);
+    }
+    for (const [m, v] of model) assert.equal(d.get(m), v);
+    let n = 0;
+    for (let it = d.keys(), r = it.next(); !r.done; r = it.next()) {
+      assert.ok(model.has(r.value));
+      n++;
+    }
+    assert.equal(n, model.size);
+  }
+  setShardThreshold(1 << 16);
+});
