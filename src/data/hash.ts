@@ -67,8 +67,35 @@ export class HashObject implements DataObject {
   private idx: MemberIndex<string | number> | null = null;
   /** Expire times of volatile fields (hashtable only); null when there are none. */
   private ttl: Map<string, number> | null = null;
-  private heapT: number[] = [];
-  private heapF: string[] = [];
+  /** Min-heap of (time, field) over ttl; allocated with the first field TTL, null while ttl is null. */
+  private heapT: number[] | null = null;
+  private heapF: string[] | null = null;
+
+  /**
+   * A hash built from [f0, v0, f1, v1, ...] (RDB load, RESTORE), as `set` per
+   * pair would build it, but a listpack gets its array at exact size. A
+   * trailing unpaired element is ignored. Returns null when a field repeats.
+   */
+  static fromPairs(pairs: string[], maxEntries: number, maxValue: number): HashObject | null {
+    const n = pairs.length >> 1;
+    const h = new HashObject();
+    let small = n <= maxEntries;
+    for (let i = 0; small && i < 2 * n; i++) if (pairs[i].length > maxValue) small = false;
+    if (small) {
+      const lp = new Array<string | number>(2 * n);
+      for (let i = 0; i < n; i++) {
+        const f = pairs[2 * i];
+        for (let j = 0; j < i; j++) if (lp[2 * j] === f) return null;
+        lp[2 * i] = f;
+        lp[2 * i + 1] = packValue(pairs[2 * i + 1]);
+      }
+      h.lp = n === 0 ? [] : lp;
+      return h;
+    }
+    h.convert();
+    for (let i = 0; i < n; i++) if (!h.set(pairs[2 * i], pairs[2 * i + 1], maxEntries, maxValue)) return null;
+    return h;
+  }
 
   get size(): number {
     if (this.lp !== null) return this.lp.length >> 1;
@@ -172,8 +199,18 @@ export class HashObject implements DataObject {
         lp[i + 1] = packValue(value);
         return false;
       }
-      lp.push(field, packValue(value));
-      if (lp.length >> 1 > maxEntries) this.convert();
+      const len = lp.length;
+      if (len < 8) {
+        // Up to 4 fields a listpack grows to exact size (a push would leave
+        // room for 8 more fields that most small hashes never use; past 4 the
+        // push's slack is cheaper than copying).
+        const nl = new Array<string | number>(len + 2);
+        for (let j = 0; j < len; j++) nl[j] = lp[j];
+        nl[len] = field;
+        nl[len + 1] = packValue(value);
+        this.lp = nl;
+      } else lp.push(field, packValue(value));
+      if (len + 2 > 2 * maxEntries) this.convert();
       return true;
     }
     const idx = this.idx!;
@@ -235,7 +272,11 @@ export class HashObject implements DataObject {
   /** Sets the expire time of an existing field (converts a listpack). */
   setExpire(field: string, when: number): void {
     this.convert();
-    if (this.ttl === null) this.ttl = new Map();
+    if (this.ttl === null) {
+      this.ttl = new Map();
+      this.heapT = [];
+      this.heapF = [];
+    }
     this.ttl.set(field, when);
     this.heapPush(when, field);
   }
@@ -252,9 +293,9 @@ export class HashObject implements DataObject {
     if (!ttl.delete(field)) return;
     if (ttl.size === 0) {
       this.ttl = null;
-      this.heapT = [];
-      this.heapF = [];
-    } else if (this.heapT.length > 2 * ttl.size + 64) {
+      this.heapT = null;
+      this.heapF = null;
+    } else if (this.heapT!.length > 2 * ttl.size + 64) {
       this.rebuildHeap();
     }
   }
@@ -264,9 +305,10 @@ export class HashObject implements DataObject {
     const ttl = this.ttl;
     if (ttl === null) return Infinity;
     // Drop stale heap tops (fields deleted, persisted or given a new time).
-    while (this.heapT.length > 0) {
-      const t = this.heapT[0];
-      if (ttl.get(this.heapF[0]) === t) return t;
+    const T = this.heapT!;
+    while (T.length > 0) {
+      const t = T[0];
+      if (ttl.get(this.heapF![0]) === t) return t;
       this.heapPop();
     }
     return Infinity;
@@ -281,7 +323,7 @@ export class HashObject implements DataObject {
     while (n < max && this.ttl !== null) {
       const t = this.nextExpire();
       if (t === Infinity || !fieldExpired(t, now)) break;
-      const f = this.heapF[0];
+      const f = this.heapF![0];
       this.heapPop();
       this.delete(f);
       if (out) out.push(f);
@@ -291,8 +333,8 @@ export class HashObject implements DataObject {
   }
 
   private heapPush(t: number, f: string): void {
-    const T = this.heapT;
-    const F = this.heapF;
+    const T = this.heapT!;
+    const F = this.heapF!;
     let i = T.length;
     T.push(t);
     F.push(f);
@@ -308,8 +350,8 @@ export class HashObject implements DataObject {
   }
 
   private heapPop(): void {
-    const T = this.heapT;
-    const F = this.heapF;
+    const T = this.heapT!;
+    const F = this.heapF!;
     const lastT = T.pop()!;
     const lastF = F.pop()!;
     const n = T.length;
@@ -329,9 +371,14 @@ export class HashObject implements DataObject {
   }
 
   private rebuildHeap(): void {
+    if (this.ttl === null) {
+      this.heapT = null;
+      this.heapF = null;
+      return;
+    }
     this.heapT = [];
     this.heapF = [];
-    if (this.ttl !== null) for (const [f, t] of this.ttl) this.heapPush(t, f);
+    for (const [f, t] of this.ttl) this.heapPush(t, f);
   }
 
   // ---------------------------------------------------------------- misc

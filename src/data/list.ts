@@ -627,6 +627,30 @@ export class ListValue implements DataObject {
   qfill = -2;
   length = 0;
 
+  /**
+   * A list of `items` head to tail, as pushAll(items, 0, false, fill) on an
+   * empty list builds it (RDB load, RESTORE), except that a tiny list gets an
+   * array of exact size.
+   */
+  static fromItems(items: string[], fill: number): ListValue {
+    const l = new ListValue();
+    const n = items.length;
+    if (n === 0) return l;
+    let add = 0;
+    for (let i = 0; i < n; i++) add += items[i].length;
+    l.growCheck(fill, add, n);
+    if (l.tiny === null || n > TINY_MAX) {
+      l.pushAll(items, 0, false, fill);
+      return l;
+    }
+    let tb = LP_EMPTY;
+    for (let i = 0; i < n; i++) tb += entryBytes(items[i]);
+    l.tiny = items.slice();
+    l.tb = tb;
+    l.length = n;
+    return l;
+  }
+
   encoding(): string {
     return this.quick ? 'quicklist' : 'listpack';
   }

@@ -234,3 +234,35 @@ test('hashtable positions: O(1) fieldAt/valueAt, dense after deletes, clone is i
   assert.equal(h.get('new'), undefined);
   assert.equal(c.get('f0'), undefined);
 });
+
+test('fromPairs builds what set per pair builds, refuses repeated fields, allocates the TTL heap only with a TTL', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(field, value), { maxLength: 12 }), fc.integer({ min: 1, max: 8 }), (kv, maxEntries) => {
+      const pairs = kv.flat();
+      const ref = new HashObject();
+      let dup = false;
+      if (kv.length > maxEntries) ref.convert();
+      for (const [f, v] of kv) if (!ref.set(f, v, maxEntries, 64)) dup = true;
+      const h = HashObject.fromPairs(pairs, maxEntries, 64);
+      if (dup) return assert.equal(h, null);
+      assert.equal(h.encoding(), ref.encoding());
+      assert.equal(h.size, ref.size);
+      for (let i = 0; i < h.size; i++) {
+        assert.equal(h.fieldAt(i), ref.fieldAt(i));
+        assert.equal(h.rawValueAt(i), ref.rawValueAt(i));
+      }
+      if (h.size === 0) return;
+      const f = h.fieldAt(0);
+      h.setExpire(f, 1000);
+      assert.equal(h.nextExpire(), 1000);
+      h.persist(f);
+      assert.equal(h.hasVolatile(), false);
+      assert.equal(h.nextExpire(), Infinity);
+      h.setExpire(f, 5);
+      assert.equal(h.expireDue(10, 10), 1);
+      assert.equal(h.has(f), false);
+    }),
+    { numRuns: 300 },
+  );
+  assert.equal(HashObject.fromPairs(['a', '1', 'b'], 8, 64).size, 1);
+});

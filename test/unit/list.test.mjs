@@ -307,3 +307,25 @@ test('small lists: single pushes (LMOVE) across the string form and back, at bot
     }
   }
 });
+
+test('fromItems builds what pushAll builds on an empty list', () => {
+  fc.assert(
+    fc.property(fc.array(elem, { maxLength: 12 }), fc.constantFrom(-2, -1, 1, 2, 4, 8, 128), (items, fill) => {
+      const ref = new ListValue();
+      if (items.length > 0) ref.pushAll(items, 0, false, fill);
+      const l = ListValue.fromItems(items, fill);
+      assert.equal(l.encoding(), ref.encoding());
+      assert.equal(l.length, ref.length);
+      assert.equal(l.bytes(), ref.bytes());
+      assert.deepEqual(l.toArray(), items);
+      l.check();
+      // Still a working list: push at both ends and pop.
+      l.push('h', true);
+      l.push('t', false);
+      assert.deepEqual(l.toArray(), ['h', ...items, 't']);
+      assert.equal(l.pop(true), 'h');
+      assert.equal(l.pop(false), 't');
+    }),
+    { numRuns: 300 },
+  );
+});

@@ -537,17 +537,12 @@ function stringValue(s: string): Value {
 }
 
 function buildList(items: string[], lim: LoadLimits): ListValue {
-  const l = new ListValue();
-  if (items.length > 0) l.pushAll(items, 0, false, lim.listFill);
-  return l;
+  return ListValue.fromItems(items, lim.listFill);
 }
 
 function buildHash(pairs: string[], lim: LoadLimits): HashObject {
-  const h = new HashObject();
-  if (pairs.length / 2 > lim.hashEntries) h.convert();
-  for (let i = 0; i + 1 < pairs.length; i += 2) {
-    if (!h.set(pairs[i], pairs[i + 1], lim.hashEntries, lim.hashValue)) throw new RdbError('Duplicate hash fields detected');
-  }
+  const h = HashObject.fromPairs(pairs, lim.hashEntries, lim.hashValue);
+  if (h === null) throw new RdbError('Duplicate hash fields detected');
   return h;
 }
 
