@@ -1,16 +1,15 @@
 // Shared by the cluster interop tests (test/interop/cluster*.test.mjs): cluster-mode
 // nodes (Vireo, and Debian's redis-server) each in its own temp dir and torn down after
 // the file's tests, redis-cli runs, one-shot commands, polling and `--cluster check`.
-import { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { startVireo, startRedis, freePort } from './servers.mjs';
+import { startVireo, startRedis, freePort, testResources } from './servers.mjs';
 
 const run = promisify(execFile);
 
@@ -21,18 +20,7 @@ const run = promisify(execFile);
  * and `id` (CLUSTER MYID).
  */
 export function clusterNodes({ prefix, nodeTimeout }) {
-  const servers = [];
-  const clients = [];
-  const conns = [];
-  const procs = [];
-  const dirs = [];
-  after(async () => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    for (const c of clients) c.disconnect();
-    for (const c of conns) c.close();
-    for (const s of servers) await s.stop('SIGKILL');
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const { servers, clients, conns, procs, dirs } = testResources();
 
   async function node(start, suffix, extra) {
     const dir = mkdtempSync(join(tmpdir(), `${prefix}${suffix}`));

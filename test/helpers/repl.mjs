@@ -1,11 +1,10 @@
 // Shared by the replication tests: INFO parsing, waiting for a replica to
 // catch up, and a mixed write load.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startVireo, startRedis } from './servers.mjs';
+import { startVireo, startRedis, testResources } from './servers.mjs';
 import assert from 'node:assert/strict';
 import { client, fullDump } from '../interop/rdb-helpers.mjs';
 
@@ -119,14 +118,7 @@ export async function writeLoad(r, n, seed = 1, { stop } = {}) {
  * and removed. Call it at the top level of a test file (it registers an `after` hook).
  */
 export function replicationServers({ prefix = 'vireo-repl-', vireoArgs, redisArgs = ['--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0'] }) {
-  const servers = [];
-  const clients = [];
-  const dirs = [];
-  after(async () => {
-    for (const c of clients) c.disconnect();
-    for (const s of servers) await s.stop('SIGKILL');
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const { servers, clients, dirs } = testResources();
   const track = (s, kind) => {
     servers.push(s);
     const c = client(s.port);

@@ -5,7 +5,8 @@ import { spawn, execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -104,4 +105,22 @@ export function haveRedis() {
 export function startRedis(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'vireo-redis-'));
   return startProcess('redis-server', (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs], { cwd: dir });
+}
+
+/**
+ * What one test file starts, to be stopped and removed after its tests: servers
+ * (stop('SIGKILL')), clients (ioredis: disconnect()), conns (RawConn: close()),
+ * procs (child processes: SIGKILL) and temp dirs. Call it at a file's top level
+ * (it registers an `after` hook) and push onto the arrays.
+ */
+export function testResources() {
+  const r = { servers: [], clients: [], conns: [], procs: [], dirs: [] };
+  after(async () => {
+    for (const p of r.procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    for (const c of r.clients) c.disconnect();
+    for (const c of r.conns) c.close();
+    for (const sv of r.servers) await sv.stop('SIGKILL');
+    for (const d of r.dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return r;
 }

@@ -5,23 +5,16 @@
 // FAIL by majority) between real vireo-server processes; replicas (CLUSTER
 // REPLICATE, READONLY, cluster-replica-no-failover, CLUSTER FAILOVER FORCE) and
 // replica migration to an orphaned primary.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { startVireo, freePort } from '../helpers/servers.mjs';
+import { startVireo, freePort, testResources } from '../helpers/servers.mjs';
 
-const servers = [];
-const clients = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { servers, clients, dirs } = testResources();
 
 async function node(extra = [], dir = null) {
   if (dir === null) {

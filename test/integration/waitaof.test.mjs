@@ -3,23 +3,16 @@
 // with REPLCONF ACK <offset> FACK <aofoffset>, Valkey's errors, the reply
 // [numlocal, numreplicas] on success and on timeout, a blocked client released
 // with an error when appendonly is turned off, and no blocking inside MULTI.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startVireo } from '../helpers/servers.mjs';
+import { startVireo, testResources } from '../helpers/servers.mjs';
 import { client } from '../interop/rdb-helpers.mjs';
 import { waitFor, infoRepl } from '../helpers/repl.mjs';
 
-const servers = [];
-const clients = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { servers, clients, dirs } = testResources();
 
 async function vireo(args = []) {
   const dir = mkdtempSync(join(tmpdir(), 'vireo-waitaof-'));
