@@ -23,7 +23,8 @@
 // src/replication/sync-load.ts) and applies the stream through the normal
 // dispatcher with a master client whose replies are dropped (REPLCONF GETACK
 // answers ACK), in batches: a batch of complete commands is parsed first and
-// their keys prefetched together (src/replication/stream-parse.ts). The raw bytes of the stream go on, unchanged, to its own
+// their keys prefetched together (src/replication/stream-parse.ts); the live
+// stream is read in place into reused memory (src/replication/link-read.ts). The raw bytes of the stream go on, unchanged, to its own
 // backlog and sub-replicas (chained replication), so offsets match the
 // primary's. A replica does not expire keys itself (src/keyspace/db.ts
 // server.keyspace.replica): it hides logically expired keys and waits for the DEL.
@@ -55,6 +56,7 @@ import type { AclUser } from '../acl/acl.js';
 import { Backlog } from './backlog.js';
 import { SyncLoad } from './sync-load.js';
 import { parseMultibulk, parsed } from './stream-parse.js';
+import { LinkReader } from './link-read.js';
 import { LOADING_ERR } from '../persistence/manager.js';
 
 /** How many commands of the stream a replica parses (and prefetches the keys of) before applying them. */
@@ -359,6 +361,13 @@ export class Replication implements PropagationTarget {
   /** Appends bytes to the stream: backlog, live replicas, buffers of syncing ones. */
   private feedRaw(b: Buffer): void {
     if (this.backlog === null) return;
+    if (this.replicas.size === 0 && this.turn.len === 0) {
+      // Nobody to write to (a replica applying its primary's stream, no sub-replica): straight into the backlog,
+      // with no copy into the turn's buffer and no end-of-turn flush.
+      this.backlog.append(b);
+      this.offset += b.length;
+      return;
+    }
     const start = this.turn.len;
     this.turn.appendBytes(b);
     this.commit(start);
@@ -554,6 +563,8 @@ export class Replication implements PropagationTarget {
     else if (this.tryPartial(r, replid, off)) return;
     else if (replid !== '?') this.stats.syncPartialErr++;
     this.stats.syncFull++;
+    // repl-disable-tcp-nodelay: a fully resyncing replica's link batches small writes (Nagle), as Valkey's syncCommand.
+    if (this.server.config.bool('repl-disable-tcp-nodelay')) c.socket?.setNoDelay(false);
     if (this.backlog === null) {
       if (!this.isReplica) {
         // First replica of a primary without history: a fresh replication id.
@@ -977,7 +988,27 @@ export class Replication implements PropagationTarget {
 
   private connect(): void {
     if (!this.isReplica || this.sock !== null || this.loadingRdb) return;
-    const sock = net.connect({ host: this.masterHost, port: this.masterPort });
+    // Reads land in reused memory: in place after the unapplied bytes once the stream is live (src/replication/link-read.ts).
+    const reader = new LinkReader();
+    let link: net.Socket | null = null;
+    const sock = net.connect({
+      host: this.masterHost,
+      port: this.masterPort,
+      onread: {
+        buffer: () => {
+          if (link === null || this.sock !== link || this.linkState !== 'connected') return reader.idle();
+          const b = reader.live(this.inbuf);
+          this.inbuf = reader.placed;
+          return b;
+        },
+        // The view is the one buffer() handed out; true: keep reading (pause() / resume() still apply).
+        callback: (n: number, view: Uint8Array): boolean => {
+          if (this.sock === link) this.onRead(reader, n, view as Buffer);
+          return true;
+        },
+      },
+    });
+    link = sock;
     this.sock = sock;
     this.linkState = 'connecting';
     this.lastIo = Date.now();
@@ -988,9 +1019,6 @@ export class Replication implements PropagationTarget {
       this.linkState = 'handshake';
       this.hsStep = 0;
       this.send(['PING']);
-    });
-    sock.on('data', (d: Buffer) => {
-      if (this.sock === sock) this.onMasterData(d);
     });
     sock.on('error', (e) => {
       if (this.sock !== sock) return;
@@ -1026,10 +1054,27 @@ export class Replication implements PropagationTarget {
     return line;
   }
 
-  private onMasterData(d: Buffer): void {
+  /** `n` bytes from the primary landed in `view` (reused memory: see src/replication/link-read.ts). */
+  private onRead(reader: LinkReader, n: number, view: Buffer): void {
+    const joined = this.linkState === 'connected' ? reader.joined(view, n, this.inbuf) : null;
+    if (joined === null) {
+      // Not in place (before the stream is live the bytes may be kept): a copy.
+      this.onMasterData(Buffer.from(view.subarray(0, n)));
+      return;
+    }
+    this.received(n);
+    this.inbuf = joined;
+    if (!this.loadingRdb) this.pump();
+  }
+
+  private received(n: number): void {
     this.lastIo = Date.now();
     if (this.masterClient !== null && this.masterClient.socket !== null) this.masterClient.lastInteractionMs = this.lastIo;
-    this.stats.replInBytes += d.length;
+    this.stats.replInBytes += n;
+  }
+
+  private onMasterData(d: Buffer): void {
+    this.received(d.length);
     if (this.linkState === 'sync' && this.bulkLen !== -1) {
       this.onBulk(d);
       return;
@@ -1601,8 +1646,12 @@ export class Replication implements PropagationTarget {
     let pos = 0;
     let bad = false;
     clock.update();
-    // Each command's end starts the next one's timing (as a client's pipeline, Client.processInput).
+    // Each command's end starts the next one's timing, and FAST commands are timed together (as a client's
+    // pipeline, Client.processInput; src/server/cmdtiming.ts).
     server.callClock = performance.now();
+    const timing = server.timing;
+    const outer = timing.batching;
+    timing.batching = true;
     apply: while (pos < buf.length) {
       // Parse a batch of complete commands and prefetch their keys together (src/replication/stream-parse.ts).
       let n = 0;
@@ -1613,14 +1662,13 @@ export class Replication implements PropagationTarget {
           p++; // the primary's keep-alive newlines
           continue;
         }
-        const argv: string[] = [];
-        const end = parseMultibulk(buf, p, argv);
+        const end = parseMultibulk(buf, p);
         if (end < 0) {
           bad = end === -2;
           break;
         }
         if (parsed.hasKey) hashes[nh++] = parsed.keyHash;
-        batch[n] = argv;
+        batch[n] = parsed.argv;
         starts[n] = p;
         ends[n] = end;
         n++;
@@ -1638,6 +1686,10 @@ export class Replication implements PropagationTarget {
         }
         const argv = batch[i];
         batch[i] = NO_ARGV;
+        if (argv.length === 0) {
+          pos = ends[i]; // *0: nothing to run (as Valkey)
+          continue;
+        }
         this.applyOffset = this.offset + starts[i];
         this.applying = true;
         this.server.keyspace.replica = 2;
@@ -1658,6 +1710,7 @@ export class Replication implements PropagationTarget {
         pos = ends[i];
         if (this.sock === null) {
           batch.fill(NO_ARGV, i + 1, n);
+          this.endTiming(outer);
           return; // the command changed our role (REPLICAOF in the stream)
         }
       }
@@ -1667,6 +1720,7 @@ export class Replication implements PropagationTarget {
         break;
       }
     }
+    this.endTiming(outer);
     if (bad) {
       server.log.warning('Protocol error in the replication stream from the primary');
       this.linkLost();
@@ -1679,6 +1733,13 @@ export class Replication implements PropagationTarget {
       this.feedRaw(buf.subarray(0, pos)); // copied into the turn's buffer
     }
     server.flushPending();
+  }
+
+  /** The end of applyStream's batch: the FAST commands timed together get their share (Client.processInput). */
+  private endTiming(outer: boolean): void {
+    const server = this.server;
+    server.timing.batching = outer;
+    if (!outer && server.timing.n !== 0) server.callClock = performance.now();
   }
 
   /** Commands applyStream parsed ahead, with where each starts and ends in inbuf and their key hashes. */

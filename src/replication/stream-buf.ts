@@ -29,6 +29,13 @@ function writeUint(buf: Buffer, o: number, n: number): number {
     buf[o] = 48 + n;
     return o + 1;
   }
+  if (n < 100) {
+    // Two digits: most key and value lengths.
+    const t = (n / 10) | 0;
+    buf[o] = 48 + t;
+    buf[o + 1] = 48 + n - t * 10;
+    return o + 2;
+  }
   let digits = 1;
   for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
   let p = o + digits;

@@ -472,3 +472,63 @@ test('CLIENT PAUSE on a replica holds the stream; it is then applied in order ac
   assert.deepEqual(await fullDump(r.c, [0, 1]), await fullDump(p.c, [0, 1]));
   assert.equal(await r.c.call('DEBUG', 'DIGEST'), await p.c.call('DEBUG', 'DIGEST'));
 });
+
+test('the live stream read in place: commands larger than the read buffer, a paused backlog of MBs, a chained replica', async () => {
+  // The replica reads its live stream into one reused buffer (src/replication/link-read.ts): commands cut
+  // across reads, commands larger than that buffer, and MBs held by CLIENT PAUSE must all arrive intact.
+  const p = await vireo();
+  const r = await vireo(['--replicaof', '127.0.0.1', String(p.port)]);
+  await caughtUp(p.c, r.c);
+  const r2 = await vireo(['--replicaof', '127.0.0.1', String(r.port)]);
+  await caughtUp(r.c, r2.c);
+  const sizes = [1, 100, 70000, 300000, 1300000, 17, 65536, 262144, 5];
+  const value = (i, n) => Buffer.alloc(n, `${i}:${n}|`);
+  const burst = async (round) => {
+    const pipe = p.c.pipeline();
+    for (let i = 0; i < 400; i++) {
+      if (i % 40 === 0) pipe.set(`big:${round}:${i / 40}`, value(i, sizes[(i / 40 + round) % sizes.length]));
+      else pipe.set(`small:${i % 50}`, value(i, 1 + ((i * 7) % 90)));
+      pipe.rpush(`list:${i % 5}`, `${round}:${i}`);
+    }
+    await pipe.exec();
+  };
+  await burst(0);
+  await caughtUp(p.c, r.c);
+  // Paused: several MBs wait unapplied, the reads keep landing after them.
+  assert.equal(await r.c.call('CLIENT', 'PAUSE', '600000', 'WRITE'), 'OK');
+  const in0 = Number((await infoStats(r.c)).total_net_repl_input_bytes);
+  await burst(1);
+  await burst(2);
+  const target = Number((await infoRepl(p.c)).master_repl_offset);
+  const behind = target - Number((await infoRepl(r.c)).master_repl_offset);
+  await waitFor(async () => Number((await infoStats(r.c)).total_net_repl_input_bytes) - in0 >= behind, 30000, 'the stream reaches the paused replica');
+  assert.equal(await r.c.call('CLIENT', 'UNPAUSE'), 'OK');
+  await caughtUp(p.c, r.c);
+  // Small writes after the large ones (the read buffer shrinks back).
+  await writeLoad(p.c, 500, 5);
+  await caughtUp(p.c, r.c);
+  await caughtUp(r.c, r2.c);
+  for (const x of [r, r2]) {
+    assert.deepEqual(await fullDump(x.c), await fullDump(p.c));
+    assert.equal(await x.c.call('DEBUG', 'DIGEST'), await p.c.call('DEBUG', 'DIGEST'));
+  }
+  for (const round of [1, 2]) for (let j = 0; j < 10; j++) assert.equal(await r2.c.strlen(`big:${round}:${j}`), sizes[(j + round) % sizes.length]);
+});
+
+test('repl-disable-tcp-nodelay: default no; yes on the primary still replicates (full sync, then the stream)', async () => {
+  const p = await vireo();
+  assert.deepEqual(await p.c.config('GET', 'repl-disable-tcp-nodelay'), ['repl-disable-tcp-nodelay', 'no']);
+  assert.equal(await p.c.config('SET', 'repl-disable-tcp-nodelay', 'yes'), 'OK');
+  assert.deepEqual(await p.c.config('GET', 'repl-disable-tcp-nodelay'), ['repl-disable-tcp-nodelay', 'yes']);
+  await assert.rejects(p.c.config('SET', 'repl-disable-tcp-nodelay', 'maybe'), /ERR CONFIG SET failed/);
+  await writeLoad(p.c, 300, 3);
+  const r = await vireo(['--replicaof', '127.0.0.1', String(p.port)]);
+  await caughtUp(p.c, r.c);
+  await writeLoad(p.c, 500, 4);
+  await caughtUp(p.c, r.c);
+  await sameData(p, r);
+  // A lone small write still arrives (Nagle delays, it does not hold back).
+  await p.c.set('last', '1');
+  await caughtUp(p.c, r.c);
+  assert.equal(await r.c.get('last'), '1');
+});
