@@ -7,8 +7,10 @@
 //     counts the pages it shares with the parent), with used_memory and RSS
 //     after the load for reference (Vireo's used_memory is V8's heap + external).
 // Servers pinned to CPU 0, redis-benchmark to CPU 1. Needs a quiet machine.
+// With --rounds R, Vireo and Redis are measured alternately R times each and
+// every row shows the medians (one busy moment then moves no ratio alone).
 //
-// Usage: node bench/rdb.mjs [-n 1000000]
+// Usage: node bench/rdb.mjs [-n 1000000] [--rounds 1]
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, createWriteStream, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ import net from 'node:net';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const N = Number(args[args.indexOf('-n') + 1] || 1000000) || 1000000;
+const ROUNDS = args.includes('--rounds') ? Math.max(1, Number(args[args.indexOf('--rounds') + 1]) || 1) : 1;
 const children = new Set();
 process.on('exit', () => {
   for (const p of children) p.kill('SIGKILL');
@@ -162,10 +165,24 @@ async function measure(kind, resp) {
 
 const resp = join(mkdtempSync(join(tmpdir(), 'rdb-bench-')), 'data.resp');
 await dataset(resp);
-const v = await measure('vireo', resp);
-const r = await measure('redis', resp);
+const runs = { vireo: [], redis: [] };
+for (let i = 0; i < ROUNDS; i++) {
+  runs.vireo.push(await measure('vireo', resp));
+  runs.redis.push(await measure('redis', resp));
+}
+/** Per metric, the median over the rounds. */
+function medians(list) {
+  const out = {};
+  for (const k of Object.keys(list[0])) {
+    const xs = list.map((m) => m[k]).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+    out[k] = xs.length === 0 ? NaN : xs.length % 2 ? xs[xs.length >> 1] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2;
+  }
+  return out;
+}
+const v = medians(runs.vireo);
+const r = medians(runs.redis);
 const row = (name, a, b, unit, digits = 3) => console.log(`${name.padEnd(34)} ${a.toFixed(digits).padStart(10)} ${b.toFixed(digits).padStart(10)} ${unit.padEnd(4)} ${(a / b).toFixed(2)}x`);
-console.log(`RDB persistence, ${N} mixed keys                 vireo      redis      vireo/redis`);
+console.log(`RDB persistence, ${N} mixed keys${ROUNDS > 1 ? ` (medians of ${ROUNDS} rounds)` : ''}                 vireo      redis      vireo/redis`);
 row('SAVE', v.saveS, r.saveS, 's');
 row('load at start-up', v.loadS, r.loadS, 's');
 row('BGSAVE duration (approx.)', v.bgS, r.bgS, 's');

@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 // Side-by-side benchmark: vireo-server vs Debian's redis-server.
-// Each server is pinned to CPU 0, redis-benchmark to CPU 1; runs alternate A/B.
-// Prints requests/s for both, the Vireo/Redis ratio, and server CPU microseconds
-// per request read from /proc/<pid>/stat (utime+stime), since at -P 1 the
-// benchmark client itself is often the limit.
+// All servers run at once, each pinned to CPU 0, redis-benchmark on CPU 1.
+// Every test runs on each server back to back, --rounds times (default 3) in
+// alternating order (A B, B A, ...), so the samples compared share the load of
+// the rest of the machine and both servers hold the same keys; columns are
+// medians of the rounds, ratios medians of the per-round ratios (the old order,
+// all tests on one server then all on the other, minutes apart, moved Redis's
+// own MSET cost 1.5x between runs; see bench/README.md). Prints requests/s for
+// both, the Vireo/Redis ratio, and server CPU microseconds per request (sum of
+// the threads' /proc/<pid>/task/*/schedstat, exact; cpuUs in bench/lib.mjs),
+// since at -P 1 the benchmark client itself is often the limit.
 //
 // Usage: node bench/run.mjs [--tests set,get] [--pipelines 1,16] [-n 1000000]
 //        [--clients 50] [--rounds 2] [--memory] [--no-throughput] [--write bench/RESULTS.md]
@@ -11,10 +17,13 @@
 //        [--base path/to/other/bin/vireo-server] [--no-warmup]
 //   --no-warmup    measure cold (by default each server first gets an unmeasured
 //                  SET -n 8*r -P 16 warm-up, see warmUp in bench/lib.mjs, and each
-//                  test an unmeasured run with -n/5 before its measured run).
+//                  test an unmeasured run before its first measured round: -n/5
+//                  requests, or 5*r for sadd/hset/zadd, which fills their
+//                  collection to 99.3% of the -r members, see warmRequests).
 //   --base         A/B against another build: server kind "base" runs that
 //                  vireo-server (e.g. a copy of bin/ and dist/ taken before a
-//                  change); use --servers vireo,base.
+//                  change); use --servers vireo,base (or base,vireo,redis: the
+//                  table then adds base CPU us/req and Vireo/base columns).
 //   --issue3       default test list: the collection commands of issue 3
 //                  (LPUSH, RPUSH, LPOP, RPOP, SADD, HSET, SPOP, ZADD, ZPOPMIN,
 //                  LRANGE_100, LRANGE_600, MSET); --tests still overrides it.
@@ -46,7 +55,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { Client, ReplyError, frame } from './resp.mjs';
-import { track, startServer as startPinned, warmUp } from './lib.mjs';
+import { track, startServer as startPinned, warmUp, cpuUs } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -67,10 +76,9 @@ const N_MEASURED = Number(opt('-n', '1000000'));
 // Requests of the run in progress: N_MEASURED, or a fifth of it for the unmeasured warm-up run of each test (runTest).
 let N = N_MEASURED;
 const CLIENTS = Number(opt('--clients', '50'));
-const ROUNDS = Number(opt('--rounds', '2'));
+const ROUNDS = Number(opt('--rounds', '3'));
 const KEYSPACE = Number(opt('-r', '100000'));
 const SERVERS = opt('--servers', 'vireo,redis').split(',');
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 // Servers and drivers are tracked and started pinned by bench/lib.mjs (killed by PID if the script dies).
 async function startServer(kind) {
@@ -79,11 +87,6 @@ async function startServer(kind) {
   return startPinned(kind, { cpu: 0, bin });
 }
 
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime
-}
 
 function rssBytes(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -186,7 +189,7 @@ const PAYLOAD = 'x'.repeat(16); // PUBLISH payload (16 bytes)
 
 /**
  * The issue 4 tests. Each measure(s, P) pre-fills, samples the server's CPU
- * itself (after the fill) and returns {rate, ops, ticks, info}; `ops` is the
+ * itself (after the fill) and returns {rate, ops, us, info}; `ops` is the
  * divisor for CPU per operation, `rate` what goes in the req/s column.
  */
 const CUSTOM = {
@@ -201,9 +204,9 @@ const CUSTOM = {
   xadd: {
     label: 'XADD',
     async measure(s, P) {
-      const c0 = cpuTicks(s.pid);
+      const c0 = cpuUs(s.pid);
       const rate = await benchmarkCommand(s.port, P, N, ['XADD', 'bench:stream', '*', 'field', 'value']);
-      return { rate, ops: N, ticks: cpuTicks(s.pid) - c0 };
+      return { rate, ops: N, us: cpuUs(s.pid) - c0 };
     },
   },
   xrange_100: {
@@ -213,9 +216,9 @@ const CUSTOM = {
         yield ['DEL', 'bench:stream'];
         for (let i = 0; i < 100; i++) yield ['XADD', 'bench:stream', '*', 'field', 'value'];
       })());
-      const c0 = cpuTicks(s.pid);
+      const c0 = cpuUs(s.pid);
       const rate = await benchmarkCommand(s.port, P, N, ['XRANGE', 'bench:stream', '-', '+', 'COUNT', '100']);
-      return { rate, ops: N, ticks: cpuTicks(s.pid) - c0 };
+      return { rate, ops: N, us: cpuUs(s.pid) - c0 };
     },
   },
   xreadgroup: {
@@ -229,11 +232,11 @@ const CUSTOM = {
         yield ['XGROUP', 'CREATE', 'bench:group', 'g', '0', 'MKSTREAM'];
         for (let i = 0; i < entries; i++) yield ['XADD', 'bench:group', '*', 'field', 'value'];
       })());
-      const c0 = cpuTicks(s.pid);
+      const c0 = cpuUs(s.pid);
       const r = await driver('xgroup', { port: s.port, clients: CLIENTS, pipeline: P, n: cycles, key: 'bench:group', group: 'g' });
-      const ticks = cpuTicks(s.pid) - c0;
+      const us = cpuUs(s.pid) - c0;
       if (r.entries !== entries || r.acked !== entries) throw new Error(`xreadgroup: read ${r.entries}, acked ${r.acked} of ${entries} entries`);
-      return { rate: r.ops / r.seconds, ops: r.ops, ticks, info: `${r.entries} entries read+acked` };
+      return { rate: r.ops / r.seconds, ops: r.ops, us, info: `${r.entries} entries read+acked` };
     },
   },
   publish_1: {
@@ -251,11 +254,11 @@ const CUSTOM = {
     note: 'MULTI/EXEC: a Node driver on CPU 1, 50 connections, each transaction MULTI + SET/INCR/SET/INCR/SET on random keys (-r) + EXEC; -P K = K whole transactions per write; N/5 transactions; rate is transactions/s and CPU is us per transaction (7 commands).',
     async measure(s, P) {
       const tx = Math.max(CLIENTS, Math.round(N / 5));
-      const c0 = cpuTicks(s.pid);
+      const c0 = cpuUs(s.pid);
       const r = await driver('multi', { port: s.port, clients: CLIENTS, pipeline: P, n: tx, keyspace: KEYSPACE });
-      const ticks = cpuTicks(s.pid) - c0;
+      const us = cpuUs(s.pid) - c0;
       if (r.ops !== tx) throw new Error(`multi_exec: ${r.ops} of ${tx} transactions`);
-      return { rate: r.ops / r.seconds, ops: r.ops, ticks };
+      return { rate: r.ops / r.seconds, ops: r.ops, us };
     },
   },
 };
@@ -266,9 +269,9 @@ async function evalsha(s, P, script) {
   const sha = await c.call('SCRIPT', 'LOAD', script);
   c.close();
   if (typeof sha !== 'string' || sha.length !== 40) throw new Error(`SCRIPT LOAD failed: ${sha?.message ?? sha}`);
-  const c0 = cpuTicks(s.pid);
+  const c0 = cpuUs(s.pid);
   const rate = await benchmarkCommand(s.port, P, N, ['EVALSHA', sha, '1', 'bench:key:__rand_int__']);
-  return { rate, ops: N, ticks: cpuTicks(s.pid) - c0 };
+  return { rate, ops: N, us: cpuUs(s.pid) - c0 };
 }
 
 async function publish(s, P, subs, publishes) {
@@ -278,7 +281,7 @@ async function publish(s, P, subs, publishes) {
   if (set !== 'OK') process.stderr.write(`warning: CONFIG SET client-output-buffer-limit failed: ${set?.message ?? set}\n`);
   const sub = driver('subscribe', { port: s.port, subs, channel: 'bench:chan', 'payload-len': PAYLOAD.length }, { ready: true });
   await sub.ready;
-  const c0 = cpuTicks(s.pid);
+  const c0 = cpuUs(s.pid);
   let pubRate;
   try {
     pubRate = await benchmarkCommand(s.port, P, publishes, ['PUBLISH', 'bench:chan', PAYLOAD]);
@@ -294,22 +297,32 @@ async function publish(s, P, subs, publishes) {
   c2.close();
   if (receivers !== subs) throw new Error(`publish: sentinel reached ${receivers} of ${subs} subscribers`);
   const r = await sub.result;
-  const ticks = cpuTicks(s.pid) - c0;
+  const us = cpuUs(s.pid) - c0;
   if (r.publishes < publishes) throw new Error(`publish: ${r.publishes} of ${publishes} messages per subscriber delivered`);
-  return { rate: r.messages / r.seconds, ops: r.publishes, ticks, info: `${Math.round(pubRate)} PUBLISH/s, ${r.messages} messages` };
+  return { rate: r.messages / r.seconds, ops: r.publishes, us, info: `${Math.round(pubRate)} PUBLISH/s, ${r.messages} messages` };
 }
 
 /**
- * Runs test t at -P P on server s, after an unmeasured run of the same test with
- * a fifth of the requests: every test is measured warm (its code paths
- * compiled, its data structures grown), whichever preset and order run it. A
- * fresh server's first requests of a kind pay for JIT tiering and heap growth
- * (bench/lib.mjs warmUp): PUBLISH -P 16 measured cold cost 1.0-1.2 us/req
- * against 0.65 warm. --no-warmup measures cold.
+ * Requests of the unmeasured run of test t before its measured rounds. Every
+ * test is measured warm (its code paths compiled, its data structures grown),
+ * whichever preset and order run it: a fresh server's first requests of a kind
+ * pay for JIT tiering and heap growth (bench/lib.mjs warmUp; PUBLISH -P 16
+ * measured cold cost 1.0-1.2 us/req against 0.65 warm). A fifth of -n, or,
+ * for the tests that add random members (-r) to one collection, 5 * r: the
+ * collection then holds 99.3% of the -r members, as it will in every measured
+ * round. With N/5 (40k of -r 100000) the first measured HSET round grew
+ * myhash from 33k to 90k members (inserts, table growth) and later rounds
+ * only updated fields, so round 1 cost up to 1.5x more than round 2.
  */
-async function runTest(s, t, P) {
-  if (!flag('--no-warmup')) {
-    N = Math.max(1000, Math.round(N_MEASURED / 5));
+const FILL_TESTS = new Set(['sadd', 'hset', 'zadd']);
+function warmRequests(t) {
+  const n = Math.max(1000, Math.round(N_MEASURED / 5));
+  return FILL_TESTS.has(t) ? Math.max(n, 5 * KEYSPACE) : n;
+}
+
+async function runTest(s, t, P, { warm }) {
+  if (warm) {
+    N = warmRequests(t);
     try {
       await runTestOnce(s, t, P);
     } finally {
@@ -322,13 +335,13 @@ async function runTest(s, t, P) {
 async function runTestOnce(s, t, P) {
   const custom = CUSTOM[t];
   if (!custom) {
-    const c0 = cpuTicks(s.pid);
+    const c0 = cpuUs(s.pid);
     const rps = benchmark(s.port, t, P);
-    const c1 = cpuTicks(s.pid);
-    return { key: `${t.toUpperCase()} -P ${P}`, rate: rps, cpu: ((c1 - c0) * TICK_US) / N };
+    const c1 = cpuUs(s.pid);
+    return { key: `${t.toUpperCase()} -P ${P}`, rate: rps, cpu: (c1 - c0) / N };
   }
   const r = await custom.measure(s, P);
-  return { key: `${custom.label} -P ${P}`, rate: r.rate, cpu: (r.ticks * TICK_US) / r.ops, info: r.info };
+  return { key: `${custom.label} -P ${P}`, rate: r.rate, cpu: r.us / r.ops, info: r.info };
 }
 
 async function stop(s) {
@@ -338,38 +351,58 @@ async function stop(s) {
   await done;
 }
 
+const median = (a) => {
+  const x = [...a].sort((p, q) => p - q);
+  return x.length % 2 ? x[(x.length - 1) / 2] : (x[x.length / 2 - 1] + x[x.length / 2]) / 2;
+};
+
+/**
+ * All servers run at once (each pinned to CPU 0, an idle one costs nothing),
+ * get the same warm-up, and every test runs on each of them back to back, in
+ * an order that alternates between rounds (A B, B A, A B, ...): the samples
+ * compared were taken seconds apart, under the same load from the rest of the
+ * machine, on servers holding the same keys (every server received exactly the
+ * same requests before). Each column is the median of the rounds, and the
+ * Vireo/Redis ratios are medians of the per-round ratios.
+ */
 async function throughput() {
   const results = {}; // key test|P -> {vireo:{rps:[],cpu:[]}, redis:...}
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? SERVERS : [...SERVERS].reverse();
-    for (const kind of order) {
-      const s = await startServer(kind);
-      warmUp(s.port, KEYSPACE); // measured warm, with the keyspace filled (bench/lib.mjs)
-      for (const P of PIPES) {
-        for (const t of TESTS) {
-          const { key, rate, cpu, info } = await runTest(s, t, P);
-          results[key] ??= {};
-          results[key][kind] ??= { rps: [], cpu: [] };
-          results[key][kind].rps.push(rate);
-          results[key][kind].cpu.push(cpu);
-          process.stderr.write(`round ${round + 1} ${kind.padEnd(5)} ${key.padEnd(18)} ${Math.round(rate)} rps, ${cpu.toFixed(2)} us/req${info ? ` (${info})` : ''}\n`);
+  const servers = [];
+  try {
+    for (const kind of SERVERS) servers.push(await startServer(kind));
+    for (const s of servers) warmUp(s.port, KEYSPACE); // measured warm, with the keyspace filled (bench/lib.mjs)
+    for (const P of PIPES) {
+      for (const t of TESTS) {
+        for (let round = 0; round < ROUNDS; round++) {
+          const order = round % 2 === 0 ? servers : [...servers].reverse();
+          for (const s of order) {
+            const { key, rate, cpu, info } = await runTest(s, t, P, { warm: round === 0 && !flag('--no-warmup') });
+            results[key] ??= {};
+            results[key][s.kind] ??= { rps: [], cpu: [] };
+            results[key][s.kind].rps[round] = rate;
+            results[key][s.kind].cpu[round] = cpu;
+            process.stderr.write(`round ${round + 1} ${s.kind.padEnd(5)} ${key.padEnd(18)} ${Math.round(rate)} rps, ${cpu.toFixed(2)} us/req${info ? ` (${info})` : ''}\n`);
+          }
         }
       }
-      await stop(s);
     }
+  } finally {
+    for (const s of servers) await stop(s);
   }
-  const avg = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+  const paired = (a, b, f) => median(a.map((x, i) => f(x, b[i])));
   const rows = [];
   for (const [key, r] of Object.entries(results)) {
-    const v = r.vireo, d = r.redis;
+    const v = r.vireo, d = r.redis, b = r.base;
     rows.push({
       test: key,
-      vireoRps: v ? avg(v.rps) : NaN,
-      redisRps: d ? avg(d.rps) : NaN,
-      ratio: v && d ? avg(v.rps) / avg(d.rps) : NaN,
-      vireoCpu: v ? avg(v.cpu) : NaN,
-      redisCpu: d ? avg(d.cpu) : NaN,
-      cpuRatio: v && d ? avg(v.cpu) / avg(d.cpu) : NaN,
+      vireoRps: v ? median(v.rps) : NaN,
+      redisRps: d ? median(d.rps) : NaN,
+      ratio: v && d ? paired(v.rps, d.rps, (x, y) => x / y) : NaN,
+      vireoCpu: v ? median(v.cpu) : NaN,
+      redisCpu: d ? median(d.cpu) : NaN,
+      cpuRatio: v && d ? paired(v.cpu, d.cpu, (x, y) => x / y) : NaN,
+      baseCpu: b ? median(b.cpu) : NaN,
+      baseRatio: v && b ? paired(v.cpu, b.cpu, (x, y) => x / y) : NaN,
     });
   }
   return rows;
@@ -466,13 +499,14 @@ const lines = [];
 const date = new Date().toISOString().slice(0, 10);
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 lines.push(`Measured ${date} on ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')}.`);
-lines.push(`Servers pinned to CPU 0, redis-benchmark to CPU 1; -n ${N} -c ${CLIENTS} -r ${KEYSPACE}; ${ROUNDS} alternating rounds averaged.`);
+lines.push(`Servers pinned to CPU 0 (all running at once), redis-benchmark to CPU 1; -n ${N} -c ${CLIENTS} -r ${KEYSPACE}; each test runs on every server back to back, ${ROUNDS} rounds in alternating order; medians of the rounds, ratios are medians of the per-round ratios.`);
 lines.push('');
 if (!flag('--no-throughput')) {
   const rows = await throughput();
-  lines.push('| test | Vireo req/s | Redis req/s | Vireo/Redis | Vireo CPU us/req | Redis CPU us/req | CPU ratio |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of rows) lines.push(`| ${r.test} | ${fmt(r.vireoRps)} | ${fmt(r.redisRps)} | ${fmt(r.ratio, 2)} | ${fmt(r.vireoCpu, 2)} | ${fmt(r.redisCpu, 2)} | ${fmt(r.cpuRatio, 2)} |`);
+  const withBase = SERVERS.includes('base');
+  lines.push(`| test | Vireo req/s | Redis req/s | Vireo/Redis | Vireo CPU us/req | Redis CPU us/req | CPU ratio |${withBase ? ' base CPU us/req | Vireo/base CPU |' : ''}`);
+  lines.push(`|---|---:|---:|---:|---:|---:|---:|${withBase ? '---:|---:|' : ''}`);
+  for (const r of rows) lines.push(`| ${r.test} | ${fmt(r.vireoRps)} | ${fmt(r.redisRps)} | ${fmt(r.ratio, 2)} | ${fmt(r.vireoCpu, 2)} | ${fmt(r.redisCpu, 2)} | ${fmt(r.cpuRatio, 2)} |${withBase ? ` ${fmt(r.baseCpu, 2)} | ${fmt(r.baseRatio, 2)} |` : ''}`);
   lines.push('');
   const notes = [...new Set(TESTS.map((t) => CUSTOM[t]?.note).filter(Boolean))];
   if (notes.length) {

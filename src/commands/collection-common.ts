@@ -7,6 +7,7 @@ import type { KeyTable } from '../data/keytable.js';
 import { type MemberIndex, prefetchMembers as prefetchIndexed } from '../data/member-index.js';
 import { SetValue } from '../data/set.js';
 import { HashObject } from '../data/hash.js';
+import { ZSet } from '../data/zset.js';
 
 /** What HDEL, SREM and ZREM need from a collection. */
 export interface Removable {
@@ -63,10 +64,12 @@ const pfIdx: (MemberIndex<unknown> | null)[] = [];
 /**
  * Member prefetch for a pipelined batch (called by the client's key prefetch,
  * right after dict.prefetch(keyHashes, n)): memberHashes[j] is the hash of
- * argument 2 of the command whose key hash is keyHashes[j] when that command
- * is SADD, SREM, HSET, HGET or HDEL (else 0). For every such key holding a
- * hashtable-encoded set or hash, the member's slot, cells and strings are
- * brought into the cache (see prefetchMembers in src/data/member-index.ts).
+ * the member argument of the command whose key hash is keyHashes[j] when that
+ * command is SADD, SREM, HSET, HGET, HDEL, ZADD, ZINCRBY, ZREM or ZSCORE (else
+ * 0; see RequestParser.keyHashes). For every such key holding a hashtable-
+ * encoded set or hash or a skiplist-encoded sorted set, the member's slot,
+ * cells and strings are brought into the cache (see prefetchMembers in
+ * src/data/member-index.ts).
  */
 export function prefetchCollectionMembers(dict: KeyTable<Value>, memberHashes: Int32Array, n: number): void {
   let any = false;
@@ -76,6 +79,7 @@ export function prefetchCollectionMembers(dict: KeyTable<Value>, memberHashes: I
       const v = dict.prefetchedValue(j);
       if (v instanceof SetValue) idx = v.index;
       else if (v instanceof HashObject) idx = v.memberIndex();
+      else if (v instanceof ZSet && v.dict !== null) idx = v.dict.index;
       if (idx !== null) any = true;
     }
     pfIdx[j] = idx;

@@ -20,6 +20,7 @@ import type { Server } from '../server/server.js';
 import { clock, type Db } from '../keyspace/db.js';
 import { propagateExpiredFields, replicaHashView } from '../replication/hash-expiry.js';
 import { HashObject } from '../data/hash.js';
+import { lpFirst, lpGet, lpNext, lpSafeInt, lpSkip } from '../data/listpack.js';
 import { globMatch } from '../util/glob.js';
 import { parseInt64 } from '../util/numbers.js';
 import { addLongDouble, formatLongDouble, longDoubleFromInt, parseLongDouble } from '../util/longdouble.js';
@@ -75,6 +76,18 @@ function track(db: Db, key: string, h: HashObject): void {
     volatileKeys.set(db, m);
   }
   if (m.get(key) !== h) m.set(key, h);
+}
+
+/** SWAPDB, or the swap of a swapdb full sync: each database's registered volatile hashes go with its data. */
+export function swapVolatileHashes(a: Db, b: Db): void {
+  const ka = volatileKeys.get(a);
+  const kb = volatileKeys.get(b);
+  if (kb !== undefined) volatileKeys.set(a, kb);
+  else volatileKeys.delete(a);
+  if (ka !== undefined) volatileKeys.set(b, ka);
+  else volatileKeys.delete(b);
+  volatileIters.delete(a);
+  volatileIters.delete(b);
 }
 
 /** Registers a hash stored without a hash command (RDB/AOF load, RESTORE) for active field expiry when it has volatile fields. */
@@ -172,7 +185,8 @@ function hsetGeneric(c: Client, argv: string[], isHmset: boolean): void {
     mv = maxValue(c);
   }
   let created = 0;
-  for (let i = 2; i < argc; i += 2) if (h.set(argv[i], argv[i + 1], me, mv)) created++;
+  if (h.isListpack()) created = h.setMany(argv, 2, argc, me, mv); // new fields in one rebuild
+  else for (let i = 2; i < argc; i += 2) if (h.set(argv[i], argv[i + 1], me, mv)) created++;
   c.server.dirty += (argc - 2) / 2;
   notify(c.server, NOTIFY_HASH, 'hset', argv[1], c.db.id);
   if (isHmset) c.addOK();
@@ -265,10 +279,27 @@ function hgetallGeneric(c: Client, argv: string[], what: number): void {
   if (both) c.addMapLen(n);
   else c.addArrayLen(n);
   if (h === undefined) return;
+  const lp = h.listpack();
+  if (lp !== null) {
+    // A listpack is walked once: field, value, field, value...
+    for (let p = lpFirst(lp); p >= 0; p = lpNext(lp, p)) {
+      if (what & WANT_FIELDS) c.addBulk(lpGet(lp, p));
+      p = lpSkip(lp, p);
+      if (what & WANT_VALUES) addLpEntry(c, lp, p);
+    }
+    return;
+  }
   for (let i = 0; i < n; i++) {
     if (what & WANT_FIELDS) c.addBulk(h.fieldAt(i));
     if (what & WANT_VALUES) c.addBulkValue(h.rawValueAt(i));
   }
+}
+
+/** The listpack entry at p as a bulk string (an integer entry without making its string). */
+function addLpEntry(c: Client, lp: string, p: number): void {
+  const v = lpSafeInt(lp, p);
+  if (v === v) c.addBulkInt(v);
+  else c.addBulk(lpGet(lp, p));
 }
 
 function hkeys(c: Client, argv: string[]): void {
@@ -292,18 +323,30 @@ function hincrby(c: Client, argv: string[]): void {
   const h = writeOrCreate(c, argv[1]);
   if (h === null) return;
   const field = argv[2];
-  const cur = h.get(field);
-  let value: bigint = 0n;
+  // As stored: a small integer comes as a number (no string to make and parse).
+  const cur = h.getRaw(field);
+  let p: number | bigint = 0;
   if (cur !== undefined) {
-    const p = parseInt64(cur);
-    if (p === null) {
+    const q = typeof cur === 'number' ? cur : parseInt64(cur);
+    if (q === null) {
       c.addError(E_HASH_NOT_INT);
       dropIfEmpty(c, argv[1], h);
       return;
     }
-    value = BigInt(p);
+    p = q;
   }
-  const r = value + BigInt(inc);
+  if (typeof p === 'number' && typeof inc === 'number') {
+    // Safe integers with a safe sum (exact, and inside int64): no BigInt.
+    const n = p + inc;
+    if (Number.isSafeInteger(n)) {
+      h.set(field, String(n), maxEntries(c), maxValue(c), true);
+      c.server.dirty++;
+      notify(c.server, NOTIFY_HASH, 'hincrby', argv[1], c.db.id);
+      c.addInt(n);
+      return;
+    }
+  }
+  const r = BigInt(p) + BigInt(inc);
   if (r > LLONG_MAX || r < LLONG_MIN) {
     c.addError(E_OVERFLOW);
     dropIfEmpty(c, argv[1], h);
@@ -418,10 +461,12 @@ function hrandfieldWithCount(c: Client, key: string, l: number | bigint, withVal
     return;
   }
   const resp3 = c.resp === 3;
+  // A listpack is read into pairs once (its fieldAt walks from the start).
+  const all = h.isListpack() ? h.pairs() : null;
   const emit = (i: number) => {
     if (withValues && resp3) c.addArrayLen(2);
-    c.addBulk(h.fieldAt(i));
-    if (withValues) c.addBulk(h.valueAt(i));
+    c.addBulk(all !== null ? all[2 * i] : h.fieldAt(i));
+    if (withValues) c.addBulk(all !== null ? all[2 * i + 1] : h.valueAt(i));
   };
   const header = (n: number) => c.addArrayLen(withValues && !resp3 ? n * 2 : n);
 
@@ -493,14 +538,15 @@ function hscan(c: Client, argv: string[]): void {
   const pattern = opts.pattern;
   const noValues = opts.noValues;
   const out: string[] = [];
-  if (h.isListpack()) {
+  const lp = h.listpack();
+  if (lp !== null) {
     // A listpack answers everything at once, COUNT notwithstanding.
-    const n = h.size;
-    for (let i = 0; i < n; i++) {
-      const f = h.fieldAt(i);
+    for (let p = lpFirst(lp); p >= 0; p = lpNext(lp, p)) {
+      const f = lpGet(lp, p);
+      p = lpSkip(lp, p);
       if (pattern !== null && !globMatch(pattern, f)) continue;
       out.push(f);
-      if (!noValues) out.push(h.valueAt(i));
+      if (!noValues) out.push(lpGet(lp, p));
     }
     c.addArrayLen(2);
     c.addBulk('0');

@@ -149,7 +149,7 @@ const GEN: Record<string, (server: Server) => string> = {
     for (const c of server.clients.values()) {
       const qb = c.parser.pending();
       if (qb > maxIn) maxIn = qb;
-      const ob = c.len + (c.socket ? c.socket.writableLength : 0);
+      const ob = c.len + c.queuedOut();
       if (ob > maxOut) maxOut = ob;
     }
     return section('Clients', [
@@ -182,7 +182,7 @@ const GEN: Record<string, (server: Server) => string> = {
     const resident = h.total_physical_size + ext;
     const startup = server.startupMemory;
     let clientMem = 0;
-    for (const c of server.clients.values()) clientMem += c.out.length + c.parser.pending() + (c.socket ? c.socket.writableLength : 0);
+    for (const c of server.clients.values()) clientMem += c.out.length + c.parser.pending() + c.queuedOut();
     const overhead = Math.min(used, startup + clientMem);
     const dataset = used - overhead;
     const net = used - startup;

@@ -19,6 +19,7 @@ import { globMatch } from '../util/glob.js';
 import { INT64_MAX, INT64_MIN, parseInt64 } from '../util/numbers.js';
 import { E_DB_INDEX, E_INVALID_EXPIRE, E_NO_SUCH_KEY, E_NOT_INT, E_SYNTAX } from './errors.js';
 import { notifyKeyspaceEvent as notify, NOTIFY_GENERIC } from '../server/notify.js';
+import { swapVolatileHashes } from './hash.js';
 
 const E_SAME_OBJECT = 'ERR source and destination objects are the same';
 const E_INVALID_CURSOR = 'ERR invalid cursor';
@@ -427,6 +428,7 @@ function swapdb(c: Client, argv: string[]): void {
   }
   if (a !== b) {
     a.swapWith(b);
+    swapVolatileHashes(a, b);
     c.server.blocking.onSwapDb(a, b);
   }
   c.server.dirty++;

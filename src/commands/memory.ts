@@ -37,7 +37,7 @@ import { SetEnc, SetValue } from '../data/set.js';
 import { ZSet } from '../data/zset.js';
 import { HashObject } from '../data/hash.js';
 import { Stream, STREAM_NODE_MAX_BYTES } from '../data/stream.js';
-import { formatDouble, parseInt64 } from '../util/numbers.js';
+import { parseInt64 } from '../util/numbers.js';
 import { E_SYNTAX, E_NOT_INT } from './errors.js';
 import { replyHelp } from './connection.js';
 import { scriptingInfo } from '../scripting/index.js';
@@ -77,12 +77,6 @@ function listpackBytes(items: Iterable<string>): number {
   let b = LP_EMPTY;
   for (const s of items) b += entryBytes(s);
   return b;
-}
-
-/** How a sorted-set listpack stores a score: integral values as integers, others as %.17g-like text. */
-function scoreText(s: number): string {
-  if (Number.isInteger(s) && Math.abs(s) < 2 ** 63) return BigInt(s).toString();
-  return formatDouble(s);
 }
 
 function samplesOf(n: number, samples: number): number {
@@ -130,11 +124,7 @@ function setUsage(s: SetValue, samples: number): number {
 }
 
 function zsetUsage(z: ZSet, samples: number): number {
-  if (z.isCompact()) {
-    let b = LP_EMPTY;
-    for (const [m, s] of z.entries()) b += entryBytes(m) + entryBytes(scoreText(s));
-    return ROBJ + sizeClass(b);
-  }
+  if (z.lp !== null) return ROBJ + sizeClass(z.lp.length); // the listpack string is its bytes
   const n = z.size;
   // zset + skiplist + dict headers, buckets, and the skiplist header node (32 levels).
   let asize = ROBJ + 16 + 32 + DICT + 8 * nextPow2(n) + sizeClass(24 + 32 * 16);
@@ -151,12 +141,9 @@ function zsetUsage(z: ZSet, samples: number): number {
 }
 
 function hashUsage(h: HashObject, samples: number): number {
+  const lp = h.listpack();
+  if (lp !== null) return ROBJ + sizeClass(lp.length); // the listpack string is its bytes
   const n = h.size;
-  if (h.isListpack()) {
-    let b = LP_EMPTY;
-    for (let i = 0; i < n; i++) b += entryBytes(h.fieldAt(i)) + entryBytes(h.valueAt(i));
-    return ROBJ + sizeClass(b);
-  }
   let asize = ROBJ + DICT + 8 * nextPow2(n);
   if (n === 0) return asize;
   const k = samplesOf(n, samples);
@@ -273,7 +260,7 @@ function memoryHelp(c: Client, argv: string[]): void {
 /** Bytes held by normal clients: reply buffers, unparsed input, socket backlog. */
 function clientBuffers(c: Client): number {
   let n = 0;
-  for (const cl of c.server.clients.values()) n += cl.out.length + cl.parser.pending() + (cl.socket ? cl.socket.writableLength : 0);
+  for (const cl of c.server.clients.values()) n += cl.out.length + cl.parser.pending() + cl.queuedOut();
   return n;
 }
 
@@ -408,7 +395,7 @@ function memoryDoctor(c: Client): string {
   let bytes = 0;
   for (const cl of server.clients.values()) {
     n++;
-    bytes += cl.out.length + cl.parser.pending() + (cl.socket ? cl.socket.writableLength : 0);
+    bytes += cl.out.length + cl.parser.pending() + cl.queuedOut();
   }
   let s = '';
   if (peak / used > 1.5) {

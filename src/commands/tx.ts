@@ -46,7 +46,7 @@ function runsInsideMulti(cmd: Command): boolean {
  * Called by the dispatcher, after its checks, for a client inside MULTI.
  * Returns true when the command was queued (or refused); false when it must run now.
  */
-export function queueIfMulti(c: Client, cmd: Command, argv: string[]): boolean {
+export function queueIfMulti(c: Client, cmd: Command, argv: string[], flags = cmd.flags): boolean {
   const ms = c.multi!;
   if (runsInsideMulti(cmd)) return false;
   if ((cmd.flags & CMD.NO_MULTI) !== 0) {
@@ -58,7 +58,7 @@ export function queueIfMulti(c: Client, cmd: Command, argv: string[]): boolean {
   if (!ms.dirtyExec && !c.dirtyCas) {
     ms.cmds.push(cmd);
     ms.argvs.push(argv);
-    ms.flags |= cmd.flags;
+    ms.flags |= flags; // a script's declared flags for EVAL/FCALL (the dispatcher's)
     for (let i = 0; i < argv.length; i++) ms.argvBytes += argv[i].length;
   }
   c.addSimple('QUEUED');

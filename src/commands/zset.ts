@@ -415,7 +415,7 @@ function zrankGeneric(c: Client, argv: string[], rev: boolean): void {
     else c.addNull();
     return;
   }
-  let r = z.tree.rank(argv[2], s);
+  let r = z.rankOf(argv[2], s);
   if (rev) r = z.size - 1 - r;
   if (withScore) {
     c.addArrayLen(2);

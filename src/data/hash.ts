@@ -2,10 +2,13 @@
 // Pure data structure, no I/O; thresholds come from the caller.
 //
 // Two encodings, as Valkey reports them:
-// - "listpack": a flat array [f0, v0, f1, v1, ...] in insertion order (updates
-//   keep their place, deletes close the gap). Lookups are linear, like a real
-//   listpack, which is fine up to hash-max-listpack-entries (512) fields. Small
-//   hashes cost one array instead of a Map.
+// - "listpack": a real Valkey listpack [f0, v0, f1, v1, ...] held in one latin1
+//   string (./listpack.ts), in insertion order (updates keep their place,
+//   deletes close the gap). Lookups walk it, like Valkey's, which is fine up to
+//   hash-max-listpack-entries (512) fields; every change builds a new string.
+//   A small hash is one object and one string (no array, no string per
+//   field), the RDB/DUMP blob is that string, and a copy (BGSAVE's
+//   copy-before-write, COPY) shares it.
 // - "hashtable": a MemberIndex (src/data/member-index.ts): dense parallel
 //   arrays of fields and values plus an open-addressing index field ->
 //   position. Deleting moves the last field into the hole, so positions stay
@@ -15,17 +18,20 @@
 // converts the hash to a hashtable first (Valkey does the same), and a hash
 // never goes back to listpack.
 //
-// Values that are canonical decimal integers of at most 9 digits ("0", "-12",
-// "999999999", not "007" or "-0") are stored as numbers (V8 small integers: no
-// heap object), the way a listpack stores integer entries; get/valueAt give
-// back the exact same string. Fields are always strings.
+// In a hashtable, values that are canonical decimal integers of at most 9
+// digits ("0", "-12", "999999999", not "007" or "-0") are stored as numbers
+// (V8 small integers: no heap object); getRaw/rawValueAt give such a number
+// for either encoding, get/valueAt give back the exact same string. Fields are
+// always strings.
 //
-// Expire times are absolute unix ms in a Map field -> time, plus a binary
-// min-heap of (time, field) for finding due fields in O(log n) each. Heap
-// entries are checked against the Map when popped (stale ones are dropped) and
-// the heap is rebuilt when stale entries outnumber live ones.
+// Expire times (hashtable only) live in a side object allocated with the first
+// one: a Map field -> absolute unix ms, plus a binary min-heap of (time, field)
+// for finding due fields in O(log n) each. Heap entries are checked against
+// the Map when popped (stale ones are dropped) and the heap is rebuilt when
+// stale entries outnumber live ones.
 import { ObjType, type DataObject } from '../keyspace/types.js';
 import { MemberIndex } from './member-index.js';
+import { LP_EMPTY, LP_HDR, lpb, lpCount, lpEq, lpFind, lpFirst, lpFromItems, lpGet, lpInt, lpIsInt, lpItems, lpNext, lpSeek, lpSkip } from './listpack.js';
 
 /** A field is expired once the clock has passed its expire time (Valkey: now > when). */
 export function fieldExpired(when: number, now: number): boolean {
@@ -59,98 +65,226 @@ function unpack(v: string | number): string {
   return typeof v === 'number' ? String(v) : v;
 }
 
+/** Expire times of a hashtable's volatile fields (allocated with the first field TTL). */
+class FieldTtl {
+  /** field -> expire time (unix ms). */
+  readonly ttl = new Map<string, number>();
+  /** Min-heap of (time, field) over ttl, with stale entries checked when popped. */
+  heapT: number[] = [];
+  heapF: string[] = [];
+}
+
+/** A listpack value entry at p as stored in a hashtable: a number for a short canonical integer, else the string. */
+function lpRaw(lp: string, p: number): string | number {
+  const c = lp.charCodeAt(p);
+  if (c < 0x80) return c;
+  if (lpIsInt(lp, p)) {
+    const v = lpInt(lp, p);
+    return typeof v === 'number' && v >= -999999999 && v <= 999999999 ? v : String(v);
+  }
+  const s = lpGet(lp, p);
+  return s.length <= 10 ? packValue(s) : s;
+}
+
+/** Entries of a listpack (the header's count, or a walk when it says 65535). */
+function lpEntries(lp: string): number {
+  const n = lp.charCodeAt(4) | (lp.charCodeAt(5) << 8);
+  return n !== 65535 ? n : lpCount(lp);
+}
+
+/** lp with its entries [from, to) replaced by the string s. */
+function lpReplace(lp: string, from: number, to: number, s: string): string {
+  const n = lpEntries(lp);
+  lpb.begin();
+  lpb.copy(lp, LP_HDR, from, 0);
+  lpb.str(s);
+  lpb.copy(lp, to, lp.length - 1, 0);
+  return lpb.finish(n);
+}
+
+/** lp with the pair (f, v) appended. */
+function lpAppendPair(lp: string, f: string, v: string): string {
+  const n = lpEntries(lp);
+  lpb.begin();
+  lpb.copy(lp, LP_HDR, lp.length - 1, 0);
+  lpb.str(f);
+  lpb.str(v);
+  return lpb.finish(n + 2);
+}
+
+/** lp without its `removed` entries [from, to). */
+function lpRemove(lp: string, from: number, to: number, removed: number): string {
+  const n = lpEntries(lp) - removed;
+  if (n <= 0) return LP_EMPTY;
+  lpb.begin();
+  lpb.copy(lp, LP_HDR, from, 0);
+  lpb.copy(lp, to, lp.length - 1, 0);
+  return lpb.finish(n);
+}
+
+// The last field looked up in a listpack: HINCRBY, HSETNX... read a field
+// and then write it, and the write finds it here instead of walking again.
+// Offsets depend only on the listpack's bytes (checked too: the hash may have
+// changed since); the owner is compared first, so a lookup in another hash
+// costs one pointer comparison.
+let lastOwner: object | null = null;
+let lastLp = '';
+let lastField = '';
+let lastPos = -1;
+
+/** Offset of field in h's pair listpack lp, or -1. */
+function findField(h: object, lp: string, field: string): number {
+  if (h === lastOwner && lp === lastLp && field === lastField) return lastPos;
+  const p = lpFind(lp, field, 2);
+  lastOwner = h;
+  lastLp = lp;
+  lastField = field;
+  lastPos = p;
+  return p;
+}
+
+/** True when a field of the pair listpack lp appears twice. */
+function lpDupFields(lp: string): boolean {
+  const fields: string[] = [];
+  for (let p = lpFirst(lp); p >= 0; p = lpNext(lp, lpSkip(lp, p))) {
+    fields.push(lpGet(lp, p));
+    if (lpSkip(lp, p) >= lp.length - 1) break;
+  }
+  const n = fields.length;
+  if (n <= 8) {
+    for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (fields[i] === fields[j]) return true;
+    return false;
+  }
+  return new Set(fields).size !== n;
+}
+
 export class HashObject implements DataObject {
-  readonly objType = ObjType.Hash;
-  /** Listpack encoding: [f0, v0, f1, v1, ...] (values packed); null once converted. */
-  private lp: (string | number)[] | null = [];
-  /** Hashtable: fields (keys) and packed values (vals) by position, indexed; null while a listpack. */
-  private idx: MemberIndex<string | number> | null = null;
-  /** Expire times of volatile fields (hashtable only); null when there are none. */
-  private ttl: Map<string, number> | null = null;
-  /** Min-heap of (time, field) over ttl; allocated with the first field TTL, null while ttl is null. */
-  private heapT: number[] | null = null;
-  private heapF: string[] | null = null;
+  // On the prototype (set below the class): one field less per hash.
+  declare readonly objType: ObjType.Hash;
+  /**
+   * The fields: a listpack string [f0, v0, f1, v1, ...] (see ./listpack.ts),
+   * or, once converted, the hashtable's MemberIndex (fields in keys, packed
+   * values in vals).
+   */
+  private d: string | MemberIndex<string | number>;
+  /** Field expire times (hashtable only), null while no field has one. */
+  private x: FieldTtl | null = null;
+
+  constructor(lp: string = LP_EMPTY) {
+    this.d = lp;
+  }
 
   /**
-   * A hash built from [f0, v0, f1, v1, ...] (RDB load, RESTORE), as `set` per
-   * pair would build it, but a listpack gets its array at exact size. A
-   * trailing unpaired element is ignored. Returns null when a field repeats.
+   * A hash built from [f0, v0, f1, v1, ...] (RDB load of the older
+   * encodings, RESTORE), as `set` per pair would build it. A trailing
+   * unpaired element is ignored. Returns null when a field repeats.
    */
   static fromPairs(pairs: string[], maxEntries: number, maxValue: number): HashObject | null {
     const n = pairs.length >> 1;
-    const h = new HashObject();
     let small = n <= maxEntries;
     for (let i = 0; small && i < 2 * n; i++) if (pairs[i].length > maxValue) small = false;
     if (small) {
-      const lp = new Array<string | number>(2 * n);
-      for (let i = 0; i < n; i++) {
-        const f = pairs[2 * i];
-        for (let j = 0; j < i; j++) if (lp[2 * j] === f) return null;
-        lp[2 * i] = f;
-        lp[2 * i + 1] = packValue(pairs[2 * i + 1]);
+      if (n <= 8) {
+        for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (pairs[2 * j] === pairs[2 * i]) return null;
+      } else {
+        const seen = new Set<string>();
+        for (let i = 0; i < n; i++) seen.add(pairs[2 * i]);
+        if (seen.size !== n) return null;
       }
-      h.lp = n === 0 ? [] : lp;
-      return h;
+      return new HashObject(lpFromItems(pairs, 0, 2 * n));
     }
+    const h = new HashObject();
     h.convert();
     for (let i = 0; i < n; i++) if (!h.set(pairs[2 * i], pairs[2 * i + 1], maxEntries, maxValue)) return null;
     return h;
   }
 
+  /**
+   * A hash over a checked listpack blob (lpValidate passed, an even, non-zero
+   * number of entries): kept as it is, converted to a hashtable when it has
+   * more than maxEntries fields (Valkey checks only the count here). Returns
+   * null when a field repeats.
+   */
+  static fromListpack(lp: string, maxEntries: number): HashObject | null {
+    if (lpDupFields(lp)) return null;
+    const h = new HashObject(lp);
+    if (lpEntries(lp) >> 1 > maxEntries) h.convert();
+    return h;
+  }
+
   get size(): number {
-    if (this.lp !== null) return this.lp.length >> 1;
-    return this.idx!.keys.length;
+    const d = this.d;
+    if (typeof d === 'string') return lpEntries(d) >> 1;
+    return d.keys.length;
   }
 
   /** The hashtable's index (fields, values), or null while a listpack. */
   memberIndex(): MemberIndex<string | number> | null {
-    return this.idx;
+    const d = this.d;
+    return typeof d === 'string' ? null : d;
+  }
+
+  /** The listpack string (read with ./listpack.ts: fields at even entries), or null for a hashtable. */
+  listpack(): string | null {
+    const d = this.d;
+    return typeof d === 'string' ? d : null;
   }
 
   isListpack(): boolean {
-    return this.lp !== null;
+    return typeof this.d === 'string';
   }
 
   encoding(): string {
-    return this.lp !== null ? 'listpack' : 'hashtable';
+    return typeof this.d === 'string' ? 'listpack' : 'hashtable';
   }
 
-  private lpFind(field: string): number {
-    const lp = this.lp!;
-    for (let i = 0; i < lp.length; i += 2) if (lp[i] === field) return i;
-    return -1;
+  /** [f0, v0, f1, v1, ...] as strings, in the encoding's order (a copy). */
+  pairs(): string[] {
+    const d = this.d;
+    if (typeof d === 'string') return lpItems(d);
+    const n = d.keys.length;
+    const out = new Array<string>(2 * n);
+    const ks = d.keys;
+    const vs = d.vals!;
+    for (let i = 0; i < n; i++) {
+      out[2 * i] = ks[i];
+      out[2 * i + 1] = unpack(vs[i]);
+    }
+    return out;
   }
 
   get(field: string): string | undefined {
-    if (this.lp !== null) {
-      const i = this.lpFind(field);
-      return i < 0 ? undefined : unpack(this.lp[i + 1]);
+    const d = this.d;
+    if (typeof d === 'string') {
+      const p = findField(this, d, field);
+      return p < 0 ? undefined : lpGet(d, lpSkip(d, p));
     }
-    const idx = this.idx!;
-    const s = idx.find(field);
-    return s < 0 ? undefined : unpack(idx.vals![s]);
+    const s = d.find(field);
+    return s < 0 ? undefined : unpack(d.vals![s]);
   }
 
   /** A field's value as stored (a number for a small canonical integer), or undefined. */
   getRaw(field: string): string | number | undefined {
-    if (this.lp !== null) {
-      const i = this.lpFind(field);
-      return i < 0 ? undefined : this.lp[i + 1];
+    const d = this.d;
+    if (typeof d === 'string') {
+      const p = findField(this, d, field);
+      return p < 0 ? undefined : lpRaw(d, lpSkip(d, p));
     }
-    const idx = this.idx!;
-    const s = idx.find(field);
-    return s < 0 ? undefined : idx.vals![s];
+    const s = d.find(field);
+    return s < 0 ? undefined : d.vals![s];
   }
 
   has(field: string): boolean {
-    if (this.lp !== null) return this.lpFind(field) >= 0;
-    return this.idx!.find(field) >= 0;
+    const d = this.d;
+    if (typeof d === 'string') return findField(this, d, field) >= 0;
+    return d.find(field) >= 0;
   }
 
-  /** Field at position i (0 <= i < size), in the encoding's order. O(1). */
+  /** Field at position i (0 <= i < size), in the encoding's order. O(1) for a hashtable, O(i) for a listpack (walk listpack() instead). */
   fieldAt(i: number): string {
-    if (this.lp !== null) return this.lp[2 * i] as string;
-    return this.idx!.keys[i];
+    const d = this.d;
+    if (typeof d === 'string') return lpGet(d, lpSeek(d, 2 * i));
+    return d.keys[i];
   }
 
   valueAt(i: number): string {
@@ -159,8 +293,9 @@ export class HashObject implements DataObject {
 
   /** Value at position i as stored: a number for a small canonical integer, else the string. */
   rawValueAt(i: number): string | number {
-    if (this.lp !== null) return this.lp[2 * i + 1];
-    return this.idx!.vals![i];
+    const d = this.d;
+    if (typeof d === 'string') return lpRaw(d, lpSeek(d, 2 * i + 1));
+    return d.vals![i];
   }
 
   /**
@@ -168,17 +303,20 @@ export class HashObject implements DataObject {
    * Does nothing on a hashtable.
    */
   convert(): void {
-    const lp = this.lp;
-    if (lp === null) return;
-    const n = lp.length >> 1;
+    const lp = this.d;
+    if (typeof lp !== 'string') return;
+    if (lastOwner === this) lastOwner = null; // keep no hashtable alive from the lookup cache
+    const n = lpEntries(lp) >> 1;
     const ks = new Array<string>(n);
     const vs = new Array<string | number>(n);
+    let p = lpFirst(lp);
     for (let i = 0; i < n; i++) {
-      ks[i] = lp[2 * i] as string;
-      vs[i] = lp[2 * i + 1];
+      ks[i] = lpGet(lp, p);
+      p = lpSkip(lp, p);
+      vs[i] = lpRaw(lp, p);
+      p = lpSkip(lp, p);
     }
-    this.idx = new MemberIndex<string | number>(ks, vs);
-    this.lp = null;
+    this.d = new MemberIndex<string | number>(ks, vs);
   }
 
   /**
@@ -188,32 +326,25 @@ export class HashObject implements DataObject {
    * Returns true when the field was created, false when it was updated.
    */
   set(field: string, value: string, maxEntries: number, maxValue: number, keepTtl = false): boolean {
-    let lp = this.lp;
-    if (lp !== null && (field.length > maxValue || value.length > maxValue)) {
-      this.convert();
-      lp = null;
-    }
-    if (lp !== null) {
-      const i = this.lpFind(field);
-      if (i >= 0) {
-        lp[i + 1] = packValue(value);
-        return false;
+    let d = this.d;
+    if (typeof d === 'string') {
+      if (field.length <= maxValue && value.length <= maxValue) {
+        const p = findField(this, d, field);
+        if (p >= 0) {
+          // Updated in place; an equal value leaves the listpack as it is.
+          const vp = lpSkip(d, p);
+          if (!lpEq(d, vp, value)) this.d = lpReplace(d, vp, lpSkip(d, vp), value);
+          return false;
+        }
+        const lp = lpAppendPair(d, field, value);
+        this.d = lp;
+        if (lpEntries(lp) >> 1 > maxEntries) this.convert();
+        return true;
       }
-      const len = lp.length;
-      if (len < 8) {
-        // Up to 4 fields a listpack grows to exact size (a push would leave
-        // room for 8 more fields that most small hashes never use; past 4 the
-        // push's slack is cheaper than copying).
-        const nl = new Array<string | number>(len + 2);
-        for (let j = 0; j < len; j++) nl[j] = lp[j];
-        nl[len] = field;
-        nl[len + 1] = packValue(value);
-        this.lp = nl;
-      } else lp.push(field, packValue(value));
-      if (len + 2 > 2 * maxEntries) this.convert();
-      return true;
+      this.convert();
+      d = this.d;
     }
-    const idx = this.idx!;
+    const idx = d as MemberIndex<string | number>;
     const s = idx.find(field);
     if (s >= 0) {
       // An equal value is kept as it is: storing the new (young) string would
@@ -221,32 +352,67 @@ export class HashObject implements DataObject {
       const pv = packValue(value);
       const vals = idx.vals!;
       if (vals[s] !== pv) vals[s] = pv;
-      if (!keepTtl && this.ttl !== null) this.dropTtl(field);
+      if (!keepTtl && this.x !== null) this.dropTtl(field);
       return false;
     }
     idx.insertAfterMiss(field, packValue(value));
     return true;
   }
 
+  /**
+   * HSET's pairs args[from], args[from + 1], ... args[to - 1], as set() per
+   * pair; returns how many fields were created. A listpack given a few fields
+   * it does not hold yet, none twice (a new hash: the usual case), gets them
+   * all in one rebuild instead of one per field.
+   */
+  setMany(args: string[], from: number, to: number, maxEntries: number, maxValue: number): number {
+    const d = this.d;
+    const np = (to - from) >> 1;
+    if (typeof d === 'string' && np > 1 && np <= 16) {
+      let fresh = true;
+      for (let i = from; fresh && i < to; i += 2) {
+        const f = args[i];
+        if (f.length > maxValue || args[i + 1].length > maxValue || findField(this, d, f) >= 0) fresh = false;
+        else for (let j = from; j < i; j += 2) if (args[j] === f) fresh = false;
+      }
+      if (fresh) {
+        const n = lpEntries(d);
+        lpb.begin();
+        lpb.copy(d, LP_HDR, d.length - 1, 0);
+        for (let i = from; i < to; i++) lpb.str(args[i]);
+        this.d = lpb.finish(n + 2 * np);
+        if ((n >> 1) + np > maxEntries) this.convert();
+        return np;
+      }
+    }
+    let created = 0;
+    for (let i = from; i < to; i += 2) if (this.set(args[i], args[i + 1], maxEntries, maxValue)) created++;
+    return created;
+  }
+
   /** Deletes a field; returns true if it existed. */
   delete(field: string): boolean {
-    const lp = this.lp;
-    if (lp !== null) {
-      const i = this.lpFind(field);
-      if (i < 0) return false;
-      lp.splice(i, 2);
+    const d = this.d;
+    if (typeof d === 'string') {
+      const p = findField(this, d, field);
+      if (p < 0) return false;
+      this.d = lpRemove(d, p, lpSkip(d, lpSkip(d, p)), 2);
       return true;
     }
-    if (this.idx!.remove(field) < 0) return false;
-    if (this.ttl !== null) this.dropTtl(field);
+    if (d.remove(field) < 0) return false;
+    if (this.x !== null) this.dropTtl(field);
     return true;
   }
 
   /** A live iterator over the fields (hashtable: see MemberIndex; listpack: a snapshot). */
   fieldIterator(): Iterator<string> {
-    if (this.idx !== null) return this.idx.iterator();
+    const d = this.d;
+    if (typeof d !== 'string') return d.iterator();
     const out: string[] = [];
-    for (let i = 0; i < this.lp!.length; i += 2) out.push(this.lp![i] as string);
+    for (let p = lpFirst(d); p >= 0; p = lpNext(d, lpSkip(d, p))) {
+      out.push(lpGet(d, p));
+      if (lpSkip(d, p) >= d.length - 1) break;
+    }
     return out[Symbol.iterator]();
   }
 
@@ -254,61 +420,53 @@ export class HashObject implements DataObject {
 
   /** True when some field has an expire time. */
   hasVolatile(): boolean {
-    return this.ttl !== null;
+    return this.x !== null;
   }
 
   /** Number of fields with an expire time. */
   volatileCount(): number {
-    return this.ttl === null ? 0 : this.ttl.size;
+    return this.x === null ? 0 : this.x.ttl.size;
   }
 
   /** Expire time of a field in unix ms, or -1 when it has none (or does not exist). */
   getExpire(field: string): number {
-    if (this.ttl === null) return -1;
-    const t = this.ttl.get(field);
+    if (this.x === null) return -1;
+    const t = this.x.ttl.get(field);
     return t === undefined ? -1 : t;
   }
 
   /** Sets the expire time of an existing field (converts a listpack). */
   setExpire(field: string, when: number): void {
     this.convert();
-    if (this.ttl === null) {
-      this.ttl = new Map();
-      this.heapT = [];
-      this.heapF = [];
-    }
-    this.ttl.set(field, when);
+    if (this.x === null) this.x = new FieldTtl();
+    this.x.ttl.set(field, when);
     this.heapPush(when, field);
   }
 
   /** Removes a field's expire time; returns true if it had one. */
   persist(field: string): boolean {
-    if (this.ttl === null || !this.ttl.has(field)) return false;
+    if (this.x === null || !this.x.ttl.has(field)) return false;
     this.dropTtl(field);
     return true;
   }
 
   private dropTtl(field: string): void {
-    const ttl = this.ttl!;
+    const x = this.x!;
+    const ttl = x.ttl;
     if (!ttl.delete(field)) return;
-    if (ttl.size === 0) {
-      this.ttl = null;
-      this.heapT = null;
-      this.heapF = null;
-    } else if (this.heapT!.length > 2 * ttl.size + 64) {
-      this.rebuildHeap();
-    }
+    if (ttl.size === 0) this.x = null;
+    else if (x.heapT.length > 2 * ttl.size + 64) this.rebuildHeap();
   }
 
   /** Earliest expire time among volatile fields (Infinity when none). */
   nextExpire(): number {
-    const ttl = this.ttl;
-    if (ttl === null) return Infinity;
+    const x = this.x;
+    if (x === null) return Infinity;
     // Drop stale heap tops (fields deleted, persisted or given a new time).
-    const T = this.heapT!;
+    const T = x.heapT;
     while (T.length > 0) {
       const t = T[0];
-      if (ttl.get(this.heapF![0]) === t) return t;
+      if (x.ttl.get(x.heapF[0]) === t) return t;
       this.heapPop();
     }
     return Infinity;
@@ -320,10 +478,10 @@ export class HashObject implements DataObject {
    */
   expireDue(now: number, max: number, out?: string[]): number {
     let n = 0;
-    while (n < max && this.ttl !== null) {
+    while (n < max && this.x !== null) {
       const t = this.nextExpire();
       if (t === Infinity || !fieldExpired(t, now)) break;
-      const f = this.heapF![0];
+      const f = this.x.heapF[0];
       this.heapPop();
       this.delete(f);
       if (out) out.push(f);
@@ -333,8 +491,8 @@ export class HashObject implements DataObject {
   }
 
   private heapPush(t: number, f: string): void {
-    const T = this.heapT!;
-    const F = this.heapF!;
+    const T = this.x!.heapT;
+    const F = this.x!.heapF;
     let i = T.length;
     T.push(t);
     F.push(f);
@@ -350,8 +508,8 @@ export class HashObject implements DataObject {
   }
 
   private heapPop(): void {
-    const T = this.heapT!;
-    const F = this.heapF!;
+    const T = this.x!.heapT;
+    const F = this.x!.heapF;
     const lastT = T.pop()!;
     const lastF = F.pop()!;
     const n = T.length;
@@ -371,29 +529,25 @@ export class HashObject implements DataObject {
   }
 
   private rebuildHeap(): void {
-    if (this.ttl === null) {
-      this.heapT = null;
-      this.heapF = null;
-      return;
-    }
-    this.heapT = [];
-    this.heapF = [];
-    for (const [f, t] of this.ttl) this.heapPush(t, f);
+    const x = this.x;
+    if (x === null) return;
+    x.heapT = [];
+    x.heapF = [];
+    for (const [f, t] of x.ttl) this.heapPush(t, f);
   }
 
   // ---------------------------------------------------------------- misc
 
   clone(): HashObject {
+    const d = this.d;
+    // A listpack string is immutable: the copy shares it.
+    if (typeof d === 'string') return new HashObject(d);
     const h = new HashObject();
-    if (this.lp !== null) {
-      h.lp = this.lp.slice();
-      return h;
-    }
-    h.lp = null;
-    const idx = this.idx!;
-    h.idx = idx.clone(idx.keys.slice(), idx.vals!.slice());
-    if (this.ttl !== null) {
-      h.ttl = new Map(this.ttl);
+    h.d = d.clone(d.keys.slice(), d.vals!.slice());
+    if (this.x !== null) {
+      const x = new FieldTtl();
+      for (const [f, t] of this.x.ttl) x.ttl.set(f, t);
+      h.x = x;
       h.rebuildHeap();
     }
     return h;
@@ -401,11 +555,15 @@ export class HashObject implements DataObject {
 
   /** Rough bytes used (for MEMORY USAGE style estimates). */
   memoryUsage(): number {
+    const d = this.d;
+    if (typeof d === 'string') return 40 + 16 + d.length;
     let bytes = 64;
-    const n = this.size;
-    for (let i = 0; i < n; i++) bytes += 32 + this.fieldAt(i).length + this.valueAt(i).length;
-    if (this.idx !== null) bytes += n * 16 + this.idx.indexBytes();
-    if (this.ttl !== null) bytes += this.ttl.size * 48;
+    const n = d.keys.length;
+    for (let i = 0; i < n; i++) bytes += 32 + d.keys[i].length + unpack(d.vals![i]).length;
+    bytes += n * 16 + d.indexBytes();
+    if (this.x !== null) bytes += this.x.ttl.size * 48;
     return bytes;
   }
 }
+
+(HashObject.prototype as { objType: ObjType }).objType = ObjType.Hash;

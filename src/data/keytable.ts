@@ -49,6 +49,8 @@ export function hashBytes(b: Uint8Array, p: number, n: number): number {
 
 /** Entries found by prefetch(), per key (scratch, reused). */
 let pfEntries = new Int32Array(64);
+/** The hashes the last prefetch() was given (the caller's array; read by the prefetch cursor). */
+let pfHashes: Int32Array = new Int32Array(0);
 
 export class KeyTable<V> {
   /** [hash, entry+1] per slot. */
@@ -76,6 +78,17 @@ export class KeyTable<V> {
   }
 
   /**
+   * Makes room for n entries in an empty table (RESIZEDB at load): the
+   * entry arrays are allocated once instead of growing, and copying, about
+   * thirty times on the way to n.
+   */
+  reserve(n: number): void {
+    if (this.used !== 0 || n <= MIN_CAP) return;
+    this.kv = new Array(2 * n); // holes until set() writes them (read as undefined: absent)
+    if (this.clk.length < n) this.clk = new Int32Array(n);
+  }
+
+  /**
    * The key and entry of the last successful find(): a write that follows a
    * lookup of the same key (INCR, APPEND, ...) skips hashing and probing again.
    * Only a hint: set() uses it after checking that the entry still holds the key
@@ -86,7 +99,17 @@ export class KeyTable<V> {
 
   /** Entry number of a key, or -1. Valid until the next insert or delete. */
   find(key: string): number {
+    const c = this.pfNext;
+    if (c < this.pfCount) {
+      const e = this.nextPrefetched(key, c);
+      if (e >= 0) {
+        this.lastKey = key;
+        this.lastEntry = e;
+        return e;
+      }
+    }
     const h = hashKey(key);
+    if (c < this.pfCount && pfHashes[c] === h) this.pfNext = c + 1;
     const index = this.index;
     const mask = this.mask;
     const kv = this.kv;
@@ -113,12 +136,15 @@ export class KeyTable<V> {
    * otherwise run one after the other, each waiting for 3-4 cache misses in
    * turn; here the loads of all keys are independent of each other, so the CPU
    * overlaps their misses (Valkey 8 prefetches a batch of commands' keys the
-   * same way). Read-only: a key that is absent, or a wrong guess, costs nothing
-   * but the loads.
+   * same way). Changes no entry: a key that is absent, or a wrong guess, costs
+   * nothing but the loads. Sets the prefetch cursor (see pfNext), so the
+   * lookups that follow skip hashing and probing again.
    */
   prefetch(hashes: Int32Array, n: number): void {
     this.pfCount = 0;
+    this.pfNext = 0;
     if (this.live === 0) return;
+    pfHashes = hashes;
     const index = this.index;
     const mask = this.mask;
     if (pfEntries.length < n) pfEntries = new Int32Array(n);
@@ -160,6 +186,26 @@ export class KeyTable<V> {
 
   /** Hashes the last prefetch() on this table looked up (0 when it returned early). */
   private pfCount = 0;
+  /**
+   * The prefetch cursor: the commands of a pipelined batch look their keys up
+   * in the order prefetch() got their hashes, so find() and set() first try
+   * the entry prefetch() found for hash number pfNext, which skips hashing and
+   * probing. Only a hint: the entry is used when it holds that very key (keys
+   * are unique, so it is the key's entry), whatever happened since; a key
+   * looked up the slow way moves the cursor on when its hash is the expected
+   * one (an absent key, or one found by another path).
+   */
+  private pfNext = 0;
+
+  /** The entry the prefetch cursor (at c) points to when it holds `key` (then moves the cursor on), else -1. */
+  private nextPrefetched(key: string, c: number): number {
+    const e = pfEntries[c];
+    if (e > 0 && e <= this.used && this.kv[2 * e - 2] === key) {
+      this.pfNext = c + 1;
+      return e - 1;
+    }
+    return -1;
+  }
 
   /**
    * Right after prefetch(): the value of the entry found for its j-th hash, or
@@ -202,10 +248,23 @@ export class KeyTable<V> {
   set(key: string, v: V, clk = 0): number {
     const last = this.lastEntry;
     if (key === this.lastKey && last < this.used && this.kv[2 * last] === key) {
-      this.kv[2 * last + 1] = v;
+      // An equal value (a string of the same bytes, or the same object) is
+      // kept: storing the new, young one would only make the garbage
+      // collector copy it out of the young generation and later collect the
+      // old one (as HashObject.set does for hash values).
+      if (this.kv[2 * last + 1] !== v) this.kv[2 * last + 1] = v;
       return last;
     }
+    const c = this.pfNext;
+    if (c < this.pfCount) {
+      const e = this.nextPrefetched(key, c);
+      if (e >= 0) {
+        if (this.kv[2 * e + 1] !== v) this.kv[2 * e + 1] = v; // an equal value is kept (see above)
+        return e;
+      }
+    }
     const h = hashKey(key);
+    if (c < this.pfCount && pfHashes[c] === h) this.pfNext = c + 1;
     const index = this.index;
     const mask = this.mask;
     const kv = this.kv;
@@ -217,7 +276,7 @@ export class KeyTable<V> {
       if (e === TOMBSTONE) {
         if (free < 0) free = i;
       } else if (index[2 * i] === h && kv[(e - 1) * 2] === key) {
-        kv[(e - 1) * 2 + 1] = v;
+        if (kv[(e - 1) * 2 + 1] !== v) kv[(e - 1) * 2 + 1] = v; // an equal value is kept (see above)
         return e - 1;
       }
       i = (i + 1) & mask;
@@ -227,7 +286,11 @@ export class KeyTable<V> {
       this.tombstones--;
     }
     const n = this.used++;
-    kv.push(key, v);
+    if (2 * n < kv.length) {
+      // Room reserved by reserve().
+      kv[2 * n] = key;
+      kv[2 * n + 1] = v;
+    } else kv.push(key, v);
     if (n >= this.clk.length) {
       const c = new Int32Array(this.clk.length * 2);
       c.set(this.clk);
@@ -237,12 +300,16 @@ export class KeyTable<V> {
     index[2 * i] = h;
     index[2 * i + 1] = n + 1;
     this.live++;
-    if ((this.live + this.tombstones) * 4 > (mask + 1) * 3) this.rebuild();
+    if ((this.live + this.tombstones) * 4 > (mask + 1) * 3) {
+      this.rebuild();
+      return this.used - 1; // compaction moved the new entry (the newest) to the end
+    }
     return n;
   }
 
   delete(key: string): boolean {
     const h = hashKey(key);
+    if (this.pfNext < this.pfCount && pfHashes[this.pfNext] === h) this.pfNext++;
     const index = this.index;
     const mask = this.mask;
     const kv = this.kv;

@@ -17,16 +17,22 @@
 // within the node (from marks every 16 entries once a node is read at random).
 // LRANGE reads the bytes in place (forRange), without making strings.
 //
-// Elements are latin1 strings, stored byte-packed (see "packed nodes" below),
-// except in a tiny list: a listpack of at most 8 elements keeps the strings
-// the commands handed in, in a plain array (ListValue.tiny), so the short
-// lists most keys hold (queues near empty, small feeds) push, pop and index
-// without packing and decoding, in no more memory than a packed node with its
-// Buffer and JS objects would take. It is packed when it grows past 8 (or converts to a
-// quicklist) and turns back into strings once down to 4. Only the representation
-// changes: sizes, limits and conversions are Valkey's listpack ones throughout.
-// Pure data: no I/O, no replies.
+// Elements are latin1 strings. A ListValue has one field holding one of three forms:
+//   - a listpack string (listpack.ts): the whole list as a real Valkey listpack,
+//     the form of lists loaded from an RDB or RESTOREd (the blob itself), copied,
+//     or saved (an RDB writer builds that string anyway and the list keeps it):
+//     one JS string per list, read in place; the first change unpacks it;
+//   - a tiny array: a listpack of at most 8 elements being changed keeps the
+//     strings the commands handed in, so the short lists most keys hold (queues
+//     near empty, small feeds) push, pop and index without packing and decoding;
+//     packed when it grows past 8 (or converts to a quicklist), back to strings
+//     once down to 4;
+//   - a QList of byte-packed nodes (see "packed nodes" below): a bigger listpack
+//     being changed (one node) or a quicklist.
+// Only the representation changes: sizes, limits and conversions are Valkey's
+// listpack ones throughout. Pure data: no I/O, no replies.
 import { ObjType, type DataObject } from '../keyspace/types.js';
+import { LP_HDR, lpEq, lpFind, lpFirst, lpFromItems, lpInt, lpLast, lpNext, lpPrev, lpSeek, lpSkip, lpStrBounds, lpValidate, strLen, strStart } from './listpack.js';
 
 /** Byte budgets of negative list-max-listpack-size values -1 .. -5. */
 const SIZE_LEVELS = [4096, 8192, 16384, 32768, 65536];
@@ -564,15 +570,12 @@ function allowMerge(a: QNode | undefined, b: QNode | undefined, fill: number): b
   return !exceedsLimit(fill, a.bytes + b.bytes - LP_EMPTY, a.count + b.count);
 }
 
-/** The chunk list of a tiny list (never changed: a tiny list has no packed chunks). */
-const NO_NODES: QNode[] = [];
 /** The elements of a new, empty list (never changed: the first push makes an array). */
 const NO_ITEMS: string[] = [];
 /**
- * Tiny lists: up to TINY_MAX elements stay plain strings; a packed listpack
- * that shrinks to TINY_LOW goes back (the gap avoids flapping at one size).
- * At 8 short elements both forms cost about the same (~450 bytes with the
- * ListValue, bench/list-micro.mjs); below that the strings cost less.
+ * Tiny lists: up to TINY_MAX elements being changed stay plain strings; a
+ * packed listpack that shrinks to TINY_LOW goes back (the gap avoids flapping
+ * at one size).
  */
 const TINY_MAX = 8;
 const TINY_LOW = 4;
@@ -598,8 +601,58 @@ function tinyPair(a: string, b: string): string[] {
   return t;
 }
 
+/** Size of a tiny list as a Valkey listpack. */
+function tinyBytes(t: string[]): number {
+  let b = LP_EMPTY;
+  for (let i = 0; i < t.length; i++) b += entryBytes(t[i]);
+  return b;
+}
+
+/**
+ * An upper bound of tinyBytes without parsing integers (an entry takes at
+ * most its length + 10 bytes), so pushes skip the exact size far from the limits.
+ */
+function tinyBound(t: string[]): number {
+  let b = LP_EMPTY;
+  for (let i = 0; i < t.length; i++) b += t[i].length + 10;
+  return b;
+}
+
+/** Entry count of a list's listpack string (exact in the header: a list's listpack has far fewer than 65535 entries). */
+function lpLen(lp: string): number {
+  return lp.charCodeAt(4) | (lp.charCodeAt(5) << 8);
+}
+
+/** Scratch for copies of long listpack entries. */
+let strScratch = Buffer.allocUnsafeSlow(256);
+
+/**
+ * The entry at offset p of lp as a flat string of its own (integers in
+ * decimal). lpGet's slice of a long entry would be a V8 sliced string that
+ * keeps the whole listpack alive for as long as the element lives (in another
+ * list, a reply buffer...); substrings under 13 characters are copies anyway.
+ */
+function lpStr(lp: string, p: number): string {
+  if (!lpStrBounds(lp, p)) return String(lpInt(lp, p));
+  const o = strStart;
+  const n = strLen;
+  if (n < 13) return lp.slice(o, o + n);
+  if (n > strScratch.length) strScratch = Buffer.allocUnsafeSlow(n);
+  strScratch.latin1Write(lp.slice(o, o + n), 0, n);
+  return strScratch.latin1Slice(0, n);
+}
+
+/** Every element of a listpack string, as flat strings. */
+function lpStrings(lp: string, out: string[]): string[] {
+  for (let p = lpFirst(lp); p >= 0; p = lpNext(lp, p)) out.push(lpStr(lp, p));
+  return out;
+}
+
 /** Scratch space forRange encodes a tiny list's elements into. */
 let scratch = Buffer.allocUnsafeSlow(256);
+/** Scratch space forRange copies a listpack string into, and one for its integers' digits. */
+let lpScratch = Buffer.allocUnsafeSlow(256);
+const intScratch = Buffer.allocUnsafeSlow(24);
 
 /** Visitor of forRange: the element is buf[off, off+len). */
 export type EntryVisitor<T> = (buf: Buffer, off: number, len: number, ctx: T) => void;
@@ -608,251 +661,37 @@ function collect(buf: Buffer, off: number, len: number, out: string[]): void {
   out.push(readStr(buf, off, len));
 }
 
-export class ListValue implements DataObject {
-  readonly objType = ObjType.List;
-  /**
-   * A tiny listpack (at most TINY_MAX elements): the elements themselves, as
-   * the strings the commands handed in, so short lists (queues that stay near
-   * empty, small feeds) push, pop and index without packing or decoding.
-   * Null once the list is packed (more elements, or a quicklist).
-   */
-  tiny: string[] | null = NO_ITEMS;
-  /** Size of the tiny list as a Valkey listpack (drives the conversions like a node's `bytes`). */
-  tb = LP_EMPTY;
-  /** Packed chunks from head to tail; a packed listpack has exactly one, a tiny list none. */
-  qn: QNode[] = NO_NODES;
+/**
+ * A list in packed nodes: a listpack being changed that has more than
+ * TINY_MAX elements (one node), or a quicklist (any number of nodes).
+ */
+class QList {
+  /** Packed chunks from head to tail; a listpack has exactly one. */
+  qn: QNode[];
   /** True once the list is a quicklist. */
-  quick = false;
+  quick: boolean;
   /** Node limit the quicklist was created with (Valkey keeps it per list). */
-  qfill = -2;
-  length = 0;
+  qfill: number;
+  length: number;
 
-  /**
-   * A list of `items` head to tail, as pushAll(items, 0, false, fill) on an
-   * empty list builds it (RDB load, RESTORE), except that a tiny list gets an
-   * array of exact size.
-   */
-  static fromItems(items: string[], fill: number): ListValue {
-    const l = new ListValue();
-    const n = items.length;
-    if (n === 0) return l;
-    let add = 0;
-    for (let i = 0; i < n; i++) add += items[i].length;
-    l.growCheck(fill, add, n);
-    if (l.tiny === null || n > TINY_MAX) {
-      l.pushAll(items, 0, false, fill);
-      return l;
-    }
-    let tb = LP_EMPTY;
-    for (let i = 0; i < n; i++) tb += entryBytes(items[i]);
-    l.tiny = items.slice();
-    l.tb = tb;
-    l.length = n;
-    return l;
+  constructor(qn: QNode[], quick: boolean, qfill: number, length: number) {
+    this.qn = qn;
+    this.quick = quick;
+    this.qfill = qfill;
+    this.length = length;
   }
 
-  encoding(): string {
-    return this.quick ? 'quicklist' : 'listpack';
+  copy(): QList {
+    return new QList(
+      this.qn.map((n) => n.copy()),
+      this.quick,
+      this.qfill,
+      this.length,
+    );
   }
-
-  /**
-   * The chunks from head to tail, for readers outside this file (RDB, AOF,
-   * DEBUG, MEMORY USAGE): a tiny list shows as one packed node made on the spot.
-   */
-  get nodes(): QNode[] {
-    const t = this.tiny;
-    if (t === null) return this.qn;
-    const n = QNode.of(t);
-    return [n];
-  }
-
-  clone(): ListValue {
-    const l = new ListValue();
-    const t = this.tiny;
-    l.tiny = t === null ? null : t.length === 0 ? NO_ITEMS : tinyArray(t, t.length);
-    l.tb = this.tb;
-    l.qn = this.tiny === null ? this.qn.map((n) => n.copy()) : NO_NODES;
-    l.quick = this.quick;
-    l.qfill = this.qfill;
-    l.length = this.length;
-    return l;
-  }
-
-  /**
-   * Packs a tiny list into one node (it is about to grow past TINY_MAX, change
-   * shape, or convert), optionally with `room` free bytes at one end.
-   */
-  private untiny(room = 0, head = false): void {
-    const t = this.tiny;
-    if (t === null) return;
-    this.qn = [QNode.of(t, room, head)];
-    this.tiny = null;
-  }
-
-  /** A packed listpack that is down to TINY_LOW elements goes back to strings. */
-  private retiny(): void {
-    if (this.quick || this.tiny !== null || this.length > TINY_LOW) return;
-    const n = this.qn[0];
-    const items = n.toArray();
-    this.tiny = items.length === 0 ? NO_ITEMS : tinyArray(items, items.length);
-    this.tb = n.bytes;
-    this.qn = NO_NODES;
-  }
-
-  /** Bytes of the listpack (or of every quicklist node together). */
-  bytes(): number {
-    if (this.tiny !== null) return this.tb;
-    let b = 0;
-    for (const n of this.qn) b += n.bytes;
-    return b;
-  }
-
-  // ------------------------------------------------------------ conversions
-
-  /**
-   * Before adding elements whose lengths sum to `addBytes` (`addCount` of
-   * them): a listpack that would go over the limit becomes a quicklist.
-   */
-  growCheck(fill: number, addBytes: number, addCount: number): void {
-    if (this.quick) return;
-    if (this.tiny !== null) {
-      if (!exceedsLimit(fill, this.tb + addBytes, this.length + addCount)) return;
-      this.untiny();
-    } else {
-      const n = this.qn[0];
-      if (!exceedsLimit(fill, n.bytes + addBytes, n.count + addCount)) return;
-    }
-    this.quick = true;
-    this.qfill = fill;
-    if (this.length === 0) this.qn = [];
-  }
-
-  /** After removing elements: a quicklist down to one small node becomes a listpack. */
-  shrinkCheck(fill: number): void {
-    if (!this.quick) {
-      if (this.tiny === null && this.length <= TINY_LOW) this.retiny();
-      return;
-    }
-    if (this.qn.length !== 1) return;
-    const [sz, cnt] = nodeLimits(fill);
-    const n = this.qn[0];
-    if (n.bytes > Math.floor(sz / 2) || this.length > Math.floor(cnt / 2)) return;
-    this.quick = false;
-    this.retiny();
-  }
-
-  // ------------------------------------------------------------ ends
-
-  /** Pushes one element at the head or tail (call growCheck first). */
-  push(s: string, head: boolean): void {
-    const eb = entryBytes(s);
-    const t = this.tiny;
-    if (t !== null) {
-      const n = t.length;
-      if (n < TINY_MAX) {
-        // One element: an exact array (most single-element lists stay that
-        // way); the second one moves them into an array with room for 8.
-        if (n === 0) this.tiny = [s];
-        else if (n === 1) this.tiny = head ? tinyPair(s, t[0]) : tinyPair(t[0], s);
-        else if (head) t.unshift(s);
-        else t.push(s);
-        this.tb += eb;
-        this.length++;
-        return;
-      }
-      // Outgrown: pack with room for this push and the next ones (as room() would give).
-      const need = packedSize(s.length);
-      this.untiny(need + Math.max(need, 48), head);
-    }
-    this.length++;
-    const nodes = this.qn;
-    if (!this.quick) {
-      if (head) nodes[0].pushHead(s, eb);
-      else nodes[0].pushTail(s, eb);
-      return;
-    }
-    const end = head ? nodes[0] : nodes[nodes.length - 1];
-    if (allowInsert(end, this.qfill, s.length)) {
-      if (head) end.pushHead(s, eb);
-      else end.pushTail(s, eb);
-      return;
-    }
-    // The end node is full: it stops being an end, so trim it to size. The new
-    // end node will most likely fill up like it did: give it as much room at
-    // once, so a long run of pushes leaves no trail of outgrown buffers.
-    let n: QNode;
-    if (end !== undefined) {
-      const used = end.e - end.s;
-      end.fit();
-      n = QNode.withRoom(Math.max(64, used), head);
-    } else n = QNode.empty();
-    if (head) {
-      n.pushHead(s, eb);
-      nodes.unshift(n);
-    } else {
-      n.pushTail(s, eb);
-      nodes.push(n);
-    }
-  }
-
-  /** Pushes elements argv[from..] one by one, like LPUSH/RPUSH (conversion included). */
-  pushAll(argv: string[], from: number, head: boolean, fill: number): void {
-    let add = 0;
-    for (let i = from; i < argv.length; i++) add += argv[i].length;
-    this.growCheck(fill, add, argv.length - from);
-    if (this.tiny !== null && this.length + argv.length - from > TINY_MAX) {
-      // Too many for the tiny form: pack once, with room for all of them.
-      let size = 0;
-      for (let i = from; i < argv.length; i++) size += packedSize(argv[i].length);
-      this.untiny(size, head);
-    } else if (!this.quick && this.tiny === null && argv.length - from > 1) {
-      // A listpack getting a batch: one exact growth instead of several.
-      let size = 0;
-      for (let i = from; i < argv.length; i++) size += packedSize(argv[i].length);
-      this.qn[0].reserve(size, head);
-    }
-    for (let i = from; i < argv.length; i++) this.push(argv[i], head);
-  }
-
-  /** Removes and returns the head or tail element (undefined when empty). Caller runs shrinkCheck. */
-  pop(head: boolean): string | undefined {
-    if (this.length === 0) return undefined;
-    const t = this.tiny;
-    if (t !== null) {
-      let v: string;
-      if (head) {
-        // Not shift(): that trims a slot off the front of the array for good.
-        v = t[0];
-        const n = t.length - 1;
-        for (let i = 0; i < n; i++) t[i] = t[i + 1];
-        t.pop();
-      } else v = t.pop() as string;
-      this.tb -= entryBytes(v);
-      this.length--;
-      return v;
-    }
-    const nodes = this.qn;
-    const n = head ? nodes[0] : nodes[nodes.length - 1];
-    const s = head ? n.popHead() : n.popTail();
-    this.length--;
-    if (n.count === 0 && this.quick) {
-      if (head) nodes.shift();
-      else nodes.pop();
-    }
-    return s;
-  }
-
-  /** Pops up to `count` elements from one end, in popping order. */
-  popMany(count: number, head: boolean): string[] {
-    const out: string[] = [];
-    while (count-- > 0 && this.length > 0) out.push(this.pop(head) as string);
-    return out;
-  }
-
-  // ------------------------------------------------------------ positions
 
   /** Node index and offset of element `i` (0 <= i < length), seeking from the nearer end. */
-  private locate(i: number): [number, number] {
+  locate(i: number): [number, number] {
     const nodes = this.qn;
     if (i <= (this.length - 1) / 2) {
       let acc = 0;
@@ -872,256 +711,8 @@ export class ListValue implements DataObject {
     throw new Error('list index out of bounds');
   }
 
-  /** Element at an index (negative counts from the tail), or undefined. */
-  get(index: number): string | undefined {
-    if (index < 0) index += this.length;
-    if (index < 0 || index >= this.length) return undefined;
-    const t = this.tiny;
-    if (t !== null) return t[index];
-    const nodes = this.qn;
-    if (index === 0 || nodes.length === 1) return nodes[0].at(index);
-    const [k, off] = this.locate(index);
-    return nodes[k].at(off);
-  }
-
-  /** Replaces the element at an index; false when out of range (LSET). */
-  set(index: number, s: string, fill: number): boolean {
-    this.growCheck(fill, s.length, 1);
-    if (index < 0) index += this.length;
-    if (index < 0 || index >= this.length) return false;
-    const t = this.tiny;
-    if (t !== null) {
-      this.tb += entryBytes(s) - entryBytes(t[index]);
-      t[index] = s;
-      return true;
-    }
-    const [k, off] = this.locate(index);
-    this.qn[k].splice(off, 1, [s]);
-    this.shrinkCheck(fill);
-    return true;
-  }
-
-  /**
-   * Calls fn(buf, off, len, ctx) for the elements from index `start` to `end`
-   * inclusive (already clamped, 0 <= start <= end < length), optionally tail
-   * first. The element is the bytes buf[off, off+len), valid during the call.
-   */
-  forRange<T>(start: number, end: number, reverse: boolean, fn: EntryVisitor<T>, ctx: T): void {
-    const t = this.tiny;
-    if (t !== null) {
-      for (let i = reverse ? end : start; reverse ? i >= start : i <= end; reverse ? i-- : i++) {
-        const v = t[i];
-        const len = v.length;
-        if (len > scratch.length) scratch = Buffer.allocUnsafeSlow(len);
-        const buf = scratch; // fn may not keep it: the next element overwrites it
-        if (len < 32) for (let j = 0; j < len; j++) buf[j] = v.charCodeAt(j);
-        else buf.latin1Write(v, 0, len);
-        fn(buf, 0, len, ctx);
-      }
-      return;
-    }
-    let left = end - start + 1;
-    const nodes = this.qn;
-    let [k, i] = this.locate(reverse ? end : start);
-    let node = nodes[k];
-    let buf = node.buf;
-    if (!reverse) {
-      let p = node.offsetAt(i);
-      for (;;) {
-        while (p < node.e) {
-          p = readFwd(buf, p);
-          fn(buf, rdOff, rdLen, ctx);
-          if (--left === 0) return;
-        }
-        node = nodes[++k];
-        buf = node.buf;
-        p = node.s;
-      }
-    } else {
-      let p = node.offsetAt(i + 1);
-      for (;;) {
-        while (p > node.s) {
-          p = readBack(buf, p);
-          fn(buf, rdOff, rdLen, ctx);
-          if (--left === 0) return;
-        }
-        node = nodes[--k];
-        buf = node.buf;
-        p = node.e;
-      }
-    }
-  }
-
-  /**
-   * Elements from index `start` to `end` inclusive (already clamped,
-   * 0 <= start <= end < length), optionally tail first.
-   */
-  range(start: number, end: number, reverse = false): string[] {
-    const t = this.tiny;
-    if (t !== null) {
-      const out = t.slice(start, end + 1);
-      return reverse ? out.reverse() : out;
-    }
-    const out: string[] = [];
-    this.forRange(start, end, reverse, collect, out);
-    return out;
-  }
-
-  /** Every element, head to tail. */
-  toArray(): string[] {
-    if (this.tiny !== null) return this.tiny.slice();
-    const out: string[] = [];
-    for (const n of this.qn) n.toArray(out);
-    return out;
-  }
-
-  // ------------------------------------------------------------ middle
-
-  /** Deletes `count` elements from index `start` (non-negative, in range). */
-  deleteRange(start: number, count: number): void {
-    if (count <= 0) return;
-    if (start + count > this.length) count = this.length - start;
-    const t = this.tiny;
-    if (t !== null) {
-      const gone = t.splice(start, count);
-      for (let i = 0; i < gone.length; i++) this.tb -= entryBytes(gone[i]);
-      this.length -= gone.length;
-      return;
-    }
-    let [k, off] = this.locate(start);
-    const nodes = this.qn;
-    while (count > 0) {
-      const n = nodes[k];
-      const del = Math.min(count, n.count - off);
-      this.length -= del;
-      count -= del;
-      if (off === 0 && del === n.count) {
-        if (this.quick) nodes.splice(k, 1);
-        else nodes[0] = QNode.empty();
-        continue;
-      }
-      n.splice(off, del, []);
-      k++;
-      off = 0;
-    }
-  }
-
-  /** LTRIM's work: drops `left` elements from the head and `right` from the tail. */
-  trim(left: number, right: number): void {
-    this.deleteRange(0, left);
-    if (right > 0) this.deleteRange(this.length - right, right);
-  }
-
-  /**
-   * Removes elements equal to `s`: all when count is 0, the first `count`
-   * from the head when positive, from the tail when negative. Returns how many.
-   */
-  remove(s: string, count: number): number {
-    let removed = 0;
-    const limit = Math.abs(count);
-    const t = this.tiny;
-    if (t !== null) {
-      if (count >= 0) {
-        for (let i = 0; i < t.length && (limit === 0 || removed < limit); i++) {
-          if (t[i] === s) {
-            t.splice(i--, 1);
-            removed++;
-          }
-        }
-      } else {
-        for (let i = t.length - 1; i >= 0 && removed < limit; i--) {
-          if (t[i] === s) {
-            t.splice(i, 1);
-            removed++;
-          }
-        }
-      }
-      this.tb -= removed * entryBytes(s);
-      this.length -= removed;
-      return removed;
-    }
-    const nodes = this.qn;
-    const eb = entryBytes(s);
-    const needle = Buffer.from(s, 'latin1');
-    const offs: number[] = [];
-    if (count >= 0) {
-      for (let k = 0; k < nodes.length && (limit === 0 || removed < limit); k++) {
-        const n = nodes[k];
-        const buf = n.buf;
-        offs.length = 0;
-        for (let p = n.s; p < n.e; ) {
-          const q = readFwd(buf, p);
-          if (sameBytes(buf, rdOff, rdLen, needle)) {
-            offs.push(p);
-            if (++removed === limit) break;
-          }
-          p = q;
-        }
-        if (offs.length === 0) continue;
-        n.dropAt(offs, eb);
-        this.length -= offs.length;
-        if (n.count === 0 && this.quick) nodes.splice(k--, 1);
-      }
-    } else {
-      for (let k = nodes.length - 1; k >= 0 && removed < limit; k--) {
-        const n = nodes[k];
-        const buf = n.buf;
-        offs.length = 0;
-        for (let p = n.e; p > n.s; ) {
-          p = readBack(buf, p);
-          if (sameBytes(buf, rdOff, rdLen, needle)) {
-            offs.push(p);
-            if (++removed === limit) break;
-          }
-        }
-        if (offs.length === 0) continue;
-        offs.reverse();
-        n.dropAt(offs, eb);
-        this.length -= offs.length;
-        if (n.count === 0 && this.quick) nodes.splice(k, 1);
-      }
-    }
-    return removed;
-  }
-
-  /**
-   * LINSERT: puts `s` before or after the first element equal to `pivot`.
-   * Returns false when the pivot is absent. The listpack conversion check is
-   * done first, whatever the outcome, like Valkey.
-   */
-  insert(pivot: string, s: string, after: boolean, fill: number): boolean {
-    this.growCheck(fill, s.length, 1);
-    const t = this.tiny;
-    if (t !== null) {
-      const i = t.indexOf(pivot);
-      if (i < 0) return false;
-      if (t.length >= TINY_MAX) this.untiny();
-      else {
-        t.splice(after ? i + 1 : i, 0, s);
-        this.tb += entryBytes(s);
-        this.length++;
-        return true;
-      }
-    }
-    const nodes = this.qn;
-    const needle = Buffer.from(pivot, 'latin1');
-    for (let k = 0; k < nodes.length; k++) {
-      const n = nodes[k];
-      const buf = n.buf;
-      let off = 0;
-      for (let p = n.s; p < n.e; off++) {
-        p = readFwd(buf, p);
-        if (sameBytes(buf, rdOff, rdLen, needle)) {
-          this.insertAt(k, off, s, after);
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
   /** Valkey's _quicklistInsert next to the element at (node k, offset off). */
-  private insertAt(k: number, off: number, s: string, after: boolean): void {
+  insertAt(k: number, off: number, s: string, after: boolean): void {
     const nodes = this.qn;
     const node = nodes[k];
     const eb = entryBytes(s);
@@ -1186,6 +777,620 @@ export class ListValue implements DataObject {
     // target + next
     if (allowMerge(nodes[target], nodes[target + 1], fill)) this.merge(target);
   }
+}
+
+export class ListValue implements DataObject {
+  declare readonly objType: ObjType.List;
+  /**
+   * The elements, in one of three forms (the only field: a list loaded from
+   * an RDB costs this object and one string):
+   *  - a string: the whole list as a Valkey listpack (listpack.ts), the form
+   *    lists take when loaded from an RDB, RESTOREd or copied (the RDB blob
+   *    itself, written back as is). Read in place; the first change turns it
+   *    into one of the two others. Never empty.
+   *  - an array of at most TINY_MAX strings: a small listpack being changed,
+   *    the strings the commands handed in, so short lists (queues that stay
+   *    near empty, small feeds) push, pop and index without packing and
+   *    decoding;
+   *  - a QList: packed nodes (a bigger listpack, or a quicklist).
+   * Only the representation changes: sizes, limits and conversions are
+   * Valkey's listpack ones throughout.
+   */
+  d: string | string[] | QList = NO_ITEMS;
+
+  /**
+   * A list of `items` head to tail, as pushAll(items, 0, false, fill) on an
+   * empty list builds it (RDB load, RESTORE), held as one listpack string
+   * when it has the listpack encoding.
+   */
+  static fromItems(items: string[], fill: number): ListValue {
+    const l = new ListValue();
+    const n = items.length;
+    if (n === 0) return l;
+    let add = 0;
+    for (let i = 0; i < n; i++) add += items[i].length;
+    if (!exceedsLimit(fill, LP_EMPTY + add, n)) {
+      l.d = lpFromItems(items);
+      return l;
+    }
+    l.pushAll(items, 0, false, fill);
+    return l;
+  }
+
+  /**
+   * The list a listpack blob holds (a one-node RDB quicklist, a RESTORE
+   * payload), keeping the blob itself when the list stays a listpack; null
+   * when the blob is corrupt. Same encoding as fromItems of its elements.
+   */
+  static fromListpack(lp: string, fill: number): ListValue | null {
+    const n = lpValidate(lp);
+    if (n < 0) return null;
+    if (n === 0) return new ListValue();
+    let add = 0;
+    for (let p = lpFirst(lp); p >= 0; p = lpNext(lp, p)) add += lpStrBounds(lp, p) ? strLen : String(lpInt(lp, p)).length;
+    if (exceedsLimit(fill, LP_EMPTY + add, n) || lpLen(lp) !== n) return ListValue.fromItems(lpStrings(lp, []), fill);
+    const l = new ListValue();
+    l.d = lp;
+    return l;
+  }
+
+  get length(): number {
+    const d = this.d;
+    if (typeof d === 'string') return lpLen(d);
+    return d.length;
+  }
+
+  /** True when the list has the quicklist encoding. */
+  get quick(): boolean {
+    const d = this.d;
+    return d instanceof QList && d.quick;
+  }
+
+  /** Node limit of a quicklist (Valkey keeps it per list; DEBUG OBJECT shows it). */
+  get qfill(): number {
+    const d = this.d;
+    return d instanceof QList ? d.qfill : -2;
+  }
+
+  encoding(): string {
+    return this.quick ? 'quicklist' : 'listpack';
+  }
+
+  /**
+   * The chunks from head to tail, for readers outside this file (DEBUG,
+   * MEMORY USAGE): a list in another form shows as one packed node made on the spot.
+   */
+  get nodes(): QNode[] {
+    const d = this.d;
+    if (d instanceof QList) return d.qn;
+    return [QNode.of(typeof d === 'string' ? lpStrings(d, []) : d)];
+  }
+
+  /**
+   * The whole list as one listpack string when it has the listpack encoding
+   * (RDB, DUMP), else null. With `compact`, the list keeps that string as its
+   * form (what an RDB writer builds anyway): a list last changed by commands
+   * takes the small form after a save, and its next change unpacks it again.
+   */
+  listpack(compact = false): string | null {
+    const d = this.d;
+    if (typeof d === 'string') return d;
+    let lp: string;
+    if (Array.isArray(d)) {
+      if (d.length === 0) return lpFromItems(d);
+      lp = lpFromItems(d);
+    } else {
+      if (d.quick) return null;
+      if (d.length === 0) return lpFromItems([]);
+      lp = lpFromItems(d.qn[0].toArray());
+    }
+    if (compact) this.d = lp;
+    return lp;
+  }
+
+  /** A copy: a listpack becomes (or stays) one listpack string, shared with this list when it is one. */
+  clone(): ListValue {
+    const l = new ListValue();
+    const d = this.d;
+    if (d instanceof QList && d.quick) l.d = d.copy();
+    else if (this.length > 0) l.d = this.listpack() as string;
+    return l;
+  }
+
+  /** The list in a form that can change: a listpack string becomes a tiny array or one packed node. */
+  private mut(): string[] | QList {
+    const d = this.d;
+    if (typeof d !== 'string') return d;
+    const n = lpLen(d);
+    let m: string[] | QList;
+    if (n <= TINY_MAX) {
+      // tinyArray's shape, filled straight from the listpack (never empty).
+      let p = lpFirst(d);
+      const f = lpStr(d, p);
+      const a = [f, f, f, f, f, f, f, f];
+      for (let i = 1; i < n; i++) {
+        p = lpNext(d, p);
+        a[i] = lpStr(d, p);
+      }
+      a.length = n;
+      m = a;
+    } else m = new QList([QNode.of(lpStrings(d, []))], false, -2, n);
+    this.d = m;
+    return m;
+  }
+
+  /**
+   * Packs a tiny list into one node (it is about to grow past TINY_MAX, change
+   * shape, or convert), optionally with `room` free bytes at one end.
+   */
+  private untiny(room = 0, head = false): QList {
+    const t = this.d as string[];
+    const q = new QList([QNode.of(t, room, head)], false, -2, t.length);
+    this.d = q;
+    return q;
+  }
+
+  /** A packed listpack that is down to TINY_LOW elements goes back to strings. */
+  private retiny(q: QList): void {
+    if (q.quick || q.length > TINY_LOW) return;
+    const items = q.qn[0].toArray();
+    this.d = items.length === 0 ? NO_ITEMS : tinyArray(items, items.length);
+  }
+
+  /** Bytes of the listpack (or of every quicklist node together). */
+  bytes(): number {
+    const d = this.d;
+    if (typeof d === 'string') return d.length;
+    if (Array.isArray(d)) return tinyBytes(d);
+    let b = 0;
+    for (const n of d.qn) b += n.bytes;
+    return b;
+  }
+
+  // ------------------------------------------------------------ conversions
+
+  /**
+   * Before adding elements whose lengths sum to `addBytes` (`addCount` of
+   * them): a listpack that would go over the limit becomes a quicklist.
+   * Puts a listpack string in a form that can change (a change follows).
+   */
+  growCheck(fill: number, addBytes: number, addCount: number): void {
+    let d = this.d;
+    if (typeof d === 'string') d = this.mut();
+    let q: QList;
+    if (Array.isArray(d)) {
+      const n = d.length + addCount;
+      if (!exceedsLimit(fill, tinyBound(d) + addBytes, n)) return;
+      if (!exceedsLimit(fill, tinyBytes(d) + addBytes, n)) return;
+      q = this.untiny();
+    } else {
+      q = d;
+      if (q.quick) return;
+      const node = q.qn[0];
+      if (!exceedsLimit(fill, node.bytes + addBytes, node.count + addCount)) return;
+    }
+    q.quick = true;
+    q.qfill = fill;
+    if (q.length === 0) q.qn = [];
+  }
+
+  /** After removing elements: a quicklist down to one small node becomes a listpack. */
+  shrinkCheck(fill: number): void {
+    const d = this.d;
+    if (!(d instanceof QList)) return;
+    if (!d.quick) {
+      if (d.length <= TINY_LOW) this.retiny(d);
+      return;
+    }
+    if (d.qn.length !== 1) return;
+    const [sz, cnt] = nodeLimits(fill);
+    const n = d.qn[0];
+    if (n.bytes > Math.floor(sz / 2) || d.length > Math.floor(cnt / 2)) return;
+    d.quick = false;
+    this.retiny(d);
+  }
+
+  // ------------------------------------------------------------ ends
+
+  /** Pushes one element at the head or tail (call growCheck first). */
+  push(s: string, head: boolean): void {
+    let d = this.d;
+    if (typeof d === 'string') d = this.mut();
+    let q: QList;
+    if (Array.isArray(d)) {
+      const n = d.length;
+      if (n < TINY_MAX) {
+        // One element: an exact array (most single-element lists stay that
+        // way); the second one moves them into an array with room for 8.
+        if (n === 0) this.d = [s];
+        else if (n === 1) this.d = head ? tinyPair(s, d[0]) : tinyPair(d[0], s);
+        else if (head) d.unshift(s);
+        else d.push(s);
+        return;
+      }
+      // Outgrown: pack with room for this push and the next ones (as room() would give).
+      const need = packedSize(s.length);
+      q = this.untiny(need + Math.max(need, 48), head);
+    } else q = d;
+    const eb = entryBytes(s);
+    q.length++;
+    const nodes = q.qn;
+    if (!q.quick) {
+      if (head) nodes[0].pushHead(s, eb);
+      else nodes[0].pushTail(s, eb);
+      return;
+    }
+    const end = head ? nodes[0] : nodes[nodes.length - 1];
+    if (allowInsert(end, q.qfill, s.length)) {
+      if (head) end.pushHead(s, eb);
+      else end.pushTail(s, eb);
+      return;
+    }
+    // The end node is full: it stops being an end, so trim it to size. The new
+    // end node will most likely fill up like it did: give it as much room at
+    // once, so a long run of pushes leaves no trail of outgrown buffers.
+    let n: QNode;
+    if (end !== undefined) {
+      const used = end.e - end.s;
+      end.fit();
+      n = QNode.withRoom(Math.max(64, used), head);
+    } else n = QNode.empty();
+    if (head) {
+      n.pushHead(s, eb);
+      nodes.unshift(n);
+    } else {
+      n.pushTail(s, eb);
+      nodes.push(n);
+    }
+  }
+
+  /** Pushes elements argv[from..] one by one, like LPUSH/RPUSH (conversion included). */
+  pushAll(argv: string[], from: number, head: boolean, fill: number): void {
+    let add = 0;
+    for (let i = from; i < argv.length; i++) add += argv[i].length;
+    this.growCheck(fill, add, argv.length - from);
+    const d = this.d as string[] | QList;
+    if (Array.isArray(d)) {
+      if (d.length + argv.length - from > TINY_MAX) {
+        // Too many for the tiny form: pack once, with room for all of them.
+        let size = 0;
+        for (let i = from; i < argv.length; i++) size += packedSize(argv[i].length);
+        this.untiny(size, head);
+      }
+    } else if (!d.quick && argv.length - from > 1) {
+      // A listpack getting a batch: one exact growth instead of several.
+      let size = 0;
+      for (let i = from; i < argv.length; i++) size += packedSize(argv[i].length);
+      d.qn[0].reserve(size, head);
+    }
+    for (let i = from; i < argv.length; i++) this.push(argv[i], head);
+  }
+
+  /** Removes and returns the head or tail element (undefined when empty). Caller runs shrinkCheck. */
+  pop(head: boolean): string | undefined {
+    let d = this.d;
+    if (typeof d === 'string') d = this.mut();
+    if (Array.isArray(d)) {
+      const n = d.length - 1;
+      if (n < 0) return undefined;
+      if (!head) return d.pop();
+      // Not shift(): that trims a slot off the front of the array for good.
+      const v = d[0];
+      for (let i = 0; i < n; i++) d[i] = d[i + 1];
+      d.pop();
+      return v;
+    }
+    if (d.length === 0) return undefined;
+    const nodes = d.qn;
+    const n = head ? nodes[0] : nodes[nodes.length - 1];
+    const s = head ? n.popHead() : n.popTail();
+    d.length--;
+    if (n.count === 0 && d.quick) {
+      if (head) nodes.shift();
+      else nodes.pop();
+    }
+    return s;
+  }
+
+  /** Pops up to `count` elements from one end, in popping order. */
+  popMany(count: number, head: boolean): string[] {
+    const out: string[] = [];
+    while (count-- > 0 && this.length > 0) out.push(this.pop(head) as string);
+    return out;
+  }
+
+  // ------------------------------------------------------------ positions
+
+  /** Element at an index (negative counts from the tail), or undefined. */
+  get(index: number): string | undefined {
+    const d = this.d;
+    const len = d.length;
+    if (typeof d === 'string') {
+      const n = lpLen(d);
+      if (index < 0) index += n;
+      if (index < 0 || index >= n) return undefined;
+      return lpStr(d, lpSeek(d, index <= n >> 1 ? index : index - n));
+    }
+    if (index < 0) index += len;
+    if (index < 0 || index >= len) return undefined;
+    if (Array.isArray(d)) return d[index];
+    const nodes = d.qn;
+    if (index === 0 || nodes.length === 1) return nodes[0].at(index);
+    const [k, off] = d.locate(index);
+    return nodes[k].at(off);
+  }
+
+  /** Replaces the element at an index; false when out of range (LSET). */
+  set(index: number, s: string, fill: number): boolean {
+    this.growCheck(fill, s.length, 1);
+    const d = this.d as string[] | QList;
+    const len = d.length;
+    if (index < 0) index += len;
+    if (index < 0 || index >= len) return false;
+    if (Array.isArray(d)) {
+      d[index] = s;
+      return true;
+    }
+    const [k, off] = d.locate(index);
+    d.qn[k].splice(off, 1, [s]);
+    this.shrinkCheck(fill);
+    return true;
+  }
+
+  /**
+   * Calls fn(buf, off, len, ctx) for the elements from index `start` to `end`
+   * inclusive (already clamped, 0 <= start <= end < length), optionally tail
+   * first. The element is the bytes buf[off, off+len), valid during the call.
+   */
+  forRange<T>(start: number, end: number, reverse: boolean, fn: EntryVisitor<T>, ctx: T): void {
+    const d = this.d;
+    if (typeof d === 'string') {
+      // The bytes of the range at their listpack offsets in a Buffer; integers as digits in another.
+      const size = d.length;
+      if (size > lpScratch.length) lpScratch = Buffer.allocUnsafeSlow(size);
+      const lb = lpScratch; // fn may not keep it: the next list overwrites it
+      const half = lpLen(d) >> 1;
+      const a = lpSeek(d, start <= half ? start : start - lpLen(d));
+      const b = lpSeek(d, end <= half ? end : end - lpLen(d));
+      const e = lpSkip(d, b);
+      if (a === LP_HDR && e === size - 1) lb.latin1Write(d, 0, size);
+      else lb.latin1Write(d.slice(a, e), a, e - a);
+      let p = reverse ? b : a;
+      for (let left = end - start + 1; left > 0; left--) {
+        if (lpStrBounds(d, p)) fn(lb, strStart, strLen, ctx);
+        else {
+          const v = String(lpInt(d, p));
+          const n = intScratch.latin1Write(v, 0);
+          fn(intScratch, 0, n, ctx);
+        }
+        p = reverse ? lpPrev(d, p) : lpNext(d, p);
+      }
+      return;
+    }
+    if (Array.isArray(d)) {
+      for (let i = reverse ? end : start; reverse ? i >= start : i <= end; reverse ? i-- : i++) {
+        const v = d[i];
+        const len = v.length;
+        if (len > scratch.length) scratch = Buffer.allocUnsafeSlow(len);
+        const buf = scratch; // fn may not keep it: the next element overwrites it
+        if (len < 32) for (let j = 0; j < len; j++) buf[j] = v.charCodeAt(j);
+        else buf.latin1Write(v, 0, len);
+        fn(buf, 0, len, ctx);
+      }
+      return;
+    }
+    let left = end - start + 1;
+    const nodes = d.qn;
+    let [k, i] = d.locate(reverse ? end : start);
+    let node = nodes[k];
+    let buf = node.buf;
+    if (!reverse) {
+      let p = node.offsetAt(i);
+      for (;;) {
+        while (p < node.e) {
+          p = readFwd(buf, p);
+          fn(buf, rdOff, rdLen, ctx);
+          if (--left === 0) return;
+        }
+        node = nodes[++k];
+        buf = node.buf;
+        p = node.s;
+      }
+    } else {
+      let p = node.offsetAt(i + 1);
+      for (;;) {
+        while (p > node.s) {
+          p = readBack(buf, p);
+          fn(buf, rdOff, rdLen, ctx);
+          if (--left === 0) return;
+        }
+        node = nodes[--k];
+        buf = node.buf;
+        p = node.e;
+      }
+    }
+  }
+
+  /**
+   * Elements from index `start` to `end` inclusive (already clamped,
+   * 0 <= start <= end < length), optionally tail first.
+   */
+  range(start: number, end: number, reverse = false): string[] {
+    const d = this.d;
+    if (typeof d === 'string') {
+      const out: string[] = [];
+      let p = lpSeek(d, reverse ? end : start);
+      for (let left = end - start + 1; left > 0; left--) {
+        out.push(lpStr(d, p));
+        p = reverse ? lpPrev(d, p) : lpNext(d, p);
+      }
+      return out;
+    }
+    if (Array.isArray(d)) {
+      const out = d.slice(start, end + 1);
+      return reverse ? out.reverse() : out;
+    }
+    const out: string[] = [];
+    this.forRange(start, end, reverse, collect, out);
+    return out;
+  }
+
+  /** Every element, head to tail. */
+  toArray(): string[] {
+    const d = this.d;
+    if (typeof d === 'string') return lpStrings(d, []);
+    if (Array.isArray(d)) return d.slice();
+    const out: string[] = [];
+    for (const n of d.qn) n.toArray(out);
+    return out;
+  }
+
+  // ------------------------------------------------------------ middle
+
+  /** Deletes `count` elements from index `start` (non-negative, in range). */
+  deleteRange(start: number, count: number): void {
+    if (count <= 0) return;
+    const d = this.mut();
+    if (start + count > d.length) count = d.length - start;
+    if (count <= 0) return;
+    if (Array.isArray(d)) {
+      d.splice(start, count);
+      return;
+    }
+    let [k, off] = d.locate(start);
+    const nodes = d.qn;
+    while (count > 0) {
+      const n = nodes[k];
+      const del = Math.min(count, n.count - off);
+      d.length -= del;
+      count -= del;
+      if (off === 0 && del === n.count) {
+        if (d.quick) nodes.splice(k, 1);
+        else nodes[0] = QNode.empty();
+        continue;
+      }
+      n.splice(off, del, []);
+      k++;
+      off = 0;
+    }
+  }
+
+  /** LTRIM's work: drops `left` elements from the head and `right` from the tail. */
+  trim(left: number, right: number): void {
+    this.deleteRange(0, left);
+    if (right > 0) this.deleteRange(this.length - right, right);
+  }
+
+  /**
+   * Removes elements equal to `s`: all when count is 0, the first `count`
+   * from the head when positive, from the tail when negative. Returns how many.
+   */
+  remove(s: string, count: number): number {
+    let removed = 0;
+    const limit = Math.abs(count);
+    let d = this.d;
+    if (typeof d === 'string') {
+      if (lpFind(d, s) < 0) return 0;
+      d = this.mut();
+    }
+    if (Array.isArray(d)) {
+      const t = d;
+      if (count >= 0) {
+        for (let i = 0; i < t.length && (limit === 0 || removed < limit); i++) {
+          if (t[i] === s) {
+            t.splice(i--, 1);
+            removed++;
+          }
+        }
+      } else {
+        for (let i = t.length - 1; i >= 0 && removed < limit; i--) {
+          if (t[i] === s) {
+            t.splice(i, 1);
+            removed++;
+          }
+        }
+      }
+      return removed;
+    }
+    const q = d;
+    const nodes = q.qn;
+    const eb = entryBytes(s);
+    const needle = Buffer.from(s, 'latin1');
+    const offs: number[] = [];
+    if (count >= 0) {
+      for (let k = 0; k < nodes.length && (limit === 0 || removed < limit); k++) {
+        const n = nodes[k];
+        const buf = n.buf;
+        offs.length = 0;
+        for (let p = n.s; p < n.e; ) {
+          const nx = readFwd(buf, p);
+          if (sameBytes(buf, rdOff, rdLen, needle)) {
+            offs.push(p);
+            if (++removed === limit) break;
+          }
+          p = nx;
+        }
+        if (offs.length === 0) continue;
+        n.dropAt(offs, eb);
+        q.length -= offs.length;
+        if (n.count === 0 && q.quick) nodes.splice(k--, 1);
+      }
+    } else {
+      for (let k = nodes.length - 1; k >= 0 && removed < limit; k--) {
+        const n = nodes[k];
+        const buf = n.buf;
+        offs.length = 0;
+        for (let p = n.e; p > n.s; ) {
+          p = readBack(buf, p);
+          if (sameBytes(buf, rdOff, rdLen, needle)) {
+            offs.push(p);
+            if (++removed === limit) break;
+          }
+        }
+        if (offs.length === 0) continue;
+        offs.reverse();
+        n.dropAt(offs, eb);
+        q.length -= offs.length;
+        if (n.count === 0 && q.quick) nodes.splice(k, 1);
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * LINSERT: puts `s` before or after the first element equal to `pivot`.
+   * Returns false when the pivot is absent. The listpack conversion check is
+   * done first, whatever the outcome, like Valkey.
+   */
+  insert(pivot: string, s: string, after: boolean, fill: number): boolean {
+    this.growCheck(fill, s.length, 1);
+    const d = this.d as string[] | QList;
+    let q: QList;
+    if (Array.isArray(d)) {
+      const i = d.indexOf(pivot);
+      if (i < 0) return false;
+      if (d.length < TINY_MAX) {
+        d.splice(after ? i + 1 : i, 0, s);
+        return true;
+      }
+      q = this.untiny();
+    } else q = d;
+    const nodes = q.qn;
+    const needle = Buffer.from(pivot, 'latin1');
+    for (let k = 0; k < nodes.length; k++) {
+      const n = nodes[k];
+      const buf = n.buf;
+      let off = 0;
+      for (let p = n.s; p < n.e; off++) {
+        p = readFwd(buf, p);
+        if (sameBytes(buf, rdOff, rdLen, needle)) {
+          q.insertAt(k, off, s, after);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
 
   /**
    * LPOS: indexes of matches of `s`, skipping the first rank-1 matches,
@@ -1194,8 +1399,23 @@ export class ListValue implements DataObject {
    */
   positions(s: string, rank: number, fromTail: boolean, count: number, maxlen: number): number[] {
     const out: number[] = [];
-    const t = this.tiny;
-    if (t !== null) {
+    const d = this.d;
+    if (typeof d === 'string') {
+      let matches = 0;
+      const len = lpLen(d);
+      let p = fromTail ? lpLast(d) : lpFirst(d);
+      for (let seen = 0; seen < len; seen++) {
+        if (maxlen !== 0 && seen >= maxlen) break;
+        if (lpEq(d, p, s) && ++matches >= rank) {
+          out.push(fromTail ? len - 1 - seen : seen);
+          if (count !== 0 && out.length >= count) break;
+        }
+        p = fromTail ? lpPrev(d, p) : lpNext(d, p);
+      }
+      return out;
+    }
+    if (Array.isArray(d)) {
+      const t = d;
       let matches = 0;
       const len = t.length;
       for (let seen = 0; seen < len; seen++) {
@@ -1208,11 +1428,11 @@ export class ListValue implements DataObject {
       }
       return out;
     }
-    const nodes = this.qn;
+    const nodes = d.qn;
     const needle = Buffer.from(s, 'latin1');
     let seen = 0;
     let matches = 0;
-    const len = this.length;
+    const len = d.length;
     if (!fromTail) {
       for (let k = 0; k < nodes.length; k++) {
         const n = nodes[k];
@@ -1245,17 +1465,20 @@ export class ListValue implements DataObject {
 
   /** Internal consistency check for tests: lengths, bytes, packing and node shape. */
   check(): void {
-    const t = this.tiny;
-    if (t !== null) {
-      if (this.quick || this.qn !== NO_NODES || NO_NODES.length !== 0 || NO_ITEMS.length !== 0) throw new Error('tiny list with packed nodes');
-      if (t.length !== this.length) throw new Error(`tiny length ${this.length} != ${t.length}`);
-      if (t.length > TINY_MAX) throw new Error(`tiny list of ${t.length}`);
-      const b = QNode.of(t).bytes;
-      if (b !== this.tb) throw new Error(`tiny bytes ${this.tb} != ${b}`);
+    const d = this.d;
+    if (NO_ITEMS.length !== 0) throw new Error('the shared empty array changed');
+    if (typeof d === 'string') {
+      const n = lpValidate(d);
+      if (n <= 0 || n !== lpLen(d)) throw new Error(`listpack string: ${n} entries, header ${lpLen(d)}`);
+      if (n > 65534) throw new Error('listpack string too long');
+      return;
+    }
+    if (Array.isArray(d)) {
+      if (d.length > TINY_MAX) throw new Error(`tiny list of ${d.length}`);
       return;
     }
     let total = 0;
-    for (const n of this.qn) {
+    for (const n of d.qn) {
       if (n.s < 0 || n.s > n.e || n.e > n.buf.length) throw new Error(`node bounds ${n.s} ${n.e} ${n.buf.length}`);
       const fwd = n.toArray();
       const back: string[] = [];
@@ -1269,23 +1492,26 @@ export class ListValue implements DataObject {
       total += n.count;
       const b = QNode.of(fwd).bytes;
       if (b !== n.bytes) throw new Error(`node bytes ${n.bytes} != ${b}`);
-      if (this.quick && n.count === 0) throw new Error('empty quicklist node');
+      if (d.quick && n.count === 0) throw new Error('empty quicklist node');
     }
-    if (total !== this.length) throw new Error(`length ${this.length} != ${total}`);
-    if (!this.quick && this.qn.length !== 1) throw new Error('listpack with several nodes');
+    if (total !== d.length) throw new Error(`length ${d.length} != ${total}`);
+    if (!d.quick && d.qn.length !== 1) throw new Error('listpack with several nodes');
   }
 
   /** Number of nodes (quicklist) for tests and DEBUG-like introspection. */
   nodeCount(): number {
-    if (this.tiny !== null) return 1;
-    return this.qn.length;
+    const d = this.d;
+    return d instanceof QList ? d.qn.length : 1;
   }
 
-  /** Bytes of memory the nodes' buffers hold (for tests and estimates). */
+  /** Bytes of memory the list's elements take in their current form (for tests and estimates). */
   allocatedBytes(): number {
+    const d = this.d;
+    if (typeof d === 'string') return d.length;
     let b = 0;
-    if (this.tiny !== null) for (const v of this.tiny) b += packedSize(v.length);
-    for (const n of this.qn) b += n.buf.length;
+    if (Array.isArray(d)) for (const v of d) b += packedSize(v.length);
+    else for (const n of d.qn) b += n.buf.length;
     return b;
   }
 }
+(ListValue.prototype as { objType: ObjType }).objType = ObjType.List;

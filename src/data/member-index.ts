@@ -86,9 +86,18 @@ export class MemberIterator implements Iterator<string> {
   }
 }
 
+/** Source of MemberIndex.uid. */
+let nextUid = 1;
+
 export class MemberIndex<V> {
   /** Members, dense (owned by the index: mutate only through it, or restore before the next call). */
   readonly keys: string[];
+  /**
+   * Names this index in the member cursor (see find) without holding a
+   * reference to it. Wraps after 2^30 indexes (a small integer stays unboxed):
+   * two indexes sharing one only makes a guess fail the member check.
+   */
+  private readonly uid = (nextUid = nextUid === 0x3fffffff ? 1 : nextUid + 1);
   /** Values parallel to keys (hashes), or null (sets). */
   readonly vals: V[] | null;
   private tabs: Tab[] = [];
@@ -144,7 +153,24 @@ export class MemberIndex<V> {
 
   /** Position of a member, or -1 (then insertAfterMiss may follow). */
   find(m: string): number {
+    // The member cursor (see prefetchMembers): the commands of a pipelined
+    // batch look their members up in the order they were prefetched, so the
+    // position guessed for the next one is tried first, which skips hashing and
+    // probing. Only a hint: used when that position holds this very member
+    // (members are unique, so it is the member's position), whatever changed
+    // since; a member looked up the slow way moves the cursor on when its hash
+    // is the expected one (an absent member, or one that moved).
+    const c = mcCur;
+    const mine = c < mcN && mcUid[c] === this.uid;
+    if (mine) {
+      const p = mcPos[c];
+      if (p >= 0 && p < this.keys.length && this.keys[p] === m) {
+        mcCur = c + 1;
+        return p;
+      }
+    }
     const h = hashKey(m);
+    if (mine && mcHash[c] === h) mcCur = c + 1;
     const t = this.tabs[(h >>> 24) & this.smask];
     const ix = t.ix;
     const mask = t.mask;
@@ -402,6 +428,11 @@ export class MemberIndex<V> {
     }
   }
 
+  /** This index's name in the member cursor. */
+  uidOf(): number {
+    return this.uid;
+  }
+
   /** Bytes of the index itself (slots), for memory estimates. */
   indexBytes(): number {
     let b = 0;
@@ -412,6 +443,17 @@ export class MemberIndex<V> {
 
 /** Scratch of prefetchMembers (grown on demand). */
 let pfPos = new Int32Array(64);
+/**
+ * The member cursor (see MemberIndex.find): for the members the last
+ * prefetchMembers() looked up, in order, the uid of their index, the guessed
+ * position and the hash; mcCur is the next one expected. Uids, not the indexes:
+ * a collection deleted meanwhile is not kept alive.
+ */
+let mcUid = new Int32Array(64);
+let mcPos = new Int32Array(64);
+let mcHash = new Int32Array(64);
+let mcN = 0;
+let mcCur = 0;
 let pfKey: (string | undefined)[] = [];
 let pfVal: unknown[] = [];
 let pfSink = 0;
@@ -423,15 +465,33 @@ let pfSink = 0;
  * a pipelined batch (SADD/HSET ... to one big collection) otherwise each wait
  * for their cache misses in turn; here the loads of all members are
  * independent, so the CPU overlaps them (the same idea as KeyTable.prefetch).
- * Read-only.
+ * Changes no collection; it sets the member cursor (see MemberIndex.find), so
+ * the lookups that follow skip hashing and probing again.
  */
 export function prefetchMembers(idxs: (MemberIndex<unknown> | null)[], hs: Int32Array, n: number): void {
-  if (pfPos.length < n) pfPos = new Int32Array(n);
-  // Round 1: index slots.
+  if (pfPos.length < n) {
+    pfPos = new Int32Array(n);
+    mcUid = new Int32Array(n);
+    mcPos = new Int32Array(n);
+    mcHash = new Int32Array(n);
+  }
+  // Round 1: index slots (and the member cursor).
+  let k = 0;
   for (let j = 0; j < n; j++) {
     const idx = idxs[j];
-    pfPos[j] = idx === null ? -1 : idx.guess(hs[j]);
+    if (idx === null) {
+      pfPos[j] = -1;
+      continue;
+    }
+    const p = idx.guess(hs[j]);
+    pfPos[j] = p;
+    mcUid[k] = idx.uidOf();
+    mcPos[k] = p;
+    mcHash[k] = hs[j];
+    k++;
   }
+  mcN = k;
+  mcCur = 0;
   // Round 2: key and value cells.
   for (let j = 0; j < n; j++) {
     const p = pfPos[j];

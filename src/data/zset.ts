@@ -9,11 +9,15 @@
 // with far fewer objects per member (two array cells instead of a node with
 // level arrays), which is what keeps memory per member near Valkey's.
 //
-// The "listpack" encoding is the same tree without the member -> score index
-// (ZDict): a small set is a single leaf (sorted arrays) and member lookups scan
-// it, as a listpack does. Converting to "skiplist" builds the index.
+// The "listpack" encoding is a real Valkey listpack held in one latin1 string
+// (./zset-packed.ts: member, score, ... in zset order, the bytes Valkey's
+// zzlInsertAt writes), with no tree and no index: a small set is the ZSet
+// object and one string, its RDB/DUMP blob is that string, and lookups walk
+// it as Valkey's do. Converting to "skiplist" builds the tree and the ZDict.
 import { ObjType, type DataObject } from '../keyspace/types.js';
 import { MemberIndex, setMemberIndexTuning } from './member-index.js';
+import { LP_EMPTY, LP_HDR, lpGet, lpPrev, lpSkip } from './listpack.js';
+import * as zp from './zset-packed.js';
 
 /**
  * Leaf capacity and inner fanout (variables only so tests can shrink them).
@@ -140,17 +144,48 @@ function innerBelow(n: ZInner): number {
   return lo;
 }
 
-/** Index of the child of `n` that holds (or would hold) the key (s, m). */
+/**
+ * Index of the child of `n` that holds (or would hold) the key (s, m): the
+ * number of separators <= the key. Inner and leaf searches (leafPos) scan
+ * blocks of 8 scores, then one by one, and read a member only on a score tie:
+ * sequential loads and predictable branches. On a 100k-member set a score
+ * update (delete + insert) ran 10-15% faster than with binary searches, whose
+ * dependent loads and mispredicted branches wait for each cache miss in turn.
+ */
 function childFor(n: ZInner, s: number, m: string): number {
-  // Number of separators <= key.
-  let lo = 0;
-  let hi = n.sepS.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (!keyLess(s, m, n.sepS[mid], n.sepM[mid])) lo = mid + 1;
-    else hi = mid;
+  const ss = n.sepS;
+  const len = ss.length;
+  let i = 0;
+  while (i + 8 <= len && ss[i + 7] < s) i += 8;
+  while (i < len && ss[i] < s) i++;
+  if (i < len && ss[i] === s) {
+    const sm = n.sepM;
+    while (i < len && ss[i] === s && !(m < sm[i])) i++;
   }
-  return lo;
+  return i;
+}
+
+/** Number of elements of a leaf below the key (s, m) (the member is read only on a score tie). */
+function leafPos(l: ZLeaf, s: number, m: string): number {
+  const as = l.s;
+  const len = as.length;
+  let i = 0;
+  while (i + 8 <= len && as[i + 7] < s) i += 8;
+  while (i < len && as[i] < s) i++;
+  if (i < len && as[i] === s) {
+    const am = l.m;
+    while (i < len && as[i] === s && am[i] < m) i++;
+  }
+  return i;
+}
+
+/** The path of the last descent (ZTree.descend, insert): inner nodes and child indexes from the root. */
+const pathN: (ZInner | null)[] = [];
+const pathI: number[] = [];
+let pathD = 0;
+
+function clearPath(): void {
+  for (let k = 0; k < pathD; k++) pathN[k] = null;
 }
 
 function nodeSize(n: ZNode): number {
@@ -200,21 +235,9 @@ function leafMove(l: ZLeaf, p: number, m: string, ns: number): void {
   as[q] = ns;
 }
 
-/** State of a move (ZTree.move): the new score, and whether deleteAt did the move in place. */
-let mvOn = false;
-let mvS = 0;
-let mvDone = false;
-/** The string a move found stored in the leaf (re-inserted instead of the caller's equal copy). */
-let mvM = '';
-
 /** The element an edge deletion removed. */
 export let edgeM = '';
 export let edgeS = 0;
-
-/** Result of a split: the new right sibling and its separator. */
-let splitNode: ZNode | null = null;
-let splitS = 0;
-let splitM = '';
 
 /** Counted B+tree of (score, member) keys. Keys must be unique. */
 export class ZTree {
@@ -223,74 +246,104 @@ export class ZTree {
 
   /** Inserts a key known to be absent. */
   insert(m: string, s: number): void {
-    splitNode = null;
-    this.insertAt(this.root, m, s);
-    if (splitNode !== null) {
-      const r = new ZInner();
-      r.kids.push(this.root, splitNode);
-      r.cnt.push(nodeSize(this.root), nodeSize(splitNode));
-      r.sepS.push(splitS);
-      r.sepM.push(splitM);
-      this.root = r;
-      splitNode = null;
+    let n = this.root;
+    let d = 0;
+    while (!(n instanceof ZLeaf)) {
+      const i = childFor(n, s, m);
+      pathN[d] = n;
+      pathI[d++] = i;
+      n.cnt[i]++;
+      n = n.kids[i];
     }
+    leafInsert(n, leafPos(n, s, m), m, s);
     this.size++;
+    if (n.m.length > LEAF_MAX) this.splitUp(n, d);
+    for (let k = 0; k < d; k++) pathN[k] = null;
   }
 
-  private insertAt(n: ZNode, m: string, s: number): void {
-    if (n instanceof ZLeaf) {
-      qMode = Mode.Key;
-      qS = s;
-      qM = m;
-      leafInsert(n, leafBelow(n), m, s);
-      if (n.m.length > LEAF_MAX) {
-        const half = n.m.length >> 1;
-        const r = new ZLeaf();
-        r.m = n.m.splice(half);
-        r.s = n.s.splice(half);
-        r.next = n.next;
-        if (r.next !== null) r.next.prev = r;
-        r.prev = n;
-        n.next = r;
-        splitNode = r;
-        splitS = r.s[0];
-        splitM = r.m[0];
-      }
-      return;
-    }
-    const i = childFor(n, s, m);
-    this.insertAt(n.kids[i], m, s);
-    n.cnt[i]++;
-    if (splitNode !== null) {
-      const sn = splitNode;
+  /** Splits an overfull leaf, and then each overfull node on the path above it (pathN/pathI, depth d). */
+  private splitUp(leaf: ZLeaf, d: number): void {
+    const half = leaf.m.length >> 1;
+    const r = new ZLeaf();
+    r.m = leaf.m.splice(half);
+    r.s = leaf.s.splice(half);
+    r.next = leaf.next;
+    if (r.next !== null) r.next.prev = r;
+    r.prev = leaf;
+    leaf.next = r;
+    let sn: ZNode = r;
+    let sS = r.s[0];
+    let sM = r.m[0];
+    for (let k = d - 1; k >= 0; k--) {
+      const n = pathN[k]!;
+      const i = pathI[k];
       const moved = nodeSize(sn);
       n.cnt[i] -= moved;
       n.kids.splice(i + 1, 0, sn);
       n.cnt.splice(i + 1, 0, moved);
-      n.sepS.splice(i, 0, splitS);
-      n.sepM.splice(i, 0, splitM);
-      splitNode = null;
-      if (n.kids.length > INNER_MAX) {
-        const half = n.kids.length >> 1;
-        const r = new ZInner();
-        r.kids = n.kids.splice(half);
-        r.cnt = n.cnt.splice(half);
-        // Separators: n keeps half-1, one moves up, r gets the rest.
-        r.sepS = n.sepS.splice(half);
-        r.sepM = n.sepM.splice(half);
-        splitS = n.sepS.pop()!;
-        splitM = n.sepM.pop()!;
-        splitNode = r;
-      }
+      n.sepS.splice(i, 0, sS);
+      n.sepM.splice(i, 0, sM);
+      if (n.kids.length <= INNER_MAX) return;
+      const h = n.kids.length >> 1;
+      const rn = new ZInner();
+      rn.kids = n.kids.splice(h);
+      rn.cnt = n.cnt.splice(h);
+      // Separators: n keeps h-1, one moves up, rn gets the rest.
+      rn.sepS = n.sepS.splice(h);
+      rn.sepM = n.sepM.splice(h);
+      sS = n.sepS.pop()!;
+      sM = n.sepM.pop()!;
+      sn = rn;
     }
+    const root = new ZInner();
+    root.kids.push(this.root, sn);
+    root.cnt.push(nodeSize(this.root), nodeSize(sn));
+    root.sepS.push(sS);
+    root.sepM.push(sM);
+    this.root = root;
+  }
+
+  /** The leaf that holds (or would hold) (s, m), with the path to it in pathN/pathI (depth in pathD). */
+  private descend(s: number, m: string): ZLeaf {
+    let n = this.root;
+    let d = 0;
+    while (!(n instanceof ZLeaf)) {
+      const i = childFor(n, s, m);
+      pathN[d] = n;
+      pathI[d++] = i;
+      n = n.kids[i];
+    }
+    pathD = d;
+    return n;
+  }
+
+  /** After removing one element from the leaf at the end of the path: counts, merges, size, root. */
+  private removed(): void {
+    for (let k = pathD - 1; k >= 0; k--) {
+      const n = pathN[k]!;
+      pathN[k] = null;
+      const i = pathI[k];
+      n.cnt[i]--;
+      const kid = n.kids[i];
+      const min = kid instanceof ZLeaf ? LEAF_MIN : INNER_MIN;
+      const len = kid instanceof ZLeaf ? kid.m.length : kid.kids.length;
+      if (len < min && n.kids.length > 1) this.rebalance(n, i);
+    }
+    this.size--;
+    const r = this.root;
+    if (r instanceof ZInner && r.kids.length === 1) this.root = r.kids[0];
   }
 
   /** Deletes the key (s, m); returns false if absent. */
   delete(m: string, s: number): boolean {
-    if (!this.deleteAt(this.root, m, s)) return false;
-    this.size--;
-    const r = this.root;
-    if (r instanceof ZInner && r.kids.length === 1) this.root = r.kids[0];
+    const l = this.descend(s, m);
+    const p = leafPos(l, s, m);
+    if (p >= l.m.length || l.s[p] !== s || l.m[p] !== m) {
+      clearPath();
+      return false;
+    }
+    leafRemove(l, p);
+    this.removed();
     return true;
   }
 
@@ -300,29 +353,34 @@ export class ZTree {
    * key must be present.
    */
   move(m: string, s: number, ns: number): void {
-    mvOn = true;
-    mvS = ns;
-    mvDone = false;
-    let ok: boolean;
-    try {
-      ok = this.deleteAt(this.root, m, s);
-    } finally {
-      mvOn = false;
-    }
-    if (mvDone) {
-      mvDone = false;
-      mvM = '';
+    const l = this.descend(s, m);
+    const p = leafPos(l, s, m);
+    const am = l.m;
+    const len = am.length;
+    if (p >= len || l.s[p] !== s || am[p] !== m) {
+      clearPath();
+      this.insert(m, ns);
       return;
     }
-    let keep = m;
-    if (ok) {
-      keep = mvM;
-      mvM = '';
-      this.size--;
-      const r = this.root;
-      if (r instanceof ZInner && r.kids.length === 1) this.root = r.kids[0];
+    // Keep the stored string (the index's key): the caller's copy is a fresh
+    // argument that would otherwise stay alive next to it.
+    const stored = am[p];
+    if (len >= 3) {
+      // A score change that keeps the member strictly inside this leaf's
+      // range (its other elements) moves it within the leaf: counts and
+      // separators above stay valid.
+      const lo = p === 0 ? 1 : 0;
+      const hi = p === len - 1 ? len - 2 : len - 1;
+      const as = l.s;
+      if (keyLess(as[lo], am[lo], ns, m) && keyLess(ns, m, as[hi], am[hi])) {
+        leafMove(l, p, m, ns);
+        clearPath();
+        return;
+      }
     }
-    this.insert(keep, ns);
+    leafRemove(l, p);
+    this.removed();
+    this.insert(stored, ns);
   }
 
   /** Removes the first (or, max, the last) element into edgeM/edgeS; the tree must not be empty. */
@@ -361,43 +419,6 @@ export class ZTree {
     const min = kid instanceof ZLeaf ? LEAF_MIN : INNER_MIN;
     const len = kid instanceof ZLeaf ? kid.m.length : kid.kids.length;
     if (len < min && n.kids.length > 1) this.rebalance(n, i);
-  }
-
-  private deleteAt(n: ZNode, m: string, s: number): boolean {
-    if (n instanceof ZLeaf) {
-      qMode = Mode.Key;
-      qS = s;
-      qM = m;
-      const p = leafBelow(n);
-      const len = n.m.length;
-      if (p >= len || n.m[p] !== m || n.s[p] !== s) return false;
-      if (mvOn) mvM = n.m[p];
-      if (mvOn && len >= 3) {
-        // A score change that keeps the member strictly inside this leaf's
-        // range (its other elements) moves it within the leaf: counts and
-        // separators above stay valid.
-        const lo = p === 0 ? 1 : 0;
-        const hi = p === len - 1 ? len - 2 : len - 1;
-        const ms = n.s;
-        const mm = n.m;
-        if (keyLess(ms[lo], mm[lo], mvS, m) && keyLess(mvS, m, ms[hi], mm[hi])) {
-          leafMove(n, p, m, mvS);
-          mvDone = true;
-          return true;
-        }
-      }
-      leafRemove(n, p);
-      return true;
-    }
-    const i = childFor(n, s, m);
-    const kid = n.kids[i];
-    if (!this.deleteAt(kid, m, s)) return false;
-    if (mvDone) return true;
-    n.cnt[i]--;
-    const min = kid instanceof ZLeaf ? LEAF_MIN : INNER_MIN;
-    const len = kid instanceof ZLeaf ? kid.m.length : kid.kids.length;
-    if (len < min && n.kids.length > 1) this.rebalance(n, i);
-    return true;
   }
 
   /** Merges a small child with a neighbour when they fit in one node. */
@@ -629,6 +650,11 @@ export class ZDict {
     this.idx = idx !== null ? idx : new MemberIndex<number>([], []);
   }
 
+  /** The index itself, read-only (member prefetch of pipelined ZADD/ZSCORE/ZINCRBY/ZREM). */
+  get index(): MemberIndex<number> {
+    return this.idx;
+  }
+
   get size(): number {
     return this.idx.size;
   }
@@ -695,30 +721,56 @@ export class ZDict {
   }
 }
 
-/** A sorted set value: the ordered tree plus, in the skiplist encoding, member -> score. */
+/**
+ * A sorted set value. The listpack encoding is a Valkey listpack string
+ * (./zset-packed.ts) and nothing else; the skiplist encoding is the ordered
+ * tree plus member -> score.
+ */
 export class ZSet implements DataObject {
-  readonly objType = ObjType.ZSet;
-  tree = new ZTree();
-  /** member -> score; null in the compact (listpack) encoding. */
+  // On the prototype (set below the class): one field less per sorted set.
+  declare readonly objType: ObjType.ZSet;
+  /** The listpack (member, score, ... in order) while compact; null in the skiplist encoding. */
+  lp: string | null = LP_EMPTY;
+  /** The ordered tree; null while compact. */
+  tree: ZTree | null = null;
+  /** member -> score; null while compact. */
   dict: ZDict | null = null;
 
   get size(): number {
-    return this.tree.size;
+    const lp = this.lp;
+    if (lp !== null) return zp.zpSize(lp);
+    return this.tree!.size;
   }
 
   encoding(): string {
-    return this.dict === null ? 'listpack' : 'skiplist';
+    return this.lp !== null ? 'listpack' : 'skiplist';
   }
 
   isCompact(): boolean {
-    return this.dict === null;
+    return this.lp !== null;
+  }
+
+  /** A compact set holding this listpack (pairs in zset order; validated by the caller). */
+  static fromListpack(lp: string): ZSet {
+    const z = new ZSet();
+    z.lp = lp;
+    return z;
+  }
+
+  /** Checks the invariants (tests). Returns an error message or null. */
+  check(): string | null {
+    if (this.lp !== null) return zp.zpCheck(this.lp);
+    return this.tree!.check();
   }
 
   clone(): ZSet {
     const z = new ZSet();
+    // A listpack is an immutable string: the copy shares it.
+    z.lp = this.lp;
+    if (this.lp !== null) return z;
     const m: string[] = [];
     const s: number[] = [];
-    this.tree.walk(0, this.size, false, (mm, ss) => {
+    this.tree!.walk(0, this.size, false, (mm, ss) => {
       m.push(mm);
       s.push(ss);
     });
@@ -729,33 +781,42 @@ export class ZSet implements DataObject {
 
   /** Switches to the skiplist encoding (member -> score map). */
   toFull(): void {
-    if (this.dict !== null) return;
+    const lp = this.lp;
+    if (lp === null) return;
     const ms: string[] = [];
     const ss: number[] = [];
-    for (let l: ZLeaf | null = this.tree.first(); l !== null; l = l.next) {
+    zp.zpArrays(lp, ms, ss);
+    this.tree = ZTree.fromSorted(ms, ss);
+    this.dict = new ZDict(new MemberIndex<number>(ms, ss));
+    this.lp = null;
+  }
+
+  /** Switches to the compact encoding. */
+  toCompact(): void {
+    if (this.lp !== null) return;
+    const ms: string[] = [];
+    const ss: number[] = [];
+    for (let l: ZLeaf | null = this.tree!.first(); l !== null; l = l.next) {
       for (let i = 0; i < l.m.length; i++) {
         ms.push(l.m[i]);
         ss.push(l.s[i]);
       }
     }
-    this.dict = new ZDict(new MemberIndex<number>(ms, ss));
-  }
-
-  /** Switches to the compact encoding. */
-  toCompact(): void {
+    this.lp = zp.zpFromSorted(ms, ss);
+    this.tree = null;
     this.dict = null;
-    for (let l: ZLeaf | null = this.tree.first(); l !== null; l = l.next) {
-      for (let i = 0; i < l.s.length; i++) if (l.s[i] === 0) l.s[i] = 0;
-    }
   }
 
   score(m: string): number | undefined {
-    if (this.dict !== null) return this.dict.get(m);
-    for (let l: ZLeaf | null = this.tree.first(); l !== null; l = l.next) {
-      const i = l.m.indexOf(m);
-      if (i >= 0) return l.s[i];
-    }
-    return undefined;
+    const lp = this.lp;
+    if (lp === null) return this.dict!.get(m);
+    const p = zp.zpFind(lp, m);
+    if (p < 0) return undefined;
+    // ZADD looks a member up, then updates it: remember where it was.
+    lastLp = lp;
+    lastM = m;
+    lastP = p;
+    return zp.zpScoreAt(lp, lpSkip(lp, p));
   }
 
   has(m: string): boolean {
@@ -764,64 +825,99 @@ export class ZSet implements DataObject {
 
   /** Adds a member known to be absent. */
   insert(m: string, s: number): void {
-    // A listpack stores an integral score as an integer: -0 comes back as 0.
-    if (s === 0 && this.dict === null) s = 0;
-    this.tree.insert(m, s);
-    if (this.dict !== null) this.dict.set(m, s);
+    const lp = this.lp;
+    if (lp !== null) {
+      // A listpack stores an integral score as an integer: -0 comes back as 0.
+      this.lp = zp.zpInsert(lp, m, s);
+      return;
+    }
+    this.tree!.insert(m, s);
+    this.dict!.set(m, s);
   }
 
   /** Changes the score of a present member. */
   update(m: string, oldScore: number, s: number): void {
-    if (s === 0 && this.dict === null) s = 0;
-    this.tree.move(m, oldScore, s);
-    if (this.dict !== null) this.dict.replace(m, s);
+    const lp = this.lp;
+    if (lp !== null) {
+      const p = lp === lastLp && m === lastM ? lastP : zp.zpFind(lp, m);
+      lastLp = null;
+      this.lp = zp.zpUpdate(lp, p, s);
+      return;
+    }
+    this.tree!.move(m, oldScore, s);
+    this.dict!.replace(m, s);
   }
 
   /** Removes the lowest (max: the highest) member into edgeM/edgeS; the set must not be empty. */
   popEdge(max: boolean): void {
-    this.tree.deleteEdge(max);
-    if (this.dict !== null) this.dict.delete(edgeM);
+    const lp = this.lp;
+    if (lp !== null) {
+      const p = max ? lpPrev(lp, lpPrev(lp, lp.length - 1)) : LP_HDR;
+      edgeM = lpGet(lp, p);
+      edgeS = zp.zpScoreAt(lp, lpSkip(lp, p));
+      this.lp = zp.zpRemoveAt(lp, p);
+      return;
+    }
+    this.tree!.deleteEdge(max);
+    this.dict!.delete(edgeM);
   }
 
   /** Removes a member; returns false if absent. */
   remove(m: string): boolean {
+    const lp = this.lp;
+    if (lp !== null) {
+      const p = zp.zpFind(lp, m);
+      if (p < 0) return false;
+      this.lp = zp.zpRemoveAt(lp, p);
+      return true;
+    }
     const s = this.score(m);
     if (s === undefined) return false;
-    this.tree.delete(m, s);
-    if (this.dict !== null) this.dict.delete(m);
+    this.tree!.delete(m, s);
+    this.dict!.delete(m);
     return true;
   }
 
   /** 0-based ascending rank of a member, or -1. */
   rank(m: string): number {
+    if (this.lp !== null) return zp.zpRank(this.lp, m);
     const s = this.score(m);
     if (s === undefined) return -1;
-    return this.tree.rank(m, s);
+    return this.tree!.rank(m, s);
+  }
+
+  /** 0-based ascending rank of a member known to be present with score s. */
+  rankOf(m: string, s: number): number {
+    if (this.lp !== null) return zp.zpRank(this.lp, m);
+    return this.tree!.rank(m, s);
   }
 
   /** Rank range [lo, hi) of elements with score within the range. */
   scoreRange(min: number, minEx: boolean, max: number, maxEx: boolean): [number, number] {
-    const lo = this.tree.countScore(min, minEx);
-    const hi = this.tree.countScore(max, !maxEx);
+    const lp = this.lp;
+    const lo = lp !== null ? zp.zpCountScore(lp, min, minEx) : this.tree!.countScore(min, minEx);
+    const hi = lp !== null ? zp.zpCountScore(lp, max, !maxEx) : this.tree!.countScore(max, !maxEx);
     return [lo, hi < lo ? lo : hi];
   }
 
   /** Rank range [lo, hi) of elements within a lex range (see LexBound). */
   lexRange(min: LexBound, max: LexBound): [number, number] {
     let lo: number;
+    const lp = this.lp;
     if (min.kind === LexKind.Min) lo = 0;
     else if (min.kind === LexKind.Max) lo = this.size;
-    else lo = this.tree.countLex(min.value, min.ex);
+    else lo = lp !== null ? zp.zpCountLex(lp, min.value, min.ex) : this.tree!.countLex(min.value, min.ex);
     let hi: number;
     if (max.kind === LexKind.Max) hi = this.size;
     else if (max.kind === LexKind.Min) hi = 0;
-    else hi = this.tree.countLex(max.value, !max.ex);
+    else hi = lp !== null ? zp.zpCountLex(lp, max.value, !max.ex) : this.tree!.countLex(max.value, !max.ex);
     return [lo, hi < lo ? lo : hi];
   }
 
   /** Calls fn for count elements starting at rank start (rev: counted from the top). */
   walk(start: number, count: number, rev: boolean, fn: (m: string, s: number) => void): void {
-    this.tree.walk(start, count, rev, fn);
+    if (this.lp !== null) zp.zpWalk(this.lp, start, count, rev, fn);
+    else this.tree!.walk(start, count, rev, fn);
   }
 
   /** Removes `count` elements from ascending rank `start`; calls fn for each. */
@@ -829,17 +925,34 @@ export class ZSet implements DataObject {
     if (count <= 0) return 0;
     const ms: string[] = [];
     const ss: number[] = [];
-    this.tree.walk(start, count, false, (m, s) => {
-      ms.push(m);
-      ss.push(s);
-    });
-    if (ms.length === this.size) {
-      this.tree.clear();
-      if (this.dict !== null) this.dict = new ZDict();
+    const lp = this.lp;
+    if (lp !== null) {
+      const n = zp.zpSize(lp);
+      if (start < 0 || start >= n) return 0;
+      if (count > n - start) count = n - start;
+      const from = zp.zpAt(lp, start, n);
+      let to = from;
+      for (let k = 0; k < count; k++) {
+        const q = lpSkip(lp, to);
+        ms.push(lpGet(lp, to));
+        ss.push(zp.zpScoreAt(lp, q));
+        to = lpSkip(lp, q);
+      }
+      this.lp = zp.zpRemove(lp, from, to, count);
     } else {
-      for (let i = 0; i < ms.length; i++) {
-        this.tree.delete(ms[i], ss[i]);
-        if (this.dict !== null) this.dict.delete(ms[i]);
+      const tree = this.tree!;
+      tree.walk(start, count, false, (m, s) => {
+        ms.push(m);
+        ss.push(s);
+      });
+      if (ms.length === this.size) {
+        tree.clear();
+        this.dict = new ZDict();
+      } else {
+        for (let i = 0; i < ms.length; i++) {
+          tree.delete(ms[i], ss[i]);
+          this.dict!.delete(ms[i]);
+        }
       }
     }
     if (fn) for (let i = 0; i < ms.length; i++) fn(ms[i], ss[i]);
@@ -848,25 +961,55 @@ export class ZSet implements DataObject {
 
   /** Member at a rank and its score. */
   at(rank: number): [string, number] {
-    const [l, i] = this.tree.locate(rank);
+    const lp = this.lp;
+    if (lp !== null) {
+      // Random picks (ZRANDMEMBER with a count) call this many times on one
+      // listpack: from the second call on the same one, decode it once and
+      // index the arrays while it is unchanged.
+      if (lp !== atLp) {
+        if (lp !== atFirst) {
+          atFirst = lp;
+          const p = zp.zpAt(lp, rank, zp.zpSize(lp));
+          return [lpGet(lp, p), zp.zpScoreAt(lp, lpSkip(lp, p))];
+        }
+        atMs.length = 0;
+        atSs.length = 0;
+        zp.zpArrays(lp, atMs, atSs);
+        atLp = lp;
+      }
+      return [atMs[rank], atSs[rank]];
+    }
+    const [l, i] = this.tree!.locate(rank);
     return [l.m[i], l.s[i]];
   }
 
   /** Every member in order (ascending). */
   *entries(): IterableIterator<[string, number]> {
-    for (let l: ZLeaf | null = this.tree.first(); l !== null; l = l.next) {
+    const lp = this.lp;
+    if (lp !== null) {
+      const end = lp.length - 1;
+      for (let p = LP_HDR; p < end; ) {
+        const q = lpSkip(lp, p);
+        yield [lpGet(lp, p), zp.zpScoreAt(lp, q)];
+        p = lpSkip(lp, q);
+      }
+      return;
+    }
+    for (let l: ZLeaf | null = this.tree!.first(); l !== null; l = l.next) {
       for (let i = 0; i < l.m.length; i++) yield [l.m[i], l.s[i]];
     }
   }
 
   /** Builds a set from members and scores sorted in zset order. */
   static fromSorted(m: string[], s: number[], compact: boolean): ZSet {
-    if (compact) for (let i = 0; i < s.length; i++) if (s[i] === 0) s[i] = 0;
     const z = new ZSet();
-    z.tree = ZTree.fromSorted(m, s);
-    if (!compact) {
-      z.dict = new ZDict(new MemberIndex<number>(m.slice(), s.slice()));
+    if (compact) {
+      z.lp = zp.zpFromSorted(m, s);
+      return z;
     }
+    z.lp = null;
+    z.tree = ZTree.fromSorted(m, s);
+    z.dict = new ZDict(new MemberIndex<number>(m.slice(), s.slice()));
     return z;
   }
 
@@ -880,15 +1023,30 @@ export class ZSet implements DataObject {
       m[i] = pairs[i][0];
       s[i] = pairs[i][1];
     }
-    if (compact) for (let i = 0; i < s.length; i++) if (s[i] === 0) s[i] = 0;
     const z = new ZSet();
-    z.tree = ZTree.fromSorted(m, s);
-    if (!compact) {
-      z.dict = new ZDict(new MemberIndex<number>(m, s));
+    if (compact) {
+      z.lp = zp.zpFromSorted(m, s);
+      return z;
     }
+    z.lp = null;
+    z.tree = ZTree.fromSorted(m, s);
+    z.dict = new ZDict(new MemberIndex<number>(m, s));
     return z;
   }
 }
+(ZSet.prototype as { objType: ObjType }).objType = ObjType.ZSet;
+
+/** The listpack ZSet.at decoded last, and its members and scores. */
+let atLp: string | null = null;
+/** The listpack ZSet.at was last asked about (decoded on the second call). */
+let atFirst: string | null = null;
+const atMs: string[] = [];
+const atSs: number[] = [];
+
+/** The member ZSet.score found last in a listpack, and where (ZADD's lookup then update). */
+let lastLp: string | null = null;
+let lastM = '';
+let lastP = 0;
 
 export const enum LexKind {
   Min = 0,

@@ -55,7 +55,7 @@ export function xorValueDigest(d: D, v: Value, hasExpire: boolean): void {
   if (type === ObjType.String) {
     mix(d, stringBytes(v as string | number | Buffer));
   } else if (type === ObjType.List) {
-    for (const n of (v as ListValue).nodes) for (const s of n.items) mix(d, bytes(s));
+    for (const s of (v as ListValue).toArray()) mix(d, bytes(s));
   } else if (type === ObjType.Set) {
     for (const m of (v as SetValue).items) xor(d, bytes(m));
   } else if (type === ObjType.ZSet) {
@@ -67,10 +67,12 @@ export function xorValueDigest(d: D, v: Value, hasExpire: boolean): void {
     }
   } else if (type === ObjType.Hash) {
     const h = v as HashObject;
-    for (let i = 0; i < h.size; i++) {
+    // Field/value pairs as strings, in either encoding (integer entries in decimal).
+    const kv = h.pairs();
+    for (let i = 0; i < kv.length; i += 2) {
       const e = Buffer.alloc(20);
-      mix(e, bytes(h.fieldAt(i)));
-      mix(e, bytes(h.valueAt(i)));
+      mix(e, bytes(kv[i]));
+      mix(e, bytes(kv[i + 1]));
       xor(d, e);
     }
   } else if (type === ObjType.Stream) {

@@ -5,18 +5,28 @@ import { shortLatin1 } from '../util/latin1.js';
 import { constants } from 'node:buffer';
 import { hashBytes } from '../data/keytable.js';
 
-/** SADD, SREM, HSET, HGET, HDEL in any case (b[q, q+4) is the name): argument 2 is a member of the collection at argument 1. */
-function memberCommand(b: Buffer, q: number): boolean {
+/**
+ * SADD, SREM, HSET, HGET, HDEL, ZREM (b[q, q+4) is the name), ZSCORE (6) in
+ * any case: 3, argument 2 is a member of the collection at argument 1. ZADD
+ * (4), ZINCRBY (7): 4, argument 3 is (ZADD without flags: the first) member.
+ * Else 0.
+ */
+function memberCommand(b: Buffer, q: number, len: number): number {
   const c1 = b[q + 1] | 32;
   const c2 = b[q + 2] | 32;
   const c3 = b[q + 3] | 32;
   switch (b[q] | 32) {
     case 115: // s: add, rem
-      return (c1 === 97 && c2 === 100 && c3 === 100) || (c1 === 114 && c2 === 101 && c3 === 109);
+      return len === 4 && ((c1 === 97 && c2 === 100 && c3 === 100) || (c1 === 114 && c2 === 101 && c3 === 109)) ? 3 : 0;
     case 104: // h: set, get, del
-      return (c2 === 101 && c3 === 116 && (c1 === 115 || c1 === 103)) || (c1 === 100 && c2 === 101 && c3 === 108);
+      return len === 4 && ((c2 === 101 && c3 === 116 && (c1 === 115 || c1 === 103)) || (c1 === 100 && c2 === 101 && c3 === 108)) ? 3 : 0;
+    case 122: // z: add, rem, score, incrby
+      if (len === 4) return c1 === 97 && c2 === 100 && c3 === 100 ? 4 : c1 === 114 && c2 === 101 && c3 === 109 ? 3 : 0;
+      if (len === 6) return c1 === 115 && c2 === 99 && c3 === 111 && (b[q + 4] | 32) === 114 && (b[q + 5] | 32) === 101 ? 3 : 0;
+      if (len === 7) return c1 === 105 && c2 === 110 && c3 === 99 && (b[q + 4] | 32) === 114 && (b[q + 5] | 32) === 98 && (b[q + 6] | 32) === 121 ? 4 : 0;
+      return 0;
     default:
-      return false;
+      return 0;
   }
 }
 
@@ -59,6 +69,15 @@ export class RequestParser {
   /** Bytes held for commands not yet complete (for client-query-buffer-limit). */
   pending(): number {
     return this.buf.length - this.pos + (this.big !== null ? this.bigPos : 0);
+  }
+
+  /**
+   * Bytes in the query buffer as Valkey's sdslen(c->querybuf) counts them
+   * while the client's commands run: the commands already run from this read
+   * are still in it (Valkey trims them once the read is processed).
+   */
+  queryLen(): number {
+    return this.buf.length + (this.big !== null ? this.bigPos : 0);
   }
 
   /** Appends freshly read bytes. */
@@ -117,7 +136,8 @@ export class RequestParser {
    * state: a guess that is not a key (or malformed input, which stops the scan)
    * only makes a prefetch useless.
    * With `members` (as long as `out`): members[j] is the hash of argument 2 when
-   * out[j] is the key of SADD, SREM, HSET, HGET or HDEL (a collection member),
+   * out[j] is the key of SADD, SREM, HSET, HGET, HDEL, ZREM or ZSCORE, of
+   * argument 3 for ZADD and ZINCRBY (a collection member; see memberCommand),
    * else 0; memberHashCount counts them.
    */
   keyHashes(out: Int32Array, maxFrames: number, members?: Int32Array): number {
@@ -151,12 +171,12 @@ export class RequestParser {
             const c1 = buf[q + 1] | 32;
             if (c1 === 115 && (len === 4 || ((buf[q + 4] | 32) === 110 && (buf[q + 5] | 32) === 120))) mode = 1;
             else if (c1 === 103 && len === 4) mode = 2;
-          } else if (members !== undefined && len === 4 && memberCommand(buf, q)) mode = 3;
+          } else if (members !== undefined && len >= 4 && len <= 7) mode = memberCommand(buf, q, len);
         } else if (a === 1 || mode === 2 || (mode === 1 && (a & 1) === 1)) {
           if (n === cap) return this.doneScan(n, frames);
           if (members !== undefined) members[n] = 0;
           out[n++] = hashBytes(buf, q, len);
-        } else if (mode === 3 && a === 2 && len <= 128) {
+        } else if (mode >= 3 && a === mode - 1 && len <= 128) {
           members![n - 1] = hashBytes(buf, q, len);
           this.memberHashCount++;
         } else if (a > 64) {
@@ -208,7 +228,7 @@ export class RequestParser {
         if (r !== Parse.Command) return r;
         if (this.mbLeft === 0) continue; // "*0" or "*-1": nothing to run
         this.inline = false;
-        if (this.mbLeft <= 3 && this.shortCommand(this.mbLeft)) return Parse.Command;
+        if (this.mbLeft <= 4 && this.shortCommand(this.mbLeft)) return Parse.Command;
         this.argv = [];
       }
       return this.bulks();
@@ -286,7 +306,7 @@ export class RequestParser {
   }
 
   /**
-   * Fast path for a command of 1 to 3 arguments that is wholly buffered and
+   * Fast path for a command of 1 to 4 arguments that is wholly buffered and
    * plainly formed (no big argument): parses it at once into an array of its
    * exact size (a literal; push() would allocate room for 17). Anything else
    * (incomplete, malformed, over a limit) returns false with nothing consumed,
@@ -300,6 +320,7 @@ export class RequestParser {
     let a0 = '';
     let a1 = '';
     let a2 = '';
+    let a3 = '';
     for (let k = 0; k < n; k++) {
       if (p + 3 >= end || buf[p] !== 36 /* $ */) return false;
       let q = p + 1;
@@ -321,10 +342,11 @@ export class RequestParser {
       const s = k === 0 ? (len <= 24 ? internName(buf, q, len) : buf.latin1Slice(q, q + len)) : len <= 24 ? shortLatin1(buf, q, len) : buf.latin1Slice(q, q + len);
       if (k === 0) a0 = s;
       else if (k === 1) a1 = s;
-      else a2 = s;
+      else if (k === 2) a2 = s;
+      else a3 = s;
       p = q + len + 2;
     }
-    this.argv = n === 1 ? [a0] : n === 2 ? [a0, a1] : [a0, a1, a2];
+    this.argv = n === 1 ? [a0] : n === 2 ? [a0, a1] : n === 3 ? [a0, a1, a2] : [a0, a1, a2, a3];
     this.pos = p;
     this.mbLeft = 0;
     return true;

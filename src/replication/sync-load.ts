@@ -33,6 +33,8 @@ import { Crc64, type LoadResult, type LoadTarget } from '../persistence/rdb/file
 import { Op, RDB_MAX_READ_VERSION, RDB_VERSION_VALKEY, RdbError } from '../persistence/rdb/format.js';
 import { keyClockFor, loadLimits } from '../persistence/manager.js';
 import { loadLibraryCode, scriptingOf } from '../scripting/index.js';
+import { HashObject } from '../data/hash.js';
+import { swapVolatileHashes, trackVolatileHash } from '../commands/hash.js';
 
 const MIN_BUF = 256 * 1024;
 
@@ -329,6 +331,7 @@ export class SyncLoad {
           if (typeof expire === 'bigint') d.setExpireExact(key, expire);
           else d.setExpire(key, expire);
         }
+        if (v instanceof HashObject) trackVolatileHash(d, key, v); // active field expiry, moved over at the swap
         mgr.loadLoadedKeys++;
       },
       resize(db: number, size: number): void {
@@ -354,6 +357,7 @@ export class SyncLoad {
     for (let i = 0; i < server.dbs.length; i++) {
       const db = server.dbs[i];
       db.swapWith(temp[i]);
+      swapVolatileHashes(db, temp[i]);
       server.blocking.onSwapDb(db, db);
     }
     const scripting = scriptingOf(server);

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { LuaWasmModule, LuaEngine, ReplyValue, RedisHost, RedisProps } from 'lua-redis-wasm';
 import { WireWriter, decodeWire, W_SCRIPT_ERROR } from './resp.js';
 import { shortLatin1 } from '../util/latin1.js';
-import { patchEngine, REGISTRY_LEN } from './wasmpatch.js';
+import { patchEngine, REGISTRY_LEN, LUA_STATE_ADDR } from './wasmpatch.js';
 
 export type { ReplyValue };
 
@@ -185,6 +185,8 @@ export class Vm {
   private nextFn = 1;
   /** Address of the engine's remaining-fuel counter (an int64 in its data), 0: not found (see probeFuel). */
   private fuelAddr = 0;
+  /** Address of the Lua state's allocated-bytes counter, 0: not found (see probeGcCount). */
+  private gcAddr = 0;
   private readonly fns = new Map<Buffer, CachedFn | null | false>();
   /**
    * The engine's exports, read once: the emscripten module object holds
@@ -218,6 +220,7 @@ export class Vm {
       handlers.pcall = (ret: number, ptr: number, len: number) => this.hostCall(fast, ret, ptr, len);
     }
     this.installed = this.install();
+    this.probeGcCount();
     if (fast !== null && handlers !== undefined) this.probeFuel(handlers);
     const rs = (mod as unknown as Record<symbol, RegSet | undefined>)[REG_SET];
     if (this.installed && rs !== undefined) this.regSet = this.checkRegistry(rs);
@@ -291,6 +294,41 @@ export class Vm {
     }
   }
 
+  /**
+   * Finds the Lua state's allocated-bytes counter (global_State.totalbytes,
+   * what lua_gc(L, LUA_GCCOUNT) reports), so INFO can read it without a run:
+   * the engine exports no Lua C API. In the pinned build lua_State *g_state
+   * is at LUA_STATE_ADDR, l_G at offset 16 of the lua_State and totalbytes at
+   * offset 68 of the global_State (PUC Lua 5.1, 32-bit pointers). Used only if
+   * it agrees with collectgarbage('count') in a run; else gcAddr stays 0.
+   */
+  private probeGcCount(): void {
+    if (PATCHED_BYTES === null) return;
+    try {
+      const h = this.heapBuf();
+      const L = u32(h, LUA_STATE_ADDR);
+      if (L === 0 || L + 20 > h.length) return;
+      const g = u32(h, L + 16);
+      if (g === 0 || g + 72 > h.length) return;
+      const addr = g + 68;
+      const before = u32(h, addr);
+      const r = this.engine.eval("return tostring(collectgarbage('count') * 1024)");
+      const after = u32(h, addr);
+      if (!Buffer.isBuffer(r)) return;
+      const v = Number(r.toString('latin1'));
+      if (!Number.isInteger(v) || v < 1024 || Math.abs(v - before) > 65536 || Math.abs(v - after) > 65536) return;
+      this.gcAddr = addr;
+    } catch {
+      this.gcAddr = 0;
+    }
+  }
+
+  /** Bytes the Lua VM has allocated, as Valkey's luaMemory reports them (whole KB); 0: unknown. */
+  luaMemory(): number {
+    if (this.gcAddr === 0) return 0;
+    return Math.floor(u32(this.heapBuf(), this.gcAddr) / 1024) * 1024;
+  }
+
   /** Gives the running script the largest budget again from now (main thread, once it has written). */
   refillFuel(): void {
     const a = this.fuelAddr;
@@ -301,11 +339,6 @@ export class Vm {
   }
   /** Chunks kept in the VM's memory (address by chunk), so a cached script is not copied in per run. */
   private readonly resident = new Map<Buffer, number>();
-
-  /** Size of the VM's WebAssembly memory. */
-  memoryBytes(): number {
-    return this.exp.HEAPU8.length;
-  }
 
   private heapBuf(): Buffer {
     // The memory cannot grow (see LUA_VM_MAX_MEMORY); if it ever did, the old

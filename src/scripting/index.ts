@@ -99,6 +99,7 @@ import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { CMD, type Command } from '../commands/table.js';
 import { aclCheck } from '../acl/acl.js';
+import { rejectInMulti } from '../commands/tx.js';
 import {
   Vm,
   loadModule,
@@ -239,6 +240,71 @@ export function scriptingOf(server: Server): Scripting {
   return s;
 }
 
+/** EVAL, EVALSHA, FCALL and their _RO forms are the only commands with both flags (the dispatcher's test). */
+export const SCRIPT_COMMAND_FLAGS = CMD.SKIP_MONITOR | CMD.NO_MANDATORY_KEYS;
+
+/** The flags of a shebang line (SF bits), or -1 when there is none or it does not parse. */
+function shebangFlags(body: string): number {
+  if (!body.startsWith('#!')) return -1;
+  const nl = body.indexOf('\n');
+  const parts = (nl < 0 ? body.slice(2) : body.slice(2, nl)).split(' ').filter((p) => p !== '');
+  if (parts.length === 0 || parts[0].toLowerCase() !== 'lua') return -1;
+  let flags = SF.Shebang;
+  for (let i = 1; i < parts.length; i++) {
+    if (!parts[i].startsWith('flags=')) return -1;
+    for (const f of parts[i].slice(6).split(',')) {
+      if (f === '') continue;
+      const idx = VALID_FLAGS.indexOf(f);
+      if (idx < 0) return -1;
+      flags |= 1 << idx;
+    }
+  }
+  return flags;
+}
+
+/** Views of a command with other flags, by command and flags (a handful: six commands, a few flag sets). */
+const flagViews = new WeakMap<Command, Map<number, Command>>();
+
+/**
+ * What the dispatcher's checks see of an EVAL/EVALSHA/FCALL family command
+ * (Valkey's getCommandFlags): a script with a shebang, or a function, declares
+ * its own flags, which replace the command's write, denyoom and stale flags
+ * (write unless no-writes, denyoom unless no-writes or allow-oom, stale with
+ * allow-stale; may-replicate dropped). A script without a shebang, or one not
+ * found, keeps the command's flags. Returns `cmd` itself, or a read-only view
+ * of it with other flags (never to be run or counted: its stats are cmd's).
+ */
+export function scriptCommandView(server: Server, cmd: Command, argv: string[]): Command {
+  if (argv.length < 2) return cmd;
+  let sf = -1;
+  const name = cmd.name;
+  const s = scriptingByServer.get(server);
+  if (name === 'fcall' || name === 'fcall_ro') {
+    const f = s?.functions.get(argv[1]);
+    if (f !== undefined) sf = f.flagBits | SF.Shebang;
+  } else if (name === 'eval' || name === 'eval_ro') {
+    sf = shebangFlags(argv[1]);
+  } else if (argv[1].length === 40) {
+    const sc = s?.scripts.get(argv[1]) ?? s?.scripts.get(argv[1].toLowerCase());
+    if (sc !== undefined) sf = sc.flags;
+  }
+  if (sf < 0 || (sf & SF.Shebang) === 0) return cmd;
+  let flags = cmd.flags & ~(CMD.STALE | CMD.DENYOOM | CMD.WRITE | CMD.MAY_REPLICATE);
+  if ((sf & (SF.AllowOom | SF.NoWrites)) === 0) flags |= CMD.DENYOOM;
+  if ((sf & SF.NoWrites) === 0) flags |= CMD.WRITE;
+  if ((sf & SF.AllowStale) !== 0) flags |= CMD.STALE;
+  if (flags === cmd.flags) return cmd;
+  let views = flagViews.get(cmd);
+  if (views === undefined) flagViews.set(cmd, (views = new Map()));
+  let v = views.get(flags);
+  if (v === undefined) {
+    v = Object.create(cmd) as Command;
+    v.flags = flags;
+    views.set(flags, v);
+  }
+  return v;
+}
+
 // Two VM modules are loaded when this file is imported (before the server
 // samples its baseline memory: each holds a fixed 64 MB WebAssembly memory,
 // which is Lua's, not the dataset's, as in Valkey where used_memory excludes
@@ -354,9 +420,9 @@ export class Scripting {
     return Math.max(1, Math.min(0xffffffff, Math.floor(threshold * fuelPerMs)));
   }
 
-  /** Bytes of the main-thread VM's WebAssembly memory. */
+  /** Bytes the main-thread Lua VM has allocated (lua_gc LUA_GCCOUNT, as Valkey's used_memory_lua); 0 before the VM exists. */
   vmMemory(): number {
-    return this.vm !== null && !this.vm.dead ? this.vm.memoryBytes() : 0;
+    return this.vm !== null && !this.vm.dead ? this.vm.luaMemory() : 0;
   }
 
   private fake(): Client {
@@ -541,7 +607,14 @@ export class Scripting {
    */
   private prepare(c: Client, flags: number, roCommand: boolean, run: Run): string | null {
     const legacy = run.legacy;
-    if (!legacy) {
+    if (legacy) {
+      // A script without a shebang does not run on a stale replica (Valkey's scriptPrepareForRun, compatibility mode);
+      // one with a shebang was checked by the dispatcher with its declared flags.
+      const repl = this.server.repl;
+      if (repl.isReplica && repl.linkState !== 'connected' && !this.server.config.bool('replica-serve-stale-data')) {
+        return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+      }
+    } else {
       const server = this.server;
       // A script that may write is a write command: -MISCONF first, as Valkey's processCommand refuses it (src/persistence/manager.ts).
       if ((flags & SF.NoWrites) === 0 && server.rdb.diskGate && c.replRole !== 'master') {
@@ -899,7 +972,10 @@ export class Scripting {
       // The main thread is inside the script (see mainBusy): only the KILL commands (UNKILLABLE) and FUNCTION STATS run.
       if (cmd.fullname === 'script|kill' || cmd.fullname === 'function|kill' || cmd.fullname === 'function|stats') return false;
     } else if ((cmd.flags & CMD.ALLOW_BUSY) !== 0) return false;
-    c.addError(run.isEval ? BUSY_EVAL : BUSY_FUNCTION);
+    // Refused like any dispatcher check (Valkey's rejectCommand): inside MULTI it aborts the transaction.
+    const msg = run.isEval ? BUSY_EVAL : BUSY_FUNCTION;
+    if (c.multi !== null || (cmd.name === 'exec' && cmd.parent === null)) rejectInMulti(c, cmd, msg);
+    else c.addError(msg);
     cmd.rejectedCalls++;
     return true;
   };

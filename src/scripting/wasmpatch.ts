@@ -37,6 +37,9 @@ const A_STATE = 28472; // lua_State *g_state
 const A_CHUNKNAME = 1728; // "@user_script"
 const LUA_REGISTRYINDEX = -10000;
 
+/** Where the pinned build keeps its lua_State pointer (engine.ts reads the Lua heap size through it). */
+export const LUA_STATE_ADDR = A_STATE;
+
 /** The marker length that makes eval_with_args run registry[ptr] instead of compiling. */
 export const REGISTRY_LEN = 0xffffffff;
 

@@ -352,7 +352,8 @@ export class Client extends ReplyWriter {
     if (this.noEvict) flags += 'e';
     if (this.noTouch) flags += 'T';
     if (flags === '') flags = 'N';
-    const qbuf = this.parser.pending();
+    // The client running this command still has its read in the query buffer (as in Valkey), others their unparsed bytes.
+    const qbuf = this.inProcess ? this.parser.queryLen() : this.parser.pending();
     const omem = this.queuedOut();
     const events = this.socket === null ? '' : omem > 0 ? 'rw' : 'r';
     const ms = this.multi;

@@ -91,7 +91,7 @@ export function clientMemory(c: Client): number {
   return (
     c.out.length +
     c.parser.pending() +
-    (c.socket !== null ? c.socket.writableLength : 0) +
+    c.queuedOut() +
     c.argvMem +
     (ms === null ? 0 : ms.argvBytes + 16 * ms.cmds.length)
   );

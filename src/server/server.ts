@@ -32,6 +32,7 @@ import { applyLimitsConfig, clientsCron, evictClients, fitMaxclientsToUlimit } f
 import { Listeners, PROTECTED_MODE_DENIED, protectedModeDenies, type ConnKind } from './listeners.js';
 import { Replication } from '../replication/replication.js';
 import { Cluster } from '../cluster/cluster.js';
+import { scriptCommandView, SCRIPT_COMMAND_FLAGS } from '../scripting/index.js';
 
 export const VIREO_VERSION = '0.1.0';
 /** Valkey release whose behaviour Vireo follows (reported as valkey_version / HELLO version). */
@@ -426,11 +427,16 @@ export class Server {
       this.refuse(c, cmd, `ERR wrong number of arguments for '${cmd.fullname}' command`);
       return;
     }
-    const flags = cmd.flags;
+    let flags = cmd.flags;
+    // EVAL/EVALSHA/FCALL (+ _RO): the checks below see the flags the script declares, as Valkey's getCommandFlags.
+    let chk = cmd;
+    if ((flags & SCRIPT_COMMAND_FLAGS) === SCRIPT_COMMAND_FLAGS) flags = (chk = scriptCommandView(this, cmd, argv)).flags;
     if (!c.authenticated && (flags & CMD.NO_AUTH) === 0 && this.acl.authRequired) {
       this.refuse(c, cmd, 'NOAUTH Authentication required.');
       return;
     }
+    // Inside MULTI a NO_MULTI command is refused before ACL and the other checks, as in Valkey (src/commands/tx.ts).
+    if (c.multi !== null && (flags & CMD.NO_MULTI) !== 0 && queueIfMulti(c, cmd, argv)) return;
     if (!c.aclUser.unrestricted) {
       const denied = this.acl.checkDispatch(c, cmd, argv);
       if (denied !== null) {
@@ -443,7 +449,7 @@ export class Server {
     if (
       this.maxmemory !== 0 &&
       c.replRole !== 'master' && // the primary's stream is never refused (replica-ignore-maxmemory)
-      this.evictor.beforeCommand(c, cmd, argv) // evicts before every command, as Valkey (src/keyspace/evict.ts)
+      this.evictor.beforeCommand(c, chk, argv) // evicts before every command, as Valkey (src/keyspace/evict.ts)
     ) {
       this.refuse(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
       return;
@@ -462,16 +468,13 @@ export class Server {
     }
     if (this.repl.gated) {
       // -NOREPLICAS, -READONLY, -MASTERDOWN (src/replication/replication.ts).
-      const denied = this.repl.check(c, cmd);
+      let denied = this.repl.check(c, chk);
+      // Valkey checks the RESP2 pub/sub context after -NOREPLICAS / -READONLY, before -MASTERDOWN and loading.
+      if (denied !== null && c.subscribed && c.resp === 2 && !denied.startsWith('NOREPLICAS') && !denied.startsWith('READONLY')) denied = PubSub.contextError(c, cmd.fullname) ?? denied;
       if (denied !== null) {
         this.refuse(c, cmd, denied);
         return;
       }
-    }
-    if (this.rdb.loading && (flags & CMD.LOADING) === 0) {
-      // Loading the dataset at start-up: src/persistence/manager.ts.
-      this.refuse(c, cmd, LOADING_ERR);
-      return;
     }
     if (c.subscribed && c.resp === 2) {
       // RESP2 subscribed context: only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET.
@@ -481,20 +484,25 @@ export class Server {
         return;
       }
     }
+    if (this.rdb.loading && (flags & CMD.LOADING) === 0) {
+      // Loading the dataset at start-up: src/persistence/manager.ts.
+      this.refuse(c, cmd, LOADING_ERR);
+      return;
+    }
+    if (this.busyScript !== null && this.busyScript(c, cmd, argv)) return;
     if (c.monitor && (flags & (CMD.WRITE | CMD.READONLY | CMD.MAY_REPLICATE)) !== 0) {
       // A MONITOR client is flagged as a replica in Valkey, and replicas may not
       // touch the keyspace (they are exempt from CLIENT PAUSE).
       this.refuse(c, cmd, "ERR Replica can't interact with the keyspace");
       return;
     }
-    if (this.busyScript !== null && this.busyScript(c, cmd, argv)) return;
-    if (this.pauseType !== null && this.shouldPause(c, cmd)) {
+    if (this.pauseType !== null && this.shouldPause(c, chk)) {
       c.postponed = argv;
       this.postponedClients.add(c);
       c.socket?.pause();
       return;
     }
-    if (c.multi !== null && queueIfMulti(c, cmd, argv)) return;
+    if (c.multi !== null && queueIfMulti(c, cmd, argv, flags)) return;
     this.call(c, cmd, argv);
     // Serve clients blocked on keys this command made ready (Valkey's handleClientsBlockedOnKeys).
     if (this.blocking.pending) this.blocking.handleReady();

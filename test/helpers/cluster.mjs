@@ -38,6 +38,51 @@ export function clusterNodes({ prefix, nodeTimeout }) {
   return { servers, clients, conns, procs, dirs, vireoNode, redisNode };
 }
 
+/**
+ * One cluster-mode Vireo node for the integration tests, in `dir` (null: a fresh
+ * temp dir named `prefix`...), with an ioredis client that does not retry (errors
+ * are left to the commands). The server, client and a fresh dir go to `res` (a
+ * testResources()). Returns { s, r, dir, bus }.
+ */
+export async function clusterNode(res, { prefix, nodeTimeout, extra = [], dir = null }) {
+  if (dir === null) {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    res.dirs.push(dir);
+  }
+  const bus = await freePort();
+  const s = await startVireo(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', String(nodeTimeout), '--dir', dir, ...extra], { cwd: dir });
+  res.servers.push(s);
+  const r = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  await r.connect();
+  res.clients.push(r);
+  return { s, r, dir, bus };
+}
+
+/** The message of the error `p` rejects with, or 'no error'. */
+export async function errorOf(p) {
+  try {
+    await p;
+  } catch (e) {
+    return e.message;
+  }
+  return 'no error';
+}
+
+/**
+ * Polls `fn` every 50 ms until it returns a truthy value, which it returns. A
+ * thrown error fails at once, or means "not yet" with `retryErrors`.
+ */
+export async function pollValue(what, fn, ms, retryErrors = false) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = retryErrors ? await fn().catch(() => false) : await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 /** Runs redis-cli with `args`; its stdout, or an error carrying its output. */
 export async function cli(...args) {
   try {

@@ -4,29 +4,14 @@
 // transaction holding writes; reads are served; each error clears on its own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { startVireo } from '../helpers/servers.mjs';
+import { needsTmpfs, smallDisk } from '../helpers/diskfull.mjs';
 import { RawConn } from '../helpers/resp.mjs';
 
 const MISCONF_RDB =
   "-MISCONF Valkey is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Valkey logs for details about the RDB error.\r\n";
 const MISCONF_AOF = '-MISCONF Errors writing to the AOF file: No space left on device\r\n';
-
-function canMountTmpfs() {
-  const d = mkdtempSync(join(tmpdir(), 'vireo-mnt-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', d], { stdio: 'ignore' });
-    execFileSync('umount', [d], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(d, { recursive: true, force: true });
-  }
-}
 
 async function waitFor(pred, ms = 20000) {
   const end = Date.now() + ms;
@@ -37,21 +22,16 @@ async function waitFor(pred, ms = 20000) {
   throw new Error('condition not reached in time');
 }
 
-test('a failed RDB save and an AOF write error share one gate: RDB message first, each clears on its own', { skip: !canMountTmpfs() && 'needs root to mount a small tmpfs' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-misconf-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
+test('a failed RDB save and an AOF write error share one gate: RDB message first, each clears on its own', { skip: needsTmpfs() }, async () => {
+  const disk = smallDisk('vireo-misconf-');
+  const dir = disk.dir;
   let srv;
   let c;
   try {
     srv = await startVireo(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '3600 1', '--enable-protected-configs', 'yes']);
     c = await RawConn.connect(srv.port);
     assert.equal(await c.call('SET', 'k0', 'v'), '+OK\r\n');
-    const filler = join(dir, 'filler');
-    try {
-      writeFileSync(filler, Buffer.alloc(1024 * 1024));
-    } catch {
-      /* ENOSPC: the file system is full now */
-    }
+    const filler = disk.fill();
     // Writes go on until the AOF cannot take them.
     let first = null;
     for (let i = 1; i < 300 && first === null; i++) {
@@ -99,7 +79,6 @@ test('a failed RDB save and an AOF write error share one gate: RDB message first
   } finally {
     c?.close();
     await srv?.stop();
-    execFileSync('umount', [dir]);
-    rmSync(dir, { recursive: true, force: true });
+    disk.release();
   }
 });

@@ -3,11 +3,12 @@
 // old-style files, timestamps, automatic rewrites and -MISCONF on a full disk.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, appendFileSync, statSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVireo, VIREO_BIN, freePort } from '../helpers/servers.mjs';
+import { needsTmpfs, smallDisk } from '../helpers/diskfull.mjs';
 import { client, populate, fullDump } from '../interop/rdb-helpers.mjs';
 
 const AOF_ARGS = (dir, fsync = 'always') => ['--dir', dir, '--appendonly', 'yes', '--appendfsync', fsync, '--save', ''];
@@ -323,35 +324,16 @@ test('auto-aof-rewrite-percentage rewrites once the AOF doubled past auto-aof-re
   rmSync(dir, { recursive: true, force: true });
 });
 
-function canMountTmpfs() {
-  if (process.getuid?.() !== 0) return false;
-  const d = mkdtempSync(join(tmpdir(), 'vireo-mnt-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', d], { stdio: 'ignore' });
-    execFileSync('umount', [d], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(d, { recursive: true, force: true });
-  }
-}
-
-test('a full disk makes writes answer -MISCONF (the server keeps serving) and they work again once space returns', { skip: !canMountTmpfs() && 'needs root to mount a small tmpfs' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
+test('a full disk makes writes answer -MISCONF (the server keeps serving) and they work again once space returns', { skip: needsTmpfs() }, async () => {
+  const disk = smallDisk('vireo-full-');
+  const dir = disk.dir;
   let srv;
   let r;
   try {
     srv = await startVireo(AOF_ARGS(dir, 'everysec'));
     r = client(srv.port);
     // Fill the rest of the file system.
-    const filler = join(dir, 'filler');
-    try {
-      writeFileSync(filler, Buffer.alloc(1024 * 1024));
-    } catch {
-      /* ENOSPC: what we wanted */
-    }
+    const filler = disk.fill();
     let misconf = null;
     for (let i = 0; i < 200 && misconf === null; i++) {
       try {
@@ -377,8 +359,7 @@ test('a full disk makes writes answer -MISCONF (the server keeps serving) and th
   } finally {
     r?.disconnect();
     await srv?.stop();
-    execFileSync('umount', [dir]);
-    rmSync(dir, { recursive: true, force: true });
+    disk.release();
   }
 });
 

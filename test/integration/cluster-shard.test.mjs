@@ -4,62 +4,27 @@
 // by a replica; CLUSTER SETSLOT replicated to the replicas before the primary
 // applies it (Valkey 8), TIMEOUT and -NOREPLICAS, a failover during a migration
 // keeping the migrating state; CLUSTER HELP; the nodes.conf lock.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { startVireo, freePort, VIREO_BIN } from '../helpers/servers.mjs';
+import { startVireo, freePort, VIREO_BIN, testResources } from '../helpers/servers.mjs';
 import { RawConn } from '../helpers/resp.mjs';
+import { clusterNode, errorOf, pollValue } from '../helpers/cluster.mjs';
 
-const servers = [];
-const clients = [];
-const conns = [];
-const dirs = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  for (const c of conns) c.close();
-  for (const s of servers) {
-    if (s.proc.signalCode === 'SIGSTOP' || s.stopped) s.proc.kill('SIGCONT');
-    await s.stop('SIGKILL');
-  }
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+// A server left stopped (SIGSTOP) is killed all the same (SIGKILL).
+const res = testResources();
+const { servers, clients, conns } = res;
 
 async function node(extra = [], timeout = 3000) {
-  const dir = mkdtempSync(join(tmpdir(), 'vireo-clshard-'));
-  dirs.push(dir);
-  const bus = await freePort();
-  const s = await startVireo(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', String(timeout), '--dir', dir, ...extra], { cwd: dir });
-  servers.push(s);
-  const r = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  await r.connect();
-  clients.push(r);
-  return { s, r, dir, bus, id: await r.call('CLUSTER', 'MYID') };
+  const n = await clusterNode(res, { prefix: 'vireo-clshard-', nodeTimeout: timeout, extra });
+  return { ...n, id: await n.r.call('CLUSTER', 'MYID') };
 }
 
-async function err(p) {
-  try {
-    await p;
-  } catch (e) {
-    return e.message;
-  }
-  return 'no error';
-}
-
-async function waitFor(what, fn, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => false);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const err = errorOf;
+const waitFor = (what, fn, ms = 30000) => pollValue(what, fn, ms, true);
 
 const info = async (r) => Object.fromEntries((await r.call('CLUSTER', 'INFO')).trim().split('\r\n').map((l) => l.split(':')));
 const myLine = async (x) => (await x.r.call('CLUSTER', 'NODES')).split('\n').find((l) => l.includes('myself'));

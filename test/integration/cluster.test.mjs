@@ -7,47 +7,20 @@
 // replica migration to an orphaned primary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { startVireo, freePort, testResources } from '../helpers/servers.mjs';
+import { clusterNode, errorOf, pollValue } from '../helpers/cluster.mjs';
 
-const { servers, clients, dirs } = testResources();
+const res = testResources();
+const { servers, clients } = res;
 
-async function node(extra = [], dir = null) {
-  if (dir === null) {
-    dir = mkdtempSync(join(tmpdir(), 'vireo-cluster-'));
-    dirs.push(dir);
-  }
-  const bus = await freePort();
-  const s = await startVireo(['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-node-timeout', '1000', '--dir', dir, ...extra], { cwd: dir });
-  servers.push(s);
-  const r = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  await r.connect();
-  clients.push(r);
-  return { s, r, dir, bus };
-}
+const node = (extra = [], dir = null) => clusterNode(res, { prefix: 'vireo-cluster-', nodeTimeout: 1000, extra, dir });
 
-async function err(p) {
-  try {
-    await p;
-  } catch (e) {
-    return e.message;
-  }
-  return 'no error';
-}
-
-async function waitFor(what, fn, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const err = errorOf;
+const waitFor = (what, fn, ms = 15000) => pollValue(what, fn, ms);
 
 /** CRC16-XMODEM, bit by bit (an independent check of the server's table-driven one). */
 function crc16(s) {

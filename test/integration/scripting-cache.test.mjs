@@ -5,34 +5,15 @@
 // results on first and later runs, error lines, per-run state, eviction and
 // SCRIPT FLUSH releasing the compiled functions, large and odd replies (same
 // bytes as Redis when a reference server is installed).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startVireo, startRedis, haveRedis } from '../helpers/servers.mjs';
-import { RawConn } from '../helpers/resp.mjs';
+import { serverPair } from '../helpers/pair.mjs';
 
-let srv;
-let ref = null;
-const conns = [];
+const pair = serverPair();
+const conn = pair.conn;
 const sha1 = (s) => createHash('sha1').update(s).digest('hex');
 
-before(async () => {
-  srv = await startVireo();
-  if (haveRedis()) ref = await startRedis();
-});
-
-after(async () => {
-  for (const c of conns) c.close();
-  await srv?.stop();
-  await ref?.stop();
-});
-
-async function conn(port = srv.port, resp3 = false) {
-  const c = await RawConn.connect(port);
-  conns.push(c);
-  if (resp3) await c.call('HELLO', '3');
-  return c;
-}
 
 /** Number of compiled functions the VM holds (the hidden table's entries). */
 
@@ -83,7 +64,7 @@ test('per-run state: locals, the redis proxy of scripts using set_repl, redis.se
   await c.call('DEL', 'h');
   await c.call('HSET', 'h', 'f', 'v');
   // RESP3 map -> Lua {map=...} -> a map to a RESP3 caller; the next run starts at RESP2 again.
-  const c3 = await conn(srv.port, true);
+  const c3 = await conn(pair.srv.port, true);
   for (let i = 0; i < 2; i++) assert.equal(await c3.call('EVAL', r3, '1', 'h'), '%1\r\n$1\r\nf\r\n$1\r\nv\r\n');
   assert.equal(await c.call('EVAL', "return redis.call('HGETALL', KEYS[1])", '1', 'h'), '*2\r\n$1\r\nf\r\n$1\r\nv\r\n');
 });
@@ -153,7 +134,7 @@ test('redis.call replies through the fast path: large, nested, negative and 64-b
     for (const [s, keys] of scripts) out.push(await c.call('EVAL', s, String(keys.length), ...keys));
     return out;
   };
-  const got = await run(srv.port);
+  const got = await run(pair.srv.port);
   assert.equal(got[0], ':100000\r\n');
   assert.equal(got[1], `$100000\r\n${'x'.repeat(100_000)}\r\n`);
   assert.equal(got[2], '*3\r\n:300\r\n$6\r\nitem-0\r\n$8\r\nitem-299\r\n');
@@ -163,8 +144,8 @@ test('redis.call replies through the fast path: large, nested, negative and 64-b
   assert.equal(got[8], '-ERR value is not an integer or out of range\r\n');
   assert.equal(got[9], '$7\r\nboolean\r\n');
   assert.equal(got[10], '+PONG\r\n');
-  if (ref !== null) {
-    const want = await run(ref.port);
+  if (pair.ref !== null) {
+    const want = await run(pair.ref.port);
     // SCAN's order differs between servers: compare its shape only.
     for (let i = 0; i < scripts.length - 1; i++) assert.equal(got[i], want[i], scripts[i][0]);
   }

@@ -5,42 +5,24 @@
 // CLIENT TRACKING remembering the keys a script reads for its caller. Replies
 // are pinned (Valkey's, which Redis 7.0 shares here) and, when redis-server is
 // installed, also compared with it byte for byte.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVireo, startRedis, haveRedis } from '../helpers/servers.mjs';
-import { RawConn } from '../helpers/resp.mjs';
+import { startVireo } from '../helpers/servers.mjs';
+import { serverPair } from '../helpers/pair.mjs';
 
-let srv;
-let ref = null;
-const conns = [];
+const pair = serverPair();
+const conn = pair.conn;
 const sha1 = (s) => createHash('sha1').update(s).digest('hex');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-before(async () => {
-  srv = await startVireo();
-  if (haveRedis()) ref = await startRedis();
-});
-
-after(async () => {
-  for (const c of conns) c.close();
-  await srv?.stop();
-  await ref?.stop();
-});
-
-async function conn(port = srv.port, resp3 = false) {
-  const c = await RawConn.connect(port);
-  conns.push(c);
-  if (resp3) await c.call('HELLO', '3');
-  return c;
-}
 
 /** Runs each [script, keys, expected] on Vireo (twice: first run and compiled-cache run) and on redis-server if present. */
 async function check(cases, setup = []) {
-  const targets = [srv.port, ...(ref ? [ref.port] : [])];
+  const targets = [pair.srv.port, ...(pair.ref ? [pair.ref.port] : [])];
   for (const port of targets) {
     const c = await conn(port);
     for (const cmd of setup) await c.call(...cmd);
@@ -48,7 +30,7 @@ async function check(cases, setup = []) {
       for (let run = 0; run < 2; run++) {
         const got = await c.call('EVAL', script, String(keys.length), ...keys);
         const exp = typeof want === 'function' ? want(sha1(script)) : want;
-        assert.equal(got, exp, `${port === srv.port ? 'vireo' : 'redis'} run ${run + 1}: ${script}`);
+        assert.equal(got, exp, `${port === pair.srv.port ? 'vireo' : 'redis'} run ${run + 1}: ${script}`);
       }
     }
   }
@@ -200,9 +182,8 @@ test('redis.set_repl: REPL_AOF writes go only to the AOF, REPL_REPLICA only to r
   const rdir = mkdtempSync(join(tmpdir(), 'vireo-lua-replica-'));
   const r = await startVireo(['--replicaof', '127.0.0.1', String(p.port), '--dir', rdir], { cwd: rdir });
   try {
-    const c = await RawConn.connect(p.port);
-    const rc = await RawConn.connect(r.port);
-    conns.push(c, rc);
+    const c = await conn(p.port);
+    const rc = await conn(r.port);
     const deadline = Date.now() + 60000;
     while (!(await rc.call('INFO', 'replication')).includes('master_link_status:up')) {
       assert.ok(Date.now() < deadline, 'replica link up');
@@ -240,8 +221,8 @@ test('redis.set_repl: REPL_AOF writes go only to the AOF, REPL_REPLICA only to r
 const inv3 = (...keys) => `>2\r\n$10\r\ninvalidate\r\n*${keys.length}\r\n` + keys.map((k) => `$${k.length}\r\n${k}\r\n`).join('');
 
 test('CLIENT TRACKING: keys read by a script are tracked for the caller', async () => {
-  for (const port of [srv.port, ...(ref ? [ref.port] : [])]) {
-    const who = port === srv.port ? 'vireo' : 'redis';
+  for (const port of [pair.srv.port, ...(pair.ref ? [pair.ref.port] : [])]) {
+    const who = port === pair.srv.port ? 'vireo' : 'redis';
     const a = await conn(port, true);
     const b = await conn(port);
     await b.call('DEL', 'trk:a', 'trk:b', 'trk:w');

@@ -7,35 +7,19 @@
 // its invalidation by XDEL and by appends to a cached node), XREAD,
 // XREADGROUP, XINFO STREAM FULL, and the stream after DEBUG RELOAD (an RDB
 // round trip). A last test bounds the memory an entry costs.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import Redis from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVireo, startRedis, haveRedis } from '../helpers/servers.mjs';
+import { haveRedis } from '../helpers/servers.mjs';
+import { serverPair } from '../helpers/pair.mjs';
 
 const skipDiff = !haveRedis() && !process.env.CI ? 'redis-server is not installed' : false;
-let vireo;
-let redis;
-let cv;
-let cr;
 // DEBUG RELOAD saves dump.rdb: in a directory of this test's own.
 const dir = mkdtempSync(join(tmpdir(), 'vireo-stream-packed-'));
-before(async () => {
-  vireo = await startVireo(['--enable-debug-command', 'yes', '--dir', dir]);
-  cv = new Redis(vireo.port);
-  if (skipDiff) return;
-  redis = await startRedis([]);
-  cr = new Redis(redis.port);
-});
-after(async () => {
-  cv?.disconnect();
-  cr?.disconnect();
-  await vireo?.stop();
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const pair = serverPair({ vireoArgs: ['--enable-debug-command', 'yes', '--dir', dir], redis: !skipDiff, clients: true });
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function rng(seed) {
   let s = seed >>> 0;
@@ -138,57 +122,57 @@ function scrub(v) {
 test('random workloads: the same replies as redis-server', { skip: skipDiff }, async () => {
   for (let seed = 1; seed <= 12; seed++) {
     const cmds = workload(seed);
-    const want = await run(cr, cmds);
-    const got = await run(cv, cmds);
+    const want = await run(pair.cr, cmds);
+    const got = await run(pair.cv, cmds);
     for (let i = 0; i < cmds.length; i++) {
       const w = cmds[i][0] === 'XINFO' ? scrub(want[i]) : want[i];
       const g = cmds[i][0] === 'XINFO' ? scrub(got[i]) : got[i];
       assert.deepEqual(g, w, `seed ${seed}, command ${i}: ${cmds[i].join(' ').slice(0, 200)}`);
     }
     // The same stream after an RDB round trip (DEBUG RELOAD), and after one read through redis-server's RDB.
-    const before = await cv.xrange('s', '-', '+');
-    assert.equal(await cv.call('DEBUG', 'RELOAD'), 'OK');
-    assert.deepEqual(await cv.xrange('s', '-', '+'), before, `seed ${seed}: after DEBUG RELOAD`);
-    assert.deepEqual(await cv.xrevrange('s', '+', '-'), [...before].reverse());
+    const before = await pair.cv.xrange('s', '-', '+');
+    assert.equal(await pair.cv.call('DEBUG', 'RELOAD'), 'OK');
+    assert.deepEqual(await pair.cv.xrange('s', '-', '+'), before, `seed ${seed}: after DEBUG RELOAD`);
+    assert.deepEqual(await pair.cv.xrevrange('s', '+', '-'), [...before].reverse());
   }
 });
 
 test('reads see XDEL and appends on nodes read before (render cache)', async () => {
-  await cv.flushall();
-  await cv.config('SET', 'stream-node-max-entries', '100');
-  await cv.config('SET', 'stream-node-max-bytes', '4096');
-  for (let i = 1; i <= 50; i++) await cv.xadd('c', `${i}-0`, 'f', `v${i}`);
+  await pair.cv.flushall();
+  await pair.cv.config('SET', 'stream-node-max-entries', '100');
+  await pair.cv.config('SET', 'stream-node-max-bytes', '4096');
+  for (let i = 1; i <= 50; i++) await pair.cv.xadd('c', `${i}-0`, 'f', `v${i}`);
   const ids = (a) => a.map((e) => e[0]);
-  for (let k = 0; k < 3; k++) assert.equal((await cv.xrange('c', '-', '+')).length, 50);
-  await cv.xdel('c', '1-0', '25-0', '50-0');
-  let got = await cv.xrange('c', '-', '+');
+  for (let k = 0; k < 3; k++) assert.equal((await pair.cv.xrange('c', '-', '+')).length, 50);
+  await pair.cv.xdel('c', '1-0', '25-0', '50-0');
+  let got = await pair.cv.xrange('c', '-', '+');
   assert.equal(got.length, 47);
   assert.ok(!ids(got).includes('25-0') && ids(got)[0] === '2-0' && ids(got)[46] === '49-0');
-  for (let i = 51; i <= 90; i++) await cv.xadd('c', `${i}-0`, 'f', `v${i}`, 'g', 'x');
+  for (let i = 51; i <= 90; i++) await pair.cv.xadd('c', `${i}-0`, 'f', `v${i}`, 'g', 'x');
   for (let k = 0; k < 3; k++) {
-    got = await cv.xrange('c', '10', '+', 'COUNT', '70');
+    got = await pair.cv.xrange('c', '10', '+', 'COUNT', '70');
     assert.deepEqual(ids(got), [...Array.from({ length: 40 }, (_, j) => `${j + 10}-0`).filter((x) => x !== '25-0'), ...Array.from({ length: 31 }, (_, j) => `${j + 51}-0`)]);
     assert.deepEqual(got[got.length - 1], ['81-0', ['f', 'v81', 'g', 'x']]);
   }
-  got = await cv.xrevrange('c', '+', '-', 'COUNT', '3');
+  got = await pair.cv.xrevrange('c', '+', '-', 'COUNT', '3');
   assert.deepEqual(got, [['90-0', ['f', 'v90', 'g', 'x']], ['89-0', ['f', 'v89', 'g', 'x']], ['88-0', ['f', 'v88', 'g', 'x']]]);
 });
 
 test('an entry costs about what it costs in Valkey (used_memory)', async () => {
-  await cv.flushall();
-  await cv.config('SET', 'stream-node-max-entries', '100');
-  await cv.config('SET', 'stream-node-max-bytes', '4096');
-  const used = async () => Number(/used_memory:(\d+)/.exec(await cv.info('memory'))[1]);
-  await cv.call('MEMORY', 'PURGE').catch(() => {});
+  await pair.cv.flushall();
+  await pair.cv.config('SET', 'stream-node-max-entries', '100');
+  await pair.cv.config('SET', 'stream-node-max-bytes', '4096');
+  const used = async () => Number(/used_memory:(\d+)/.exec(await pair.cv.info('memory'))[1]);
+  await pair.cv.call('MEMORY', 'PURGE').catch(() => {});
   const m0 = await used();
   const N = 200000;
   for (let i = 0; i < N; i += 10000) {
-    const p = cv.pipeline();
+    const p = pair.cv.pipeline();
     for (let j = 0; j < 10000; j++) p.xadd('m', `${i + j + 1}-0`, 'sensor', 'temp', 'value', String((i + j) % 1000));
     await p.exec();
   }
-  assert.equal(await cv.xlen('m'), N);
-  await cv.call('MEMORY', 'PURGE').catch(() => {});
+  assert.equal(await pair.cv.xlen('m'), N);
+  await pair.cv.call('MEMORY', 'PURGE').catch(() => {});
   const perEntry = ((await used()) - m0) / N;
   // Redis 7.0 uses about 19 bytes for these entries, Vireo about 20; the former layout took 108.
   assert.ok(perEntry < 50, `${perEntry.toFixed(1)} bytes per entry`);

@@ -5,29 +5,13 @@
 // redis-server and to Vireo, for entries of several sizes (strings, and
 // integers that a listpack stores as numbers), fields equal to or different
 // from the node's first entry, and several node limits.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Redis from 'ioredis';
-import { startVireo, startRedis, haveRedis } from '../helpers/servers.mjs';
+import { haveRedis } from '../helpers/servers.mjs';
+import { serverPair } from '../helpers/pair.mjs';
 
 const skip = !haveRedis() && !process.env.CI ? 'redis-server is not installed' : false;
-let vireo;
-let redis;
-let cv;
-let cr;
-before(async () => {
-  if (skip) return;
-  vireo = await startVireo([]);
-  redis = await startRedis([]);
-  cv = new Redis(vireo.port);
-  cr = new Redis(redis.port);
-});
-after(async () => {
-  cv?.disconnect();
-  cr?.disconnect();
-  await vireo?.stop();
-  await redis?.stop();
-});
+const pair = serverPair({ vireo: !skip, redis: !skip, clients: true });
 
 async function run(c, size, maxBytes, maxEntries) {
   await c.flushall();
@@ -55,8 +39,8 @@ test('stream-node-max-bytes / -entries: the same node boundaries as redis-server
     for (const maxBytes of ['4096', '1000', '0']) {
       for (const maxEntries of ['100', '7', '0']) {
         if (maxBytes === '0' && maxEntries === '0' && size > 100) continue; // one node of 1 GB: same as size 100
-        const want = await run(cr, size, maxBytes, maxEntries);
-        const got = await run(cv, size, maxBytes, maxEntries);
+        const want = await run(pair.cr, size, maxBytes, maxEntries);
+        const got = await run(pair.cv, size, maxBytes, maxEntries);
         assert.deepEqual(got, want, `entries of ${size} bytes, stream-node-max-bytes ${maxBytes}, stream-node-max-entries ${maxEntries}`);
         cases++;
       }
@@ -65,5 +49,5 @@ test('stream-node-max-bytes / -entries: the same node boundaries as redis-server
   assert.ok(cases >= 40);
   // CONFIG GET with a pattern: the same pairs (the order is the server's hash order).
   const pairs = (a) => Object.fromEntries(Array.from({ length: a.length / 2 }, (_, i) => [a[2 * i], a[2 * i + 1]]));
-  assert.deepEqual(pairs(await cv.config('GET', 'stream-node-max-*')), pairs(await cr.config('GET', 'stream-node-max-*')));
+  assert.deepEqual(pairs(await pair.cv.config('GET', 'stream-node-max-*')), pairs(await pair.cr.config('GET', 'stream-node-max-*')));
 });

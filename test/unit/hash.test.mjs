@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { HashObject, packValue } from '../../dist/src/data/hash.js';
+import { lpFromItems, lpValidate, lpItems } from '../../dist/src/data/listpack.js';
 
 const field = fc.integer({ min: 0, max: 40 }).map((n) => (n === 40 ? 'x'.repeat(70) : `f${n}`));
 // Values: small canonical integers (stored as numbers), near misses that must
@@ -49,6 +50,10 @@ function check(h, m, ttl, maxEntries, maxValue, sawBig) {
   assert.equal(h.hasVolatile(), ttl.size > 0);
   // Listpack only while small enough and never given an expire time; never back.
   if (h.isListpack()) {
+    // The listpack string is exactly what Valkey's listpack would hold for these pairs.
+    const lp = h.listpack();
+    assert.equal(lpValidate(lp), 2 * m.size);
+    assert.equal(lp, lpFromItems([...m].flat()));
     assert.ok(m.size <= maxEntries);
     assert.ok(!sawBig.v);
     for (const [f, v] of m) assert.ok(f.length <= maxValue && v.length <= maxValue);
@@ -265,4 +270,134 @@ test('fromPairs builds what set per pair builds, refuses repeated fields, alloca
     { numRuns: 300 },
   );
   assert.equal(HashObject.fromPairs(['a', '1', 'b'], 8, 64).size, 1);
+});
+
+/** A listpack entry: encoding bytes + data, then its backlen. */
+function entry(bytes) {
+  const l = bytes.length;
+  const bl = l <= 127 ? [l] : [l >> 7, (l & 127) | 128];
+  return [...bytes, ...bl];
+}
+const strEnt = (s, w = 6) => {
+  const b = [...Buffer.from(s, 'latin1')];
+  if (w === 6) return entry([0x80 | b.length, ...b]);
+  if (w === 12) return entry([0xe0 | (b.length >> 8), b.length & 255, ...b]);
+  return entry([0xf0, b.length & 255, (b.length >> 8) & 255, 0, 0, ...b]);
+};
+/** A listpack string of raw entries (for foreign, non-canonical encodings). */
+function rawLp(entries) {
+  const body = entries.flat();
+  const total = 6 + body.length + 1;
+  return Buffer.from([total & 255, (total >> 8) & 255, 0, 0, entries.length & 255, entries.length >> 8, ...body, 255]).toString('latin1');
+}
+
+test('a foreign listpack with non-canonical entries reads, updates and converts like the canonical one', () => {
+  const lp = rawLp([
+    strEnt('name', 12), // a 12-bit length for a short string
+    strEnt('12'), // an integer stored as a string entry
+    entry([7]), // field "7" as a 7-bit uint
+    entry([0xc0 | 0x1f, 0xfb]), // -5 as a 13-bit int
+    strEnt('big', 32), // a 32-bit length
+    entry([0xf4, 100, 0, 0, 0, 0, 0, 0, 0]), // 100 as a 64-bit int
+  ]);
+  assert.equal(lpValidate(lp), 6);
+  const want = ['name', '12', '7', '-5', 'big', '100'];
+  const h = HashObject.fromListpack(lp, 512);
+  assert.equal(h.listpack(), lp, 'kept byte for byte');
+  assert.deepEqual(h.pairs(), want);
+  assert.equal(h.get('name'), '12');
+  assert.equal(h.getRaw('name'), 12);
+  assert.equal(h.get('7'), '-5');
+  assert.equal(h.getRaw('big'), 100);
+  assert.equal(h.has('12'), false);
+  assert.equal(h.size, 3);
+  for (let i = 0; i < 3; i++) assert.equal(h.fieldAt(i), want[2 * i]);
+  // An update rewrites only that value; the other entries keep their bytes.
+  assert.equal(h.set('7', 'x', 512, 64), false);
+  assert.deepEqual(h.pairs(), ['name', '12', '7', 'x', 'big', '100']);
+  assert.equal(lpValidate(h.listpack()), 6);
+  assert.ok(h.listpack().includes('\xe0\x04name'));
+  // Setting an equal value (another encoding of it) keeps the string.
+  const before = h.listpack();
+  h.set('name', '12', 512, 64);
+  assert.equal(h.listpack(), before);
+  assert.equal(h.delete('name'), true);
+  assert.deepEqual(h.pairs(), ['7', 'x', 'big', '100']);
+  // Conversion reads every encoding.
+  const g = HashObject.fromListpack(lp, 2);
+  assert.equal(g.encoding(), 'hashtable');
+  assert.deepEqual(g.pairs(), want);
+  assert.equal(g.rawValueAt(0), 12);
+});
+
+test('fromListpack refuses a field twice (also across encodings) and keeps long values', () => {
+  assert.equal(HashObject.fromListpack(lpFromItems(['a', '1', 'b', '2', 'a', '3']), 512), null);
+  assert.equal(HashObject.fromListpack(rawLp([strEnt('5'), strEnt('x'), entry([5]), strEnt('y')]), 512), null);
+  const many = [];
+  for (let i = 0; i < 40; i++) many.push(`f${i % 39}`, 'v');
+  assert.equal(HashObject.fromListpack(lpFromItems(many), 512), null);
+  many[78] = 'f39';
+  assert.equal(HashObject.fromListpack(lpFromItems(many), 512).size, 40);
+  // Valkey converts a loaded listpack on its count only.
+  const long = HashObject.fromListpack(lpFromItems(['f', 'v'.repeat(100)]), 512);
+  assert.equal(long.encoding(), 'listpack');
+  assert.equal(long.get('f'), 'v'.repeat(100));
+});
+
+test('a listpack copy shares the string; changing one leaves the other', () => {
+  const h = new HashObject();
+  for (let i = 0; i < 5; i++) h.set(`f${i}`, String(i * 1000), 512, 64);
+  const c = h.clone();
+  assert.equal(c.listpack(), h.listpack());
+  c.set('f1', 'changed', 512, 64);
+  c.delete('f2');
+  assert.equal(h.get('f1'), '1000');
+  assert.equal(h.get('f2'), '2000');
+  assert.deepEqual(lpItems(h.listpack()).length, 10);
+  assert.equal(c.size, 4);
+});
+
+test('lookups interleaved across hashes with equal listpacks stay right (the last-lookup cache)', () => {
+  const r = fc.sample(fc.array(fc.tuple(fc.nat({ max: 2 }), fc.constantFrom('get', 'set', 'del', 'has'), fc.constantFrom('a', 'b', 'c', 'd'), fc.constantFrom('1', 'x', '22')), { minLength: 200, maxLength: 200 }), 20);
+  for (const ops of r) {
+    const hs = [new HashObject(), new HashObject(), new HashObject()];
+    const ms = [new Map(), new Map(), new Map()];
+    for (const h of hs) for (const f of ['a', 'b']) h.set(f, '1', 512, 64);
+    for (const m of ms) for (const f of ['a', 'b']) m.set(f, '1');
+    for (const [i, op, f, v] of ops) {
+      const h = hs[i];
+      const m = ms[i];
+      if (op === 'get') assert.equal(h.get(f), m.get(f));
+      else if (op === 'has') assert.equal(h.has(f), m.has(f));
+      else if (op === 'set') assert.equal(h.set(f, v, 512, 64), !m.has(f)), m.set(f, v);
+      else assert.equal(h.delete(f), m.delete(f));
+      for (let k = 0; k < 3; k++) assert.deepEqual(hs[k].pairs(), [...ms[k]].flat());
+    }
+  }
+});
+
+test('setMany builds what set per pair builds (new fields in one go, repeats, existing fields, thresholds)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(field, value), { maxLength: 6 }),
+      fc.array(fc.tuple(field, value), { minLength: 1, maxLength: 20 }),
+      fc.integer({ min: 0, max: 12 }),
+      (pre, kv, maxEntries) => {
+        const a = new HashObject();
+        const b = new HashObject();
+        for (const [f, v] of pre) {
+          a.set(f, v, 512, 64);
+          b.set(f, v, 512, 64);
+        }
+        let created = 0;
+        for (const [f, v] of kv) if (a.set(f, v, maxEntries, 64)) created++;
+        const args = ['HSET', 'k', ...kv.flat()];
+        assert.equal(b.setMany(args, 2, args.length, maxEntries, 64), created);
+        assert.equal(b.encoding(), a.encoding());
+        assert.deepEqual(b.pairs(), a.pairs());
+        if (b.isListpack()) assert.equal(b.listpack(), a.listpack());
+      },
+    ),
+    { numRuns: 500 },
+  );
 });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { KeyTable } from '../../dist/src/data/keytable.js';
+import { KeyTable, hashKey } from '../../dist/src/data/keytable.js';
 
 const op = fc.oneof(
   fc.record({ t: fc.constant('set'), k: fc.integer({ min: 0, max: 300 }), v: fc.integer() }),
@@ -105,4 +105,57 @@ test('a write after a lookup of the same key lands on that key after deletes, re
   t.set('k199', 'y');
   assert.equal(t.get('k199'), 'y');
   assert.deepEqual([...t.keys()].slice(-2), ['k5', 'k199']);
+});
+
+test('the prefetch cursor is only a hint: finds, sets and deletes after prefetch() of any hash list (in order, shifted, stale, another table\'s) answer as a Map', () => {
+  // Ops: prefetch the hashes of a list of keys (the next keys the sequence will
+  // touch, or random ones, on this table or the other one), then set/del/get,
+  // with growth, deletes and compaction in between.
+  const pop = fc.oneof(
+    fc.record({ t: fc.constant('set'), k: fc.integer({ min: 0, max: 200 }), v: fc.integer({ min: 0, max: 3 }) }),
+    fc.record({ t: fc.constant('del'), k: fc.integer({ min: 0, max: 200 }) }),
+    fc.record({ t: fc.constant('get'), k: fc.integer({ min: 0, max: 200 }) }),
+    fc.record({ t: fc.constant('pf'), ahead: fc.boolean(), shift: fc.integer({ min: -2, max: 2 }), other: fc.boolean(), n: fc.integer({ min: 2, max: 40 }), ks: fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 40, maxLength: 40 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(pop, { minLength: 200, maxLength: 1000 }), (ops) => {
+      const tabs = [new KeyTable(), new KeyTable()];
+      const models = [new Map(), new Map()];
+      const hashes = new Int32Array(64);
+      let cur = 0;
+      for (let i = 0; i < ops.length; i++) {
+        const o = ops[i];
+        if (o.t === 'pf') {
+          // Hash list: the keys of the next ops (what a pipeline does), shifted, or random keys.
+          let n = 0;
+          for (let j = 0; n < o.n && j < 80; j++) {
+            const nx = ops[i + 1 + j + o.shift];
+            const k = o.ahead && nx !== undefined && nx.t !== 'pf' ? nx.k : o.ks[n];
+            hashes[n++] = hashKey(`k${k}`);
+          }
+          if (o.other) cur ^= 1;
+          tabs[cur].prefetch(hashes, n);
+          continue;
+        }
+        const t = tabs[i % 3 === 0 ? cur ^ 1 : cur];
+        const m = models[i % 3 === 0 ? cur ^ 1 : cur];
+        const k = `k${o.k}`;
+        if (o.t === 'set') {
+          // Values of equal content but distinct identity (strings built at run time).
+          const v = `v${o.v}${'x'.repeat(o.v)}`;
+          const e = t.set(k, v, 7);
+          assert.equal(t.valueAt(e), v);
+          m.set(k, v);
+        } else if (o.t === 'del') {
+          assert.equal(t.delete(k), m.delete(k));
+        } else {
+          const e = t.find(k);
+          assert.equal(e >= 0, m.has(k));
+          if (e >= 0) assert.equal(t.valueAt(e), m.get(k));
+        }
+      }
+      for (let x = 0; x < 2; x++) assert.deepEqual([...tabs[x].entries()], [...models[x].entries()]);
+    }),
+    { numRuns: 100 },
+  );
 });

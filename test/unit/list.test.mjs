@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ListValue, entryBytes, exceedsLimit } from '../../dist/src/data/list.js';
+import { lpFromItems, lpValidate } from '../../dist/src/data/listpack.js';
 
 // Elements are latin1 strings (bytes 0-255). The lengths cover the three
 // length-prefix forms of the packed nodes: < 128, < 16384 and longer.
@@ -26,6 +27,11 @@ const op = fc.oneof(
   fc.record({ t: fc.constant('trim'), a: fc.integer({ min: -20, max: 20 }), b: fc.integer({ min: -20, max: 20 }) }),
   fc.record({ t: fc.constant('range'), a: fc.integer({ min: -20, max: 20 }), b: fc.integer({ min: -20, max: 20 }) }),
   fc.record({ t: fc.constant('pos'), v: elem, rank: fc.integer({ min: -3, max: 3 }).filter((r) => r !== 0), count: fc.integer({ min: 0, max: 3 }), maxlen: fc.integer({ min: 0, max: 10 }) }),
+  // A copy continues the sequence: a listpack copy is one listpack string (the RDB-loaded form).
+  fc.record({ t: fc.constant('clone') }),
+  fc.record({ t: fc.constant('get'), i: fc.integer({ min: -12, max: 12 }) }),
+  // An RDB save: a listpack keeps the string the writer builds as its form.
+  fc.record({ t: fc.constant('save') }),
 );
 
 function clamp(a, b, len) {
@@ -53,9 +59,20 @@ function modelPositions(arr, v, rank, count, maxlen) {
   return out;
 }
 
-function run(fill, ops) {
-  const l = new ListValue();
-  let m = [];
+/** A list of `items` in one of the forms it can start from: built by pushes, fromItems, or a listpack blob (RDB load). */
+function start(items, fill, from) {
+  if (from === 'push') {
+    const l = new ListValue();
+    if (items.length) l.pushAll(items, 0, false, fill);
+    return l;
+  }
+  if (from === 'items') return ListValue.fromItems(items, fill);
+  return ListValue.fromListpack(lpFromItems(items), fill);
+}
+
+function run(fill, ops, items = [], from = 'push') {
+  let l = start(items, fill, from);
+  let m = items.slice();
   for (const o of ops) {
     switch (o.t) {
       case 'push': {
@@ -126,6 +143,24 @@ function run(fill, ops) {
         assert.deepEqual(l.positions(o.v, Math.abs(o.rank), o.rank < 0, o.count, o.maxlen), modelPositions(m, o.v, o.rank, o.count, o.maxlen));
         break;
       }
+      case 'clone': {
+        const enc = l.encoding();
+        l = l.clone();
+        assert.equal(l.encoding(), enc);
+        break;
+      }
+      case 'save': {
+        const enc = l.encoding();
+        const lp = l.listpack(true);
+        if (enc === 'quicklist') assert.equal(lp, null);
+        else assert.equal(lp, lpFromItems(m));
+        assert.equal(l.encoding(), enc);
+        break;
+      }
+      case 'get': {
+        assert.equal(l.get(o.i), m.length ? m.at(o.i) : undefined);
+        break;
+      }
     }
     l.check();
     assert.equal(l.length, m.length);
@@ -134,9 +169,12 @@ function run(fill, ops) {
     // A listpack never holds more than the limit allows after a growth, and a
     // quicklist node never is empty (checked by check()).
     if (!l.quick && l.length > 0 && fill > 0) assert.ok(l.length <= Math.max(fill, 1) || l.length <= m.length);
+    // A listpack's size is the size of the real listpack of its elements, whatever the form.
+    if (!l.quick) assert.equal(l.bytes(), lpFromItems(m).length);
     const c = l.clone();
     assert.deepEqual(c.toArray(), m);
     assert.equal(c.encoding(), l.encoding());
+    c.check();
   }
 }
 
@@ -145,6 +183,54 @@ for (const fill of [-2, -1, 1, 3, 5]) {
     fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => run(fill, ops)), { numRuns: 150 });
   });
 }
+
+for (const fill of [-2, 4, 12]) {
+  test(`random operations on a list loaded as a listpack string or from items (list-max-listpack-size ${fill})`, () => {
+    fc.assert(
+      fc.property(fc.array(elem, { maxLength: 14 }), fc.constantFrom('items', 'lp'), fc.array(op, { maxLength: 30 }), (items, from, ops) => run(fill, ops, items, from)),
+      { numRuns: 200 },
+    );
+  });
+}
+
+test('fromListpack keeps a valid listpack blob, converts what is over the limits, refuses a corrupt one', () => {
+  const items = ['a', 'b', 'c17', '17', '-3', 'x'.repeat(70)];
+  const lp = lpFromItems(items);
+  const l = ListValue.fromListpack(lp, -2);
+  assert.equal(l.d, lp, 'the blob itself is the list');
+  assert.equal(l.listpack(), lp);
+  assert.equal(l.bytes(), lp.length);
+  assert.deepEqual(l.toArray(), items);
+  assert.equal(l.clone().d, lp, 'a copy shares the string');
+  // Over an entry-count limit: the same list pushAll would build (a quicklist).
+  const q = ListValue.fromListpack(lp, 4);
+  assert.equal(q.encoding(), 'quicklist');
+  assert.deepEqual(q.toArray(), items);
+  q.check();
+  assert.equal(ListValue.fromListpack(lpFromItems([]), -2).length, 0);
+  // A corrupt blob: a bad terminator, a truncated entry.
+  assert.equal(ListValue.fromListpack(lp.slice(0, -1) + 'x', -2), null);
+  assert.equal(ListValue.fromListpack(lp.slice(0, 8), -2), null);
+  // A string entry holding digits (not what lpAppend writes, but valid) reads back as the same string.
+  const odd = '\x0d\x00\x00\x00\x02\x00\x8212\x03\x01\x01\xff';
+  assert.equal(lpValidate(odd), 2);
+  const o = ListValue.fromListpack(odd, -2);
+  assert.deepEqual(o.toArray(), ['12', '1']);
+  assert.deepEqual(o.positions('12', 1, false, 0, 0), [0]);
+  assert.equal(o.remove('12', 0), 1);
+  assert.deepEqual(o.toArray(), ['1']);
+});
+
+test('long elements read from a listpack string are strings of their own', () => {
+  const long = 'L'.repeat(40);
+  const l = ListValue.fromItems([long, 'short', long + 'x'], -2);
+  assert.equal(typeof l.d, 'string');
+  assert.equal(l.get(0), long);
+  assert.deepEqual(l.range(0, 2, true), [long + 'x', 'short', long]);
+  assert.equal(l.pop(false), long + 'x');
+  assert.ok(Array.isArray(l.d), 'a change turns the string into an array');
+  assert.deepEqual(l.toArray(), [long, 'short']);
+});
 
 test('listpack entry sizes follow the listpack encodings', () => {
   assert.equal(entryBytes('1'), 2); // 7-bit uint + backlen

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MemberIndex, setMemberIndexTuning } from '../../dist/src/data/member-index.js';
+import { MemberIndex, setMemberIndexTuning, prefetchMembers } from '../../dist/src/data/member-index.js';
+import { hashKey } from '../../dist/src/data/keytable.js';
 
 const DEFAULT_SHARD_AT = 1 << 16;
 const DEFAULT_NARROW = 0xfffffe;
@@ -117,4 +118,74 @@ test('MemberIndex: a large index splits and grows and keeps every position', () 
   idx.keys.forEach((k, i) => {
     if (i % 997 === 0) assert.equal(idx.find(k), i);
   });
+});
+
+test('the member cursor is only a hint: finds, adds and removes after prefetchMembers() of any member list (in order, shifted, stale, other indexes) answer as a Map', () => {
+  const pop = fc.oneof(
+    fc.record({ t: fc.constant('add'), k: fc.integer({ min: 0, max: 120 }), x: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ t: fc.constant('del'), k: fc.integer({ min: 0, max: 120 }), x: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ t: fc.constant('find'), k: fc.integer({ min: 0, max: 120 }), x: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({
+      t: fc.constant('pf'),
+      ahead: fc.boolean(),
+      shift: fc.integer({ min: -2, max: 2 }),
+      n: fc.integer({ min: 2, max: 24 }),
+      ks: fc.array(fc.integer({ min: 0, max: 120 }), { minLength: 24, maxLength: 24 }),
+      xs: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 24, maxLength: 24 }),
+    }),
+  );
+  for (const tuning of [{ shardAt: DEFAULT_SHARD_AT, narrowMax: DEFAULT_NARROW }, { shardAt: 20, narrowMax: 50 }]) {
+    setMemberIndexTuning(tuning);
+    try {
+      fc.assert(
+        fc.property(fc.array(pop, { minLength: 200, maxLength: 800 }), (ops) => {
+          // Three indexes (x = 3 in a prefetch list stands for a collection that is not indexed).
+          const idxs = [new MemberIndex([], []), new MemberIndex([], []), new MemberIndex([], [])];
+          const models = [new Map(), new Map(), new Map()];
+          const hs = new Int32Array(64);
+          const list = [];
+          for (let i = 0; i < ops.length; i++) {
+            const o = ops[i];
+            if (o.t === 'pf') {
+              // The members (and collections) of the next ops, as a pipeline's prefetch sees them, shifted, or random ones.
+              list.length = 0;
+              for (let j = 0; j < o.n; j++) {
+                const nx = ops[i + 1 + j + o.shift];
+                const [k, x] = o.ahead && nx !== undefined && nx.t !== 'pf' ? [nx.k, nx.x] : [o.ks[j], o.xs[j]];
+                hs[j] = hashKey(`m${k}`);
+                list.push(x === 3 ? null : idxs[x]);
+              }
+              prefetchMembers(list, hs, o.n);
+              continue;
+            }
+            const idx = idxs[o.x];
+            const m = models[o.x];
+            const k = `m${o.k}`;
+            if (o.t === 'add') {
+              const p = idx.find(k);
+              if (p >= 0) {
+                assert.ok(m.has(k));
+                assert.equal(idx.keys[p], k);
+                idx.vals[p] = i;
+              } else {
+                assert.ok(!m.has(k));
+                assert.equal(idx.insertAfterMiss(k, i), idx.keys.length - 1);
+              }
+              m.set(k, i);
+            } else if (o.t === 'del') {
+              assert.equal(idx.remove(k) >= 0, m.delete(k));
+            } else {
+              const p = idx.find(k);
+              assert.equal(p >= 0, m.has(k));
+              if (p >= 0) assert.equal(idx.vals[p], m.get(k));
+            }
+          }
+          for (let x = 0; x < 3; x++) check(idxs[x], models[x]);
+        }),
+        { numRuns: 60 },
+      );
+    } finally {
+      setMemberIndexTuning({ shardAt: DEFAULT_SHARD_AT, narrowMax: DEFAULT_NARROW });
+    }
+  }
 });

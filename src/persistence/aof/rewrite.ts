@@ -124,6 +124,12 @@ function zsetItems(z: ZSet): string[][] {
 }
 
 function* hashItems(h: HashObject): Iterable<string[]> {
+  if (h.isListpack()) {
+    // One walk of the listpack (get() per field would walk it again each time).
+    const kv = h.pairs();
+    for (let i = 0; i < kv.length; i += 2) yield [kv[i], kv[i + 1]];
+    return;
+  }
   const it = h.fieldIterator();
   for (let r = it.next(); !r.done; r = it.next()) yield [r.value, h.get(r.value)!];
 }

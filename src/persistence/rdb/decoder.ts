@@ -9,8 +9,11 @@ import { latin1, shortLatin1 } from '../../util/latin1.js';
 import type { Value } from '../../keyspace/types.js';
 import { ListValue } from '../../data/list.js';
 import { HashObject } from '../../data/hash.js';
+import { lpValidate as lpCheckHash } from '../../data/listpack.js';
 import { SetEnc, SetValue, isIntMember, type SetLimits } from '../../data/set.js';
 import { ZSet } from '../../data/zset.js';
+import { zpLoadable } from '../../data/zset-packed.js';
+import { lpValidate as lpCheckZset, lpItems as lpZsetItems } from '../../data/listpack.js';
 import { Consumer, Group, Nack, Stream, STREAM_NODE_MAX_ENTRIES, normU64, type U64 } from '../../data/stream.js';
 import { compactInt, strtod } from '../../util/numbers.js';
 import { lzfDecompress } from './lzf.js';
@@ -546,6 +549,24 @@ function buildHash(pairs: string[], lim: LoadLimits): HashObject {
   return h;
 }
 
+/**
+ * A listpack hash keeps its blob as its listpack string (src/data/hash.ts),
+ * after Valkey's checks: a sound listpack of field/value pairs, not empty, no
+ * field twice (Valkey checks that only when sanitizing; Vireo always does),
+ * converted to a hashtable past hash-max-listpack-entries (the count only, as
+ * Valkey: a long value does not convert it here).
+ */
+function hashListpack(r: RdbReader, lim: LoadLimits): HashObject {
+  r.blob();
+  const lp = r.blobBuf.latin1Slice(r.blobStart, r.blobEnd);
+  const n = lpCheckHash(lp);
+  if (n < 0 || (n & 1) !== 0) r.fail('Hash listpack integrity check failed.');
+  if (n === 0) r.fail('Empty hash listpack');
+  const h = HashObject.fromListpack(lp, lim.hashEntries);
+  if (h === null) r.fail('Duplicate hash fields detected');
+  return h;
+}
+
 function buildSet(items: string[], enc: SetEnc, lim: LoadLimits): SetValue {
   const L = lim.set;
   const n = items.length;
@@ -605,6 +626,25 @@ function zsetFromPairs(items: string[], lim: LoadLimits): ZSet {
     return ZSet.fromSorted(m, s, maxLen <= lim.zsetValue);
   }
   return buildZSet(m, s, lim);
+}
+
+/**
+ * A ZSET_LISTPACK blob (as a latin1 string). Kept as it is, as Valkey keeps
+ * it: its listpack structure checked, converted to a skiplist past
+ * zset-max-listpack-entries (Valkey checks only the count here, not member
+ * lengths). Valkey without deep sanitization trusts the order and uniqueness
+ * of the pairs (a duplicate crashes it on conversion); Vireo checks them in
+ * place (cheap, no strings for small sets) and, like a blob whose scores are
+ * not plain decimal text, parses and rebuilds one that fails: sorted,
+ * duplicates and NaN refused.
+ */
+function zsetFromListpack(lp: string, lim: LoadLimits): ZSet {
+  const n = lpCheckZset(lp);
+  if (n < 0 || (n & 1) !== 0) throw new RdbError('Zset listpack integrity check failed.');
+  // Valkey skips an empty one in a file and refuses it in RESTORE; never a key holding an empty zset.
+  if (n === 0) throw new RdbError('Empty zset listpack');
+  if (n >> 1 > lim.zsetEntries || !zpLoadable(lp)) return zsetFromPairs(lpZsetItems(lp), lim);
+  return ZSet.fromListpack(lp);
 }
 
 /** True when (s[i], m[i]) strictly increase (equal scores: by member) and members are distinct. */
@@ -676,7 +716,12 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = 
         const bb = r.blobBuf;
         if (container === QUICKLIST_NODE_PLAIN) items.push(bb.latin1Slice(r.blobStart, r.blobEnd));
         else if (type === T.LIST_QUICKLIST) for (const s of ziplistItems(bb.subarray(r.blobStart, r.blobEnd))) items.push(s);
-        else listpackInto(bb, r.blobStart, r.blobEnd, items);
+        else if (nodes === 1) {
+          // One listpack: the list keeps the blob itself when it stays a listpack.
+          const l = ListValue.fromListpack(bb.latin1Slice(r.blobStart, r.blobEnd), lim.listFill);
+          if (l === null) throw new RdbError('Listpack integrity check failed');
+          return l;
+        } else listpackInto(bb, r.blobStart, r.blobEnd, items);
       }
       return buildList(items, lim);
     }
@@ -705,7 +750,8 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = 
     case T.ZSET_ZIPLIST:
       return zsetFromPairs(ziplistItems(r.strBuf()), lim);
     case T.ZSET_LISTPACK:
-      return zsetFromPairs(blobListpack(r), lim);
+      r.blob();
+      return zsetFromListpack(r.blobBuf.latin1Slice(r.blobStart, r.blobEnd), lim);
     case T.HASH: {
       const n = r.len();
       const pairs = new Array<string>(2 * n);
@@ -717,7 +763,7 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits, valkey = 
     case T.HASH_ZIPLIST:
       return buildHash(ziplistItems(r.strBuf()), lim);
     case T.HASH_LISTPACK:
-      return buildHash(blobListpack(r), lim);
+      return hashListpack(r, lim);
     case T.STREAM_LISTPACKS:
     case T.STREAM_LISTPACKS_2:
     case T.STREAM_LISTPACKS_3:

@@ -8,7 +8,6 @@ import type { HashObject } from '../../data/hash.js';
 import { SetEnc, type SetValue } from '../../data/set.js';
 import type { ZSet } from '../../data/zset.js';
 import type { Stream, U64 } from '../../data/stream.js';
-import { formatDouble } from '../../util/numbers.js';
 import { lzfCompress } from './lzf.js';
 import { canonicalInt, QUICKLIST_NODE_PACKED, STREAM_ITEM_FLAG_SAMEFIELDS, T } from './format.js';
 
@@ -142,7 +141,7 @@ export class RdbEncoder {
     if (this.compress && n > 20) {
       const tmp = scratch(n);
       tmp.latin1Write(s, 0);
-      if (this.lzf(tmp.subarray(0, n))) return;
+      if (this.lzf(tmp, 0, n)) return;
     }
     this.len(n);
     this.ensure(n);
@@ -156,21 +155,23 @@ export class RdbEncoder {
       const v = canonicalInt(Buffer.from(b.buffer, b.byteOffset, n).latin1Slice(0, n));
       if (typeof v === 'number' && this.encodeInt(v)) return;
     }
-    if (this.compress && n > 20 && this.lzf(b)) return;
+    if (this.compress && n > 20 && this.lzf(b, 0, n)) return;
     this.len(n);
     this.raw(b);
   }
 
-  /** Writes b LZF-compressed if that saves at least 4 bytes; false when it does not. */
-  private lzf(b: Uint8Array): boolean {
-    const n = b.length;
+  /** Writes b[start, end) LZF-compressed if that saves at least 4 bytes; false when it does not. */
+  private lzf(b: Uint8Array, start: number, end: number): boolean {
+    const n = end - start;
     const out = lzfOut(n - 4);
-    const clen = lzfCompress(b, out);
+    const clen = lzfCompress(b, out, start, end, n - 4);
     if (clen === 0) return false;
     this.byte(0xc3);
     this.len(clen);
     this.len(n);
-    this.raw(out.subarray(0, clen));
+    this.ensure(clen);
+    out.copy(this.buf, this.pos, 0, clen);
+    this.pos += clen;
     return true;
   }
 
@@ -194,9 +195,10 @@ function scratch(n: number): Buffer {
   return scratchBuf;
 }
 let lzfBuf = Buffer.allocUnsafe(64 * 1024);
+/** The LZF output scratch buffer, at least n bytes (the compressor is told where to stop). */
 function lzfOut(n: number): Buffer {
   if (lzfBuf.length < n) lzfBuf = Buffer.allocUnsafe(Math.max(n, lzfBuf.length * 2));
-  return lzfBuf.subarray(0, n);
+  return lzfBuf;
 }
 
 // ------------------------------------------------------------------ listpack
@@ -388,7 +390,18 @@ export function writeValueBody(e: RdbEncoder, v: Value): void {
   switch (v.objType) {
     case ObjType.List: {
       const l = v as ListValue;
-      const nodes = l.nodes.filter((n) => n.items.length > 0);
+      const lp = l.listpack(true);
+      if (lp !== null) {
+        // A listpack: one node, the list's listpack string written as is (and kept as the list's form).
+        if (l.length === 0) e.len(0);
+        else {
+          e.len(1);
+          e.len(QUICKLIST_NODE_PACKED);
+          e.str(lp);
+        }
+        return;
+      }
+      const nodes = l.nodes.filter((n) => n.count > 0);
       e.len(nodes.length);
       for (const n of nodes) {
         e.len(QUICKLIST_NODE_PACKED);
@@ -410,13 +423,9 @@ export function writeValueBody(e: RdbEncoder, v: Value): void {
     }
     case ObjType.ZSet: {
       const z = v as ZSet;
-      if (z.isCompact()) {
-        lpw.begin();
-        for (const [m, sc] of z.entries()) {
-          lpw.str(m);
-          lpw.str(formatDouble(sc));
-        }
-        e.bytes(lpw.finish());
+      if (z.lp !== null) {
+        // The listpack string is the blob Valkey writes.
+        e.str(z.lp);
         return;
       }
       e.len(z.size);
@@ -429,16 +438,13 @@ export function writeValueBody(e: RdbEncoder, v: Value): void {
     }
     case ObjType.Hash: {
       const h = v as HashObject;
-      const n = h.size;
-      if (h.isListpack()) {
-        lpw.begin();
-        for (let i = 0; i < n; i++) {
-          lpw.str(h.fieldAt(i));
-          lpw.str(h.valueAt(i));
-        }
-        e.bytes(lpw.finish());
+      const lp = h.listpack();
+      if (lp !== null) {
+        // The listpack string is the blob, byte for byte.
+        e.str(lp);
         return;
       }
+      const n = h.size;
       const volatile = h.hasVolatile();
       e.len(n);
       for (let i = 0; i < n; i++) {

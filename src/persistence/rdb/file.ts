@@ -4,6 +4,7 @@
 // (value + 2-byte RDB version + CRC-64).
 import type { Value } from '../../keyspace/types.js';
 import { Crc64, crc64 } from './crc64.js';
+import type { ParallelCrc } from './crc-parallel.js';
 import { performance } from 'node:perf_hooks';
 import { RdbEncoder, needsValkeyFormat, rdbTypeOf, writeValueBody } from './encoder.js';
 import { RdbReader, readValue, type LoadLimits } from './decoder.js';
@@ -119,6 +120,12 @@ export interface LoadOptions {
   checksum?: boolean;
   /** Where the RDB starts inside buf (0). */
   start?: number;
+  /**
+   * The CRC-64 of buf[start, end) computed meanwhile by a worker
+   * (crc-parallel.ts): used when the checksum covers exactly that range, else
+   * (or when the worker is not done) the loader computes it at the end.
+   */
+  parallelCrc?: ParallelCrc | null;
 }
 
 /**
@@ -183,7 +190,8 @@ export class RdbLoader {
   }
 
   private sumTo(pos: number): void {
-    if (this.opts.checksum === false || pos <= this.crcPos) return;
+    // With a worker's checksum the bytes are summed (if at all) at the end.
+    if (this.opts.checksum === false || this.opts.parallelCrc != null || pos <= this.crcPos) return;
     this.crc.update(this.buf, this.crcPos, pos);
     this.crcPos = pos;
   }
@@ -200,65 +208,68 @@ export class RdbLoader {
     for (;;) {
       const at = r.pos;
       const type = r.byte();
-      if (type === Op.EXPIRETIME) {
-        this.expire = r.int32le() * 1000;
-        continue;
-      }
-      if (type === Op.EXPIRETIME_MS) {
-        this.expire = r.millis();
-        continue;
-      }
-      if (type === Op.FREQ) {
-        this.freq = r.byte();
-        continue;
-      }
-      if (type === Op.IDLE) {
-        const v = r.u64();
-        this.idle = typeof v === 'bigint' ? Number.MAX_SAFE_INTEGER : v;
-        continue;
-      }
-      if (type === Op.EOF) break;
-      if (type === Op.SELECTDB) {
-        this.db = r.len();
-        if (this.db >= target.dbCount) r.fail(`FATAL: Data file was created with a server configured to handle more than ${target.dbCount} databases. Exiting`);
-        target.select?.(this.db, at);
-        continue;
-      }
-      if (type === Op.RESIZEDB) {
-        const size = r.len();
-        const exp = r.len();
-        target.resize?.(this.db, size, exp);
-        continue;
-      }
-      if (type === Op.SLOT_INFO) {
-        r.len();
-        r.len();
-        r.len();
-        continue;
-      }
-      if (type === Op.AUX) {
-        const k = r.str();
-        const v = r.str();
-        res.aux.set(k, v);
-        target.aux?.(k, v, at);
-        continue;
-      }
-      if (type === Op.MODULE_AUX) {
-        const moduleId = r.u64();
-        skipModuleValue(r);
-        target.warn?.(`The RDB file contains AUX module data (module id ${moduleId}) that was skipped: no module loaded`);
-        continue;
-      }
-      if (type === Op.FUNCTION_PRE_GA) r.fail('Pre-release function format not supported');
-      if (type === Op.FUNCTION2) {
-        if (target.library === undefined) {
-          r.skipStr();
-          this.skippedFunctions++;
-        } else {
-          target.library(r.str(), at);
+      // Value types are below 244, opcodes from 244 up: one test for the common case.
+      if (type >= Op.SLOT_INFO) {
+        if (type === Op.EXPIRETIME) {
+          this.expire = r.int32le() * 1000;
+          continue;
         }
-        res.functions++;
-        continue;
+        if (type === Op.EXPIRETIME_MS) {
+          this.expire = r.millis();
+          continue;
+        }
+        if (type === Op.FREQ) {
+          this.freq = r.byte();
+          continue;
+        }
+        if (type === Op.IDLE) {
+          const v = r.u64();
+          this.idle = typeof v === 'bigint' ? Number.MAX_SAFE_INTEGER : v;
+          continue;
+        }
+        if (type === Op.EOF) break;
+        if (type === Op.SELECTDB) {
+          this.db = r.len();
+          if (this.db >= target.dbCount) r.fail(`FATAL: Data file was created with a server configured to handle more than ${target.dbCount} databases. Exiting`);
+          target.select?.(this.db, at);
+          continue;
+        }
+        if (type === Op.RESIZEDB) {
+          const size = r.len();
+          const exp = r.len();
+          target.resize?.(this.db, size, exp);
+          continue;
+        }
+        if (type === Op.SLOT_INFO) {
+          r.len();
+          r.len();
+          r.len();
+          continue;
+        }
+        if (type === Op.AUX) {
+          const k = r.str();
+          const v = r.str();
+          res.aux.set(k, v);
+          target.aux?.(k, v, at);
+          continue;
+        }
+        if (type === Op.MODULE_AUX) {
+          const moduleId = r.u64();
+          skipModuleValue(r);
+          target.warn?.(`The RDB file contains AUX module data (module id ${moduleId}) that was skipped: no module loaded`);
+          continue;
+        }
+        if (type === Op.FUNCTION_PRE_GA) r.fail('Pre-release function format not supported');
+        if (type === Op.FUNCTION2) {
+          if (target.library === undefined) {
+            r.skipStr();
+            this.skippedFunctions++;
+          } else {
+            target.library(r.str(), at);
+          }
+          res.functions++;
+          continue;
+        }
       }
       // A key-value pair.
       const key = r.str();
@@ -299,9 +310,14 @@ export class RdbLoader {
     }
     if (res.version >= 5) {
       const trailer = r.bytes(8);
-      this.sumTo(r.pos - 8);
+      const par = opts.parallelCrc;
+      let sum: Crc64 | null = null;
+      if (par != null) {
+        sum = par.start === this.crcPos && par.end === r.pos - 8 ? par.take() : (par.take(), null);
+        if (sum === null && opts.checksum !== false) this.crc.update(this.buf, this.crcPos, r.pos - 8);
+      } else this.sumTo(r.pos - 8);
       if (opts.checksum !== false && !trailer.equals(Buffer.alloc(8))) {
-        if (!this.crc.digestLE().equals(trailer)) throw new RdbError('Wrong RDB checksum. Aborting now.', r.pos - 8);
+        if (!(sum ?? this.crc).digestLE().equals(trailer)) throw new RdbError('Wrong RDB checksum. Aborting now.', r.pos - 8);
       }
     }
     res.end = r.pos;

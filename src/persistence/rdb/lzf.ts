@@ -17,25 +17,27 @@ const htab = new Int32Array(HSIZE);
 let base = 0;
 
 /**
- * Compresses `input` into `out` (at most out.length bytes). Returns the
- * compressed length, or 0 when it does not fit (the caller stores the data raw).
+ * Compresses input[inStart, inEnd) into out[0, outEnd) (no views needed: a
+ * snapshot compresses hundreds of thousands of strings from one scratch
+ * buffer). Returns the compressed length, or 0 when it does not fit (the
+ * caller stores the data raw); out past outEnd may be scribbled on then.
  */
-export function lzfCompress(input: Uint8Array, out: Uint8Array): number {
-  const inLen = input.length;
-  const outEnd = out.length;
-  if (inLen === 0) return 0;
+export function lzfCompress(input: Uint8Array, out: Uint8Array, inStart = 0, inEnd = input.length, outEnd = out.length): number {
+  const inLen = inEnd - inStart;
+  if (inLen <= 0) return 0;
   if (base + inLen + 1 >= 0x7fffffff) {
     htab.fill(0);
     base = 0;
   }
-  const b0 = base;
+  // Positions are absolute in `input`; htab holds them as ip - inStart + base.
+  const b0 = base - inStart;
   base += inLen + 1;
-  let ip = 0;
+  let ip = inStart;
   let op = 0;
   let lit = 0;
   op++; // start run
-  let hval = (input[0] << 8) | input[1];
-  while (ip < inLen - 2) {
+  let hval = (input[inStart] << 8) | input[inStart + 1];
+  while (ip < inEnd - 2) {
     hval = ((hval << 8) | input[ip + 2]) >>> 0;
     let slot = ((hval >>> 8) - hval) & (HSIZE - 1);
     const ref = htab[slot] - b0;
@@ -44,13 +46,13 @@ export function lzfCompress(input: Uint8Array, out: Uint8Array): number {
     if (
       ref < ip &&
       off < MAX_OFF &&
-      ref > 0 &&
+      ref > inStart &&
       input[ref + 2] === input[ip + 2] &&
       input[ref] === input[ip] &&
       input[ref + 1] === input[ip + 1]
     ) {
       let len = 2;
-      let maxlen = inLen - ip - len;
+      let maxlen = inEnd - ip - len;
       if (maxlen > MAX_REF) maxlen = MAX_REF;
       if (op + 3 + 1 >= outEnd) {
         if (op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return 0;
@@ -71,7 +73,7 @@ export function lzfCompress(input: Uint8Array, out: Uint8Array): number {
       lit = 0;
       op++; // start run
       ip += len + 1;
-      if (ip >= inLen - 2) break;
+      if (ip >= inEnd - 2) break;
       // VERY_FAST: hash the two positions before the new ip
       ip -= 2;
       hval = (input[ip] << 8) | input[ip + 1];
@@ -96,7 +98,7 @@ export function lzfCompress(input: Uint8Array, out: Uint8Array): number {
     }
   }
   if (op + 3 > outEnd) return 0; // at most 3 bytes can be missing here
-  while (ip < inLen) {
+  while (ip < inEnd) {
     lit++;
     out[op++] = input[ip++];
     if (lit === MAX_LIT) {
@@ -107,7 +109,7 @@ export function lzfCompress(input: Uint8Array, out: Uint8Array): number {
   }
   out[op - lit - 1] = lit - 1; // end run
   if (lit === 0) op--; // undo run if length is zero
-  return op;
+  return op <= outEnd ? op : 0;
 }
 
 /** Decompresses an LZF stream into exactly `outLen` bytes; throws on a malformed stream. */

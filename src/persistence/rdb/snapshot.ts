@@ -70,7 +70,11 @@ export interface SnapshotOptions {
   functions?: string[];
 }
 
-const FLUSH_AT = 256 * 1024;
+/**
+ * Bytes gathered before they go to the sink (with their CRC-64): small enough
+ * that one flush adds little to a background save's time slice.
+ */
+const FLUSH_AT = 64 * 1024;
 const NO_CLOCK: [number, number] = [-1, -1];
 
 export class RdbSnapshot {
@@ -217,15 +221,19 @@ export class RdbSnapshot {
       if (!p.done) {
         const it = p.it;
         const dict = p.dict;
+        // The walk reads positions itself (no IteratorResult per key); the
+        // iterator only keeps `pos` right when the table compacts meanwhile.
         for (;;) {
-          const r = it.next();
-          if (r.done) {
+          const pos = it.pos;
+          if (pos >= dict.span) {
+            it.done = true;
             p.done = true;
             break;
           }
-          const key = r.value;
+          it.pos = pos + 1;
+          const key = dict.keyAtPos(pos);
+          if (key === undefined) continue;
           if (p.seen.size !== 0 && p.seen.has(key)) continue;
-          const pos = it.pos - 1;
           if (this.opts.keyClock == null) writeKeyValue(e, key, dict.valueAtPos(pos), this.expireOf(p, key));
           else {
             const [idle, freq] = this.clockOf(dict.clockAt(pos));
