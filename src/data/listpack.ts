@@ -22,6 +22,7 @@
 // Element strings are latin1 (see ../util/latin1.ts); a string that is the
 // canonical decimal form of an int64 is stored as an integer entry and read
 // back as the same decimal string, as listpack.c does.
+import { canonicalInt } from '../util/numbers.js';
 
 /** Bytes of the header: total bytes (u32 LE) and count (u16 LE). */
 export const LP_HDR = 6;
@@ -251,29 +252,6 @@ export function lpValidate(lp: string): number {
   return n;
 }
 
-/** The canonical int64 a string is the decimal form of (as listpack.c's lpStringToInt64), or null. */
-function canonical(s: string): number | bigint | null {
-  const n = s.length;
-  if (n === 0 || n > 20) return null;
-  let i = 0;
-  let c = s.charCodeAt(0);
-  if (c === 45) {
-    if (n === 1) return null;
-    i = 1;
-    c = s.charCodeAt(1);
-  }
-  if (c === 48) return n === 1 ? 0 : null;
-  if (c < 49 || c > 57) return null;
-  for (let j = i + 1; j < n; j++) {
-    const d = s.charCodeAt(j);
-    if (d < 48 || d > 57) return null;
-  }
-  if (n - i <= 15) return Number(s);
-  const b = BigInt(s);
-  if (b > 9223372036854775807n || b < -9223372036854775808n) return null;
-  if (b <= 9007199254740991n && b >= -9007199254740991n) return Number(b);
-  return b;
-}
 
 /**
  * Builds listpacks: begin(), then entries (str, int, copy of a run of an
@@ -363,7 +341,7 @@ export class LpBuilder {
     if (n > 0 && n <= 20) {
       const c = s.charCodeAt(0);
       if (c === 45 || (c >= 48 && c <= 57)) {
-        const v = canonical(s);
+        const v = canonicalInt(s);
         if (v !== null) return this.int(v);
       }
     }
@@ -411,12 +389,17 @@ export class LpBuilder {
    * caller knows only in total).
    */
   finish(count = this.count): string {
+    return this.finishBuffer(count).latin1Slice();
+  }
+
+  /** Terminates the listpack; returns its bytes, a view of the scratch buffer valid until the next begin() (RDB blobs). */
+  finishBuffer(count = this.count): Buffer {
     this.ensure(1);
     const b = this.buf;
     b[this.pos++] = LP_EOF;
     b.writeUInt32LE(this.pos, 0);
     b.writeUInt16LE(count < 65535 ? count : 65535, 4);
-    return b.latin1Slice(0, this.pos);
+    return b.subarray(0, this.pos);
   }
 }
 

@@ -153,30 +153,28 @@ function innerBelow(n: ZInner): number {
  * dependent loads and mispredicted branches wait for each cache miss in turn.
  */
 function childFor(n: ZInner, s: number, m: string): number {
-  const ss = n.sepS;
+  return scanPos(n.sepS, n.sepM, s, m, true);
+}
+
+/**
+ * Position of the key (s, m) in sorted parallel arrays of scores and members:
+ * the number of entries below it, plus the equal one when `incl`.
+ */
+function scanPos(ss: number[], sm: string[], s: number, m: string, incl: boolean): number {
   const len = ss.length;
   let i = 0;
   while (i + 8 <= len && ss[i + 7] < s) i += 8;
   while (i < len && ss[i] < s) i++;
   if (i < len && ss[i] === s) {
-    const sm = n.sepM;
-    while (i < len && ss[i] === s && !(m < sm[i])) i++;
+    if (incl) while (i < len && ss[i] === s && !(m < sm[i])) i++;
+    else while (i < len && ss[i] === s && sm[i] < m) i++;
   }
   return i;
 }
 
 /** Number of elements of a leaf below the key (s, m) (the member is read only on a score tie). */
 function leafPos(l: ZLeaf, s: number, m: string): number {
-  const as = l.s;
-  const len = as.length;
-  let i = 0;
-  while (i + 8 <= len && as[i + 7] < s) i += 8;
-  while (i < len && as[i] < s) i++;
-  if (i < len && as[i] === s) {
-    const am = l.m;
-    while (i < len && as[i] === s && am[i] < m) i++;
-  }
-  return i;
+  return scanPos(l.s, l.m, s, m, false);
 }
 
 /** The path of the last descent (ZTree.descend, insert): inner nodes and child indexes from the root. */

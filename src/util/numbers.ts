@@ -209,3 +209,30 @@ export function digitCount(n: number): number {
   if (n < 1000000000) return 9;
   return String(n).length;
 }
+
+/**
+ * The int64 a string is the canonical decimal form of (Redis's string2ll +
+ * ll2string round trip), or null. Numbers are returned when safe, else bigint.
+ */
+export function canonicalInt(s: string): number | bigint | null {
+  const n = s.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 45) {
+    if (n === 1) return null;
+    i = 1;
+    c = s.charCodeAt(1);
+  }
+  if (c === 48) return n === 1 ? 0 : null;
+  if (c < 49 || c > 57) return null;
+  for (let j = i + 1; j < n; j++) {
+    const d = s.charCodeAt(j);
+    if (d < 48 || d > 57) return null;
+  }
+  if (n - i <= 15) return Number(s);
+  const b = BigInt(s);
+  if (b > 9223372036854775807n || b < -9223372036854775808n) return null;
+  if (b <= 9007199254740991n && b >= -9007199254740991n) return Number(b);
+  return b;
+}

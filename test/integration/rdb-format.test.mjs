@@ -58,7 +58,7 @@ test('listpack writer and reader agree on every integer width and string length'
   const w = new ListpackWriter();
   w.begin();
   for (const s of items) w.str(s);
-  assert.deepEqual(listpackItems(Buffer.from(w.finish())), items);
+  assert.deepEqual(listpackItems(Buffer.from(w.finishBuffer())), items);
 });
 
 function values() {

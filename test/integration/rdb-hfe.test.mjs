@@ -53,7 +53,7 @@ function listpackEx(e, fields, withMin) {
     w.str(v);
     w.str(String(at));
   }
-  e.bytes(Buffer.from(w.finish()));
+  e.bytes(Buffer.from(w.finishBuffer()));
 }
 
 /** A whole RDB 12 file: header, an AUX field, db 0, keys, EOF, CRC-64. */
@@ -182,7 +182,7 @@ test('DUMP payloads of RDB 12 with types 24 and 25 restore; bad TTLs and triples
     w.begin();
     w.str('f');
     w.str('v');
-    e.bytes(Buffer.from(w.finish()));
+    e.bytes(Buffer.from(w.finishBuffer()));
   });
   assert.throws(() => deserializeValue(pairs, DEFAULT_LOAD_LIMITS), RdbError);
   // A duplicated field.

@@ -65,7 +65,7 @@ function lp(items) {
   const w = new ListpackWriter();
   w.begin();
   for (const s of items) w.str(s);
-  return Buffer.from(w.finish());
+  return Buffer.from(w.finishBuffer());
 }
 const zsetItems = (z) => {
   const out = [];

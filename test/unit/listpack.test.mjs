@@ -1,7 +1,8 @@
 // src/data/listpack.ts: a listpack held in a latin1 string. Property tests
-// against a plain array model, and byte-for-byte agreement with the RDB
-// encoder's ListpackWriter and decoder's listpackItems (the format Valkey
-// writes), so a string built here is a valid RDB listpack blob and back.
+// against a plain array model, agreement with the RDB decoder's
+// listpackItems, and fixed byte vectors of listpack.c's layout, so a string
+// built here is a valid RDB listpack blob (the RDB encoder's ListpackWriter is
+// this same builder, see finishBuffer).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -31,10 +32,10 @@ function writerBytes(items) {
   const w = new ListpackWriter();
   w.begin();
   for (const s of items) w.str(s);
-  return Buffer.from(w.finish());
+  return Buffer.from(w.finishBuffer());
 }
 
-test('listpack strings match the RDB writer byte for byte and read back (forward, backward, seek)', () => {
+test('listpack strings read back like the RDB decoder reads them (forward, backward, seek)', () => {
   const r = prng(1234);
   for (let round = 0; round < 300; round++) {
     const items = [];
@@ -124,4 +125,21 @@ test('the builder gives flat strings and can be reused', () => {
   assert.deepEqual(lpItems(s), ['a', '5', 'hello']);
   lpb.begin();
   assert.equal(lpb.finish(), LP_EMPTY);
+});
+
+test('fixed byte vectors (listpack.c layout: encodings, backlens, header)', async () => {
+  const { createHash } = await import('node:crypto');
+  const sha1 = (s) => createHash('sha1').update(Buffer.from(s, 'latin1')).digest('hex');
+  assert.equal(Buffer.from(lpFromItems(['a', '1', '-5', 'hi']), 'latin1').toString('hex'), '1300000004008161020101dffb0282686903ff');
+  // Every integer width, the 6/12-bit string lengths and a non-canonical "007" (a string entry).
+  const items = ['a', '0', '127', '128', '-1', '-4096', '4095', '4096', '32767', '-32768', '8388607', '-8388608', '2147483647',
+    '-2147483648', '9223372036854775807', '-9223372036854775808', '9223372036854775808', 'x'.repeat(63), 'y'.repeat(64), '007'];
+  const lp = lpFromItems(items);
+  assert.equal(lp.length, 238);
+  assert.equal(sha1(lp), '942afeecb83a3d80d3e569be695fc904a6a40c99');
+  // A 32-bit-length string entry with a 3-byte backlen.
+  const big = lpFromItems(['z'.repeat(5000)]);
+  assert.equal(big.length, 5014);
+  assert.equal(sha1(big), '92229c2d8063f3174d2211fd840ceca0b0eb94d3');
+  assert.deepEqual(lpItems(big), ['z'.repeat(5000)]);
 });

@@ -367,7 +367,7 @@ test('a compact set is the listpack Valkey writes (zzlInsertAt: integer scores w
       w.str(ms[i]);
       w.str(formatDouble(ss[i]));
     }
-    return Buffer.from(w.finish()).toString('hex');
+    return Buffer.from(w.finishBuffer()).toString('hex');
   };
   const load = (lp, lim = DEFAULT_LOAD_LIMITS) => {
     const e = new RdbEncoder(false);
@@ -396,7 +396,7 @@ test('a compact set is the listpack Valkey writes (zzlInsertAt: integer scores w
   const w = new ListpackWriter();
   w.begin();
   for (const x of ['a', '0.10000000000000001', 'b', '2.5', 'c', 'inf']) w.str(x);
-  const foreign = Buffer.from(w.finish()).toString('latin1');
+  const foreign = Buffer.from(w.finishBuffer()).toString('latin1');
   const z = load(foreign);
   assert.equal(z.lp, foreign);
   assert.deepEqual([...z.entries()], [['a', 0.1], ['b', 2.5], ['c', Infinity]]);
@@ -408,7 +408,7 @@ test('a compact set is the listpack Valkey writes (zzlInsertAt: integer scores w
     const v = new ListpackWriter();
     v.begin();
     for (const x of xs) v.str(x);
-    return Buffer.from(v.finish()).toString('latin1');
+    return Buffer.from(v.finishBuffer()).toString('latin1');
   };
   assert.throws(() => load(lpOf('a', '1', 'b')), /integrity/);
   assert.throws(() => load(foreign.slice(0, -2) + '\xff'), /integrity/);

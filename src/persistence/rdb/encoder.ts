@@ -8,6 +8,7 @@ import type { HashObject } from '../../data/hash.js';
 import { SetEnc, type SetValue } from '../../data/set.js';
 import type { ZSet } from '../../data/zset.js';
 import type { Stream, U64 } from '../../data/stream.js';
+import { LpBuilder } from '../../data/listpack.js';
 import { lzfCompress } from './lzf.js';
 import { canonicalInt, QUICKLIST_NODE_PACKED, STREAM_ITEM_FLAG_SAMEFIELDS, T } from './format.js';
 
@@ -203,118 +204,10 @@ function lzfOut(n: number): Buffer {
 
 // ------------------------------------------------------------------ listpack
 
-/** Builds listpack blobs (Redis listpack.c layout). */
-export class ListpackWriter {
-  private buf = Buffer.allocUnsafe(4096);
-  private pos = 6;
-  private count = 0;
+/** Listpack blobs are built by the same builder that makes in-memory listpacks (src/data/listpack.ts); finishBuffer() gives the bytes. */
+export { LpBuilder as ListpackWriter };
 
-  begin(): void {
-    this.pos = 6;
-    this.count = 0;
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const b = Buffer.allocUnsafe(cap);
-    this.buf.copy(b, 0, 0, this.pos);
-    this.buf = b;
-  }
-
-  private backlen(l: number): void {
-    const b = this.buf;
-    if (l <= 127) b[this.pos++] = l;
-    else if (l < 16383) {
-      b[this.pos++] = l >> 7;
-      b[this.pos++] = (l & 127) | 128;
-    } else if (l < 2097151) {
-      b[this.pos++] = l >> 14;
-      b[this.pos++] = ((l >> 7) & 127) | 128;
-      b[this.pos++] = (l & 127) | 128;
-    } else if (l < 268435455) {
-      b[this.pos++] = l >> 21;
-      b[this.pos++] = ((l >> 14) & 127) | 128;
-      b[this.pos++] = ((l >> 7) & 127) | 128;
-      b[this.pos++] = (l & 127) | 128;
-    } else {
-      b[this.pos++] = Math.floor(l / 268435456);
-      b[this.pos++] = ((l >> 21) & 127) | 128;
-      b[this.pos++] = ((l >> 14) & 127) | 128;
-      b[this.pos++] = ((l >> 7) & 127) | 128;
-      b[this.pos++] = (l & 127) | 128;
-    }
-  }
-
-  int(v: number | bigint): void {
-    this.ensure(16);
-    const b = this.buf;
-    const start = this.pos;
-    if (typeof v === 'number' && v >= 0 && v <= 127) b[this.pos++] = v;
-    else if (typeof v === 'number' && v >= -4096 && v <= 4095) {
-      const u = v < 0 ? 8192 + v : v;
-      b[this.pos++] = 0xc0 | (u >> 8);
-      b[this.pos++] = u & 0xff;
-    } else if (typeof v === 'number' && v >= -32768 && v <= 32767) {
-      b[this.pos++] = 0xf1;
-      b.writeInt16LE(v, this.pos);
-      this.pos += 2;
-    } else if (typeof v === 'number' && v >= -8388608 && v <= 8388607) {
-      b[this.pos++] = 0xf2;
-      b.writeIntLE(v, this.pos, 3);
-      this.pos += 3;
-    } else if (typeof v === 'number' && v >= -2147483648 && v <= 2147483647) {
-      b[this.pos++] = 0xf3;
-      b.writeInt32LE(v, this.pos);
-      this.pos += 4;
-    } else {
-      b[this.pos++] = 0xf4;
-      b.writeBigInt64LE(BigInt(v), this.pos);
-      this.pos += 8;
-    }
-    this.backlen(this.pos - start);
-    this.count++;
-  }
-
-  /** A string element (stored as an integer when it is a canonical int64, like lpAppend). */
-  str(s: string): void {
-    const n = s.length;
-    if (n > 0 && n <= 20) {
-      const c = s.charCodeAt(0);
-      if (c === 45 || (c >= 48 && c <= 57)) {
-        const v = canonicalInt(s);
-        if (v !== null) return this.int(v);
-      }
-    }
-    this.ensure(n + 10);
-    const b = this.buf;
-    const start = this.pos;
-    if (n < 64) b[this.pos++] = 0x80 | n;
-    else if (n < 4096) {
-      b[this.pos++] = 0xe0 | (n >> 8);
-      b[this.pos++] = n & 0xff;
-    } else {
-      b[this.pos++] = 0xf0;
-      b.writeUInt32LE(n, this.pos);
-      this.pos += 4;
-    }
-    this.pos += b.latin1Write(s, this.pos);
-    this.backlen(this.pos - start);
-    this.count++;
-  }
-
-  /** Terminates the listpack; returns a view valid until the next begin(). */
-  finish(): Buffer {
-    this.ensure(1);
-    this.buf[this.pos++] = 0xff;
-    this.buf.writeUInt32LE(this.pos, 0);
-    this.buf.writeUInt16LE(this.count < 65535 ? this.count : 65535, 4);
-    return this.buf.subarray(0, this.pos);
-  }
-}
-
-const lpw = new ListpackWriter();
+const lpw = new LpBuilder();
 
 /** An intset blob of sorted canonical integer strings. */
 function intsetBlob(items: string[]): Buffer {
@@ -407,7 +300,7 @@ export function writeValueBody(e: RdbEncoder, v: Value): void {
         e.len(QUICKLIST_NODE_PACKED);
         lpw.begin();
         for (const s of n.items) lpw.str(s);
-        e.bytes(lpw.finish());
+        e.bytes(lpw.finishBuffer());
       }
       return;
     }
@@ -509,7 +402,7 @@ function writeStream(e: RdbEncoder, s: Stream): void {
         lpw.int(2 * n + 4);
       }
     }
-    nodes.push([streamIdBytes(masterMs, masterSeq), Buffer.from(lpw.finish())]);
+    nodes.push([streamIdBytes(masterMs, masterSeq), Buffer.from(lpw.finishBuffer())]);
   }
   e.len(nodes.length);
   for (const [k, lp] of nodes) {
