@@ -244,15 +244,9 @@ export class ZTree {
 
   /** Inserts a key known to be absent. */
   insert(m: string, s: number): void {
-    let n = this.root;
-    let d = 0;
-    while (!(n instanceof ZLeaf)) {
-      const i = childFor(n, s, m);
-      pathN[d] = n;
-      pathI[d++] = i;
-      n.cnt[i]++;
-      n = n.kids[i];
-    }
+    const n = this.descend(s, m);
+    const d = pathD;
+    for (let k = 0; k < d; k++) pathN[k]!.cnt[pathI[k]]++;
     leafInsert(n, leafPos(n, s, m), m, s);
     this.size++;
     if (n.m.length > LEAF_MAX) this.splitUp(n, d);

@@ -468,12 +468,13 @@ export class RequestParser {
   }
 }
 
-// Command names repeat on every request: keep the strings for recent ones so the
-// hot path neither allocates them nor rehashes them for the command-table lookup.
+// Command names repeat on every request (and on every command of a replica's
+// stream, src/replication/stream-parse.ts): keep the strings for recent ones so
+// the hot path neither allocates them nor rehashes them for the command-table lookup.
 const INTERN_SIZE = 256;
 const internTable: (string | undefined)[] = new Array(INTERN_SIZE);
 
-function internName(buf: Buffer, pos: number, len: number): string {
+export function internName(buf: Buffer, pos: number, len: number): string {
   if (len === 0) return '';
   const h = (len * 31 + buf[pos] * 7 + buf[pos + len - 1] * 13 + (len > 2 ? buf[pos + 1] : 0)) & (INTERN_SIZE - 1);
   const cached = internTable[h];

@@ -15,6 +15,7 @@
 // table's lookup cache compares it by pointer).
 import { hashBytes } from '../data/keytable.js';
 import { shortLatin1 } from '../util/latin1.js';
+import { internName } from '../protocol/parser.js';
 
 /**
  * After parseMultibulk returned a position: the command's arguments (a fresh
@@ -93,22 +94,4 @@ export function parseMultibulk(buf: Buffer, pos: number): number {
 function clearRest(i: number, r: number): number {
   if (i > 3) rest.length = 0;
   return r;
-}
-
-// Command names repeat on every command of the stream: the strings of recent ones are kept.
-const INTERN_SIZE = 64;
-const internTable: (string | undefined)[] = new Array<string | undefined>(INTERN_SIZE).fill(undefined);
-
-function internName(buf: Buffer, pos: number, len: number): string {
-  if (len === 0) return '';
-  const h = (len * 31 + buf[pos] * 7 + buf[pos + len - 1] * 13 + (len > 2 ? buf[pos + 1] : 0)) & (INTERN_SIZE - 1);
-  const cached = internTable[h];
-  if (cached !== undefined && cached.length === len) {
-    let i = 0;
-    while (i < len && cached.charCodeAt(i) === buf[pos + i]) i++;
-    if (i === len) return cached;
-  }
-  const s = shortLatin1(buf, pos, len);
-  internTable[h] = s;
-  return s;
 }
