@@ -4,6 +4,7 @@
 // on the entry count only), DUMP giving the blob back byte for byte, and the
 // digest and commands agreeing with a hash built by HSET. The same payloads go
 // to Debian's redis-server when it is installed (same replies expected).
+import { entry, strEnt, rawListpack as listpack, FOREIGN_HASH_ENTRIES } from '../helpers/listpack-bytes.mjs';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -37,22 +38,6 @@ before(async () => {
   }
 });
 
-/** A listpack entry: encoding bytes + data, then its backlen. */
-function entry(bytes) {
-  const l = bytes.length;
-  return [...bytes, ...(l <= 127 ? [l] : [l >> 7, (l & 127) | 128])];
-}
-function strEnt(s, w = 6) {
-  const b = [...Buffer.from(s, 'latin1')];
-  if (w === 6) return entry([0x80 | b.length, ...b]);
-  if (w === 12) return entry([0xe0 | (b.length >> 8), b.length & 255, ...b]);
-  return entry([0xf0, b.length & 255, (b.length >> 8) & 255, 0, 0, ...b]);
-}
-function listpack(entries, count = entries.length) {
-  const body = entries.flat();
-  const total = 6 + body.length + 1;
-  return Buffer.from([total & 255, (total >> 8) & 255, 0, 0, count & 255, count >> 8, ...body, 255]);
-}
 /** A DUMP payload (RDB 10) of a HASH_LISTPACK (type 16) value. */
 function payload(lp) {
   const len = lp.length < 64 ? [lp.length] : [0x40 | (lp.length >> 8), lp.length & 255];
@@ -74,14 +59,7 @@ async function both(fn) {
   return a;
 }
 
-const FOREIGN = listpack([
-  strEnt('name', 12), // a 12-bit length for a short string
-  strEnt('12'), // an integer stored as a string entry
-  entry([7]), // field "7" as a 7-bit uint
-  entry([0xc0 | 0x1f, 0xfb]), // -5 as a 13-bit int
-  strEnt('big', 32), // a 32-bit length
-  entry([0xf4, 100, 0, 0, 0, 0, 0, 0, 0]), // 100 as a 64-bit int
-]);
+const FOREIGN = listpack(FOREIGN_HASH_ENTRIES);
 
 test('a listpack with non-canonical entries restores, reads, dumps back unchanged and digests like HSET', async () => {
   await both((c) => c.restore('fh', 0, payload(FOREIGN), 'REPLACE'));

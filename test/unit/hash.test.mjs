@@ -1,6 +1,7 @@
 // HashObject (src/data/hash.ts) against a naive model (a Map of field -> value
 // and a Map of field -> expire time), with random operation sequences that
 // cross the listpack -> hashtable thresholds, expire fields and clone.
+import { entry, strEnt, rawListpack, FOREIGN_HASH_ENTRIES, FOREIGN_HASH_ITEMS } from '../helpers/listpack-bytes.mjs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -272,36 +273,13 @@ test('fromPairs builds what set per pair builds, refuses repeated fields, alloca
   assert.equal(HashObject.fromPairs(['a', '1', 'b'], 8, 64).size, 1);
 });
 
-/** A listpack entry: encoding bytes + data, then its backlen. */
-function entry(bytes) {
-  const l = bytes.length;
-  const bl = l <= 127 ? [l] : [l >> 7, (l & 127) | 128];
-  return [...bytes, ...bl];
-}
-const strEnt = (s, w = 6) => {
-  const b = [...Buffer.from(s, 'latin1')];
-  if (w === 6) return entry([0x80 | b.length, ...b]);
-  if (w === 12) return entry([0xe0 | (b.length >> 8), b.length & 255, ...b]);
-  return entry([0xf0, b.length & 255, (b.length >> 8) & 255, 0, 0, ...b]);
-};
 /** A listpack string of raw entries (for foreign, non-canonical encodings). */
-function rawLp(entries) {
-  const body = entries.flat();
-  const total = 6 + body.length + 1;
-  return Buffer.from([total & 255, (total >> 8) & 255, 0, 0, entries.length & 255, entries.length >> 8, ...body, 255]).toString('latin1');
-}
+const rawLp = (entries) => rawListpack(entries).toString('latin1');
 
 test('a foreign listpack with non-canonical entries reads, updates and converts like the canonical one', () => {
-  const lp = rawLp([
-    strEnt('name', 12), // a 12-bit length for a short string
-    strEnt('12'), // an integer stored as a string entry
-    entry([7]), // field "7" as a 7-bit uint
-    entry([0xc0 | 0x1f, 0xfb]), // -5 as a 13-bit int
-    strEnt('big', 32), // a 32-bit length
-    entry([0xf4, 100, 0, 0, 0, 0, 0, 0, 0]), // 100 as a 64-bit int
-  ]);
+  const lp = rawLp(FOREIGN_HASH_ENTRIES);
   assert.equal(lpValidate(lp), 6);
-  const want = ['name', '12', '7', '-5', 'big', '100'];
+  const want = FOREIGN_HASH_ITEMS;
   const h = HashObject.fromListpack(lp, 512);
   assert.equal(h.listpack(), lp, 'kept byte for byte');
   assert.deepEqual(h.pairs(), want);
